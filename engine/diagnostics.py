@@ -1,0 +1,78 @@
+"""One diagnostic type for every pass, and its plain-text rendering.
+
+A diagnostic has a stable code (see ``engine.codes``), a severity, a message (lowercase start, no
+final period, user text in backticks), an optional help line and a source span.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A source range: 1-based line and column of the first character and of the one past the
+    last (``end_column`` is exclusive)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to(self, other: Span) -> Span:
+        """The span from the start of this one to the end of ``other``."""
+        return Span(self.file, self.line, self.column, other.end_line, other.end_column)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A finding of any pass, anchored at ``span``."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    help: str | None = field(default=None)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A `did you mean …?` help line when a candidate is close enough to ``name``."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics by file and position, each reported once."""
+    unique = {(d.code, d.message, d.span): d for d in diagnostics}
+    return sorted(unique.values(), key=lambda d: d.sort_key)
+
+
+def render_text(diagnostic: Diagnostic, source: str | None) -> str:
+    """`path:line:col: CODE message`, the source line with a caret underline, then the help."""
+    span = diagnostic.span
+    lines = [f"{span.file}:{span.line}:{span.column}: {diagnostic.code} "
+             f"[{diagnostic.severity.value}] {diagnostic.message}"]
+    source_lines = source.splitlines() if source is not None else []
+    if 1 <= span.line <= len(source_lines):
+        text = source_lines[span.line - 1].expandtabs(1)
+        gutter = f"{span.line:>4} | "
+        lines.append(gutter + text)
+        end = span.end_column if span.end_line == span.line else len(text) + 1
+        width = max(1, end - span.column)
+        lines.append(" " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" * width)
+    if diagnostic.help:
+        lines.append(f"  = help: {diagnostic.help}")
+    return "\n".join(lines)
