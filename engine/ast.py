@@ -8,9 +8,11 @@ in a side table (``engine.checker.CheckedProgram``), never in the nodes.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Literal as TypingLiteral, Union
+from typing import Literal as TypingLiteral
+from typing import Union
 
 from engine.diagnostics import Span
 
@@ -536,3 +538,16 @@ class Module(Node):
 
     path: str
     declarations: tuple[Declaration, ...]
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node below it, depth first, in field order."""
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Node):
+            yield item
+            children = [getattr(item, f.name) for f in fields(item) if f.name != "span"]
+            stack.extend(reversed(children))
+        elif isinstance(item, tuple):
+            stack.extend(reversed(item))

@@ -7,9 +7,9 @@ final period, user text in backticks), an optional help line and a source span.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -1,0 +1,121 @@
+"""The catalogue of diagnostic codes: each code's severity, a short title and what it means.
+
+Codes are stable: tools and CI configurations refer to them. E1xx are syntax errors, E2xx
+structure (header, includes, duplicates), E3xx names, E4xx types and units, E5xx semantics, and
+W1xx warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.diagnostics import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    code: str
+    severity: Severity
+    title: str
+    explanation: str
+
+
+_E, _W = Severity.ERROR, Severity.WARNING
+
+CODES: dict[str, CodeInfo] = {info.code: info for info in (
+    CodeInfo("E101", _E, "syntax error",
+             "The text does not follow the grammar of the rule language at this point."),
+    CodeInfo("E102", _E, "block not closed",
+             "A `rule`, `facts`, `type`, `table`, `offer`, `budget`, `example`, `outputs` or "
+             "`reasons` block must be closed with `end` before the next declaration starts."),
+    CodeInfo("E103", _E, "unexpected character",
+             "A character that cannot start any word, number, text or symbol of the language, "
+             "or a text that is not closed on its line."),
+    CodeInfo("E104", _E, "invalid literal",
+             "A date that does not exist, a priority that is not a whole number, or an "
+             "unknown escape in a text."),
+    CodeInfo("E105", _E, "table result is not a value",
+             "The last cell of a table row is the table's value when the row matches; it must "
+             "be a value or expression, not a test such as `>= 3`."),
+    CodeInfo("E201", _E, "missing ruleset header",
+             "A ruleset file starts with `ruleset NAME` (after comments and includes)."),
+    CodeInfo("E202", _E, "misplaced header",
+             "`ruleset`, `version` and `effective` appear once each, at the top of the file."),
+    CodeInfo("E203", _E, "included file not found",
+             "An `include` names a path, relative to the including file, that does not exist."),
+    CodeInfo("E204", _E, "include cycle",
+             "Files include each other in a circle; the cycle is named."),
+    CodeInfo("E205", _E, "header in an included file",
+             "An included file shares declarations; only the including ruleset has a header."),
+    CodeInfo("E206", _E, "duplicate name",
+             "Facts, types, lets, tables, outputs, rules and offers share one namespace; each "
+             "name is declared once across the ruleset and its includes."),
+    CodeInfo("E207", _E, "duplicate reason code",
+             "Each reason code is declared once in the `reasons` catalogue."),
+    CodeInfo("E208", _E, "duplicate field",
+             "A field is declared, or given in a record, once."),
+    CodeInfo("E209", _E, "empty effective window",
+             "The `until` date of `effective … until …` must come after the `effective` date."),
+    CodeInfo("E210", _E, "reserved name",
+             "Keywords cannot name lets, tables, outputs, rules, offers, facts or types, and "
+             "`offers` is the name of the implicit offers output."),
+    CodeInfo("E301", _E, "unknown name",
+             "A name that is not a facts block, let, table, output or aggregate variable."),
+    CodeInfo("E302", _E, "unknown field",
+             "A field that the record's `facts` or `type` declaration does not have."),
+    CodeInfo("E303", _E, "unknown type", "A type name with no `type` declaration."),
+    CodeInfo("E304", _E, "unknown reason code",
+             "A reason code that the `reasons` catalogue does not declare."),
+    CodeInfo("E305", _E, "unknown offer", "An offer with no `offer` declaration."),
+    CodeInfo("E306", _E, "unknown output",
+             "`set`, `add`, `cap` and `expect` name an output declared in `outputs`."),
+    CodeInfo("E307", _E, "unknown function", "A function that is not one of the built-ins."),
+    CodeInfo("E308", _E, "unknown facts block",
+             "An example's `given` names a facts block that is not declared."),
+    CodeInfo("E401", _E, "type mismatch",
+             "A value whose type does not fit where it is used."),
+    CodeInfo("E402", _E, "money unit mismatch",
+             "Money adds to money, is multiplied or divided by numbers, and is compared with "
+             "money or literal amounts; mixing it with a non-literal number is an error."),
+    CodeInfo("E403", _E, "value not in the list",
+             "A text compared with, or assigned to, a `one of` value must be one of its values."),
+    CodeInfo("E404", _E, "condition is not a yes/no value",
+             "Conditions (`when`, `where`, `requires`, `and`, `or`, `not`, `if`) must be boolean."),
+    CodeInfo("E405", _E, "wrong number of arguments",
+             "A function called with too few or too many arguments."),
+    CodeInfo("E406", _E, "wrong action for the output",
+             "`set` proposes a single value; `add` adds to a `collect` or `output order` list."),
+    CodeInfo("E407", _E, "policy does not fit the type",
+             "`priority` needs a `one of` type, `min`/`max` numbers or dates, `sum` numbers, "
+             "`count` an integer, `collect` a list or set, `output order` a list of `one of`."),
+    CodeInfo("E408", _E, "wrong number of cells",
+             "Every table row has one cell per input column, then the result."),
+    CodeInfo("E409", _E, "cell does not fit its column",
+             "A table cell compares its column's value with values of the same type."),
+    CodeInfo("E410", _E, "table header does not end with the table's name",
+             "The last column of a table's header row is the table's own name."),
+    CodeInfo("E411", _E, "not a record", "Only records (facts blocks and types) have fields."),
+    CodeInfo("E412", _E, "not a list",
+             "Aggregates, `in` and `length` need a list or set."),
+    CodeInfo("E413", _E, "values cannot be ordered",
+             "`<`, `<=`, `>`, `>=`, `between`, intervals and `min`/`max` need numbers or dates."),
+    CodeInfo("E501", _E, "dependency cycle",
+             "Lets, tables, outputs and rules read each other in a circle, so no evaluation "
+             "order exists; the cycle is named."),
+    CodeInfo("E502", _E, "partner offer without consent condition",
+             "An offer with a `partner` shares data with a third party and must have `requires`."),
+    CodeInfo("E503", _E, "example facts do not fit the schema",
+             "An example's `given` must give every required field with a value of its type and "
+             "no undeclared field, and every facts block must be given."),
+    CodeInfo("W101", _W, "unused value",
+             "A let or table that nothing reads: remove it or use it."),
+    CodeInfo("W102", _W, "unused reason code",
+             "A reason code that no rule, cap, offer or budget gives."),
+    CodeInfo("W103", _W, "unused offer", "An offer that no rule makes."),
+    CodeInfo("W104", _W, "output never proposed",
+             "An output that no rule proposes to: it always takes its default."),
+)}
+
+
+def severity_of(code: str) -> Severity:
+    return CODES[code].severity
