@@ -116,6 +116,9 @@ class Checker:
     # -- the pass
 
     def run(self) -> CheckedProgram:
+        for record in [*self.symbols.facts.values(), *self.symbols.types.values()]:
+            for field_decl in record.fields:
+                self.symbols.resolve_type(field_decl.type)
         for output in self.symbols.outputs.values():
             self._check_output(output)
         for name in self.symbols.lets:
@@ -156,7 +159,8 @@ class Checker:
         problem = _policy_problem(policy, type_)
         if problem is not None and output.policy is not None:
             self._error("E407", f"`combine {policy}` {problem}, but output `{name}` is "
-                                f"{type_.describe()}", output.policy.span)
+                                f"{type_.describe()}", output.policy.span,
+                        help="choose a policy that fits the type (`first` fits every type)")
         if output.default is not None:
             self.expressions.expect_assignable(output.default, type_,
                                                f"the default of output `{name}`")
@@ -388,6 +392,9 @@ class Checker:
 
     def _report_cycles(self, graph: DependencyGraph) -> None:
         for cycle in graph.cycles():
+            # Start the cycle at a let, table or rule: the outputs sit between them.
+            start = next((i for i, (kind, _) in enumerate(cycle) if kind != "output"), 0)
+            cycle = cycle[start:-1] + cycle[:start] + [cycle[start]]
             shown = " → ".join(f"{kind} `{name}`" for kind, name in cycle)
             kind, name = cycle[0]
             self._error("E501", f"dependency cycle: {shown}", self._declaration_span(kind, name),

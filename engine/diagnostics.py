@@ -58,21 +58,3 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics by file and position, each reported once."""
     unique = {(d.code, d.message, d.span): d for d in diagnostics}
     return sorted(unique.values(), key=lambda d: d.sort_key)
-
-
-def render_text(diagnostic: Diagnostic, source: str | None) -> str:
-    """`path:line:col: CODE message`, the source line with a caret underline, then the help."""
-    span = diagnostic.span
-    lines = [f"{span.file}:{span.line}:{span.column}: {diagnostic.code} "
-             f"[{diagnostic.severity.value}] {diagnostic.message}"]
-    source_lines = source.splitlines() if source is not None else []
-    if 1 <= span.line <= len(source_lines):
-        text = source_lines[span.line - 1].expandtabs(1)
-        gutter = f"{span.line:>4} | "
-        lines.append(gutter + text)
-        end = span.end_column if span.end_line == span.line else len(text) + 1
-        width = max(1, end - span.column)
-        lines.append(" " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" * width)
-    if diagnostic.help:
-        lines.append(f"  = help: {diagnostic.help}")
-    return "\n".join(lines)

@@ -150,8 +150,8 @@ class AstBuilder(Transformer):
 
     # -- names and types
 
-    def ident(self, meta, children):
-        return ast.Ident(str(children[0]), span=self._span(meta))
+    def NAME(self, token: Token) -> ast.Ident:  # noqa: N802 - Lark calls it by terminal name
+        return ast.Ident(str(token), span=self._token_span(token))
 
     def primitive_type(self, meta, children):
         return ast.PrimitiveType(str(children[0]), span=self._span(meta))
@@ -424,7 +424,8 @@ class AstBuilder(Transformer):
         return ast.If(*children, span=self._span(meta))
 
     def function_name(self, meta, children):
-        return ast.Ident(str(children[0]), span=self._span(meta))
+        name = children[0]
+        return name if isinstance(name, ast.Ident) else ast.Ident(str(name), span=self._span(meta))
 
     def call(self, meta, children):
         function, *arguments = children

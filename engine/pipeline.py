@@ -43,3 +43,32 @@ def _check(sources: SourceSet) -> CheckResult:
     program = check_modules(sources.modules)
     diagnostics = sort_diagnostics([*sources.diagnostics, *program.diagnostics])
     return CheckResult(sources, program, diagnostics)
+
+
+def find_rule_files(paths: list[Path]) -> list[Path]:
+    """The files named, and the `*.rules` files below the folders named, each once, sorted
+    within each folder. Raises FileNotFoundError for a path that does not exist."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            found.update(dict.fromkeys(sorted(path.rglob("*.rules"))))
+        elif path.is_file():
+            found[path] = None
+        else:
+            raise FileNotFoundError(str(path))
+    return list(found)
+
+
+def check_files(files: list[Path]) -> list[CheckResult]:
+    """Check each file as a ruleset, except files without a header that another of them
+    includes: those are checked as part of the file that includes them."""
+    results = [check_path(file) for file in files]
+    included = {module.path for result in results for module in result.sources.modules[1:]}
+    return [r for r in results
+            if not (r.sources.root in included and _has_no_header(r.sources))]
+
+
+def _has_no_header(sources: SourceSet) -> bool:
+    from engine.ast import RulesetHeader
+
+    return not any(isinstance(d, RulesetHeader) for d in sources.modules[0].declarations)

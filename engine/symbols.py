@@ -89,7 +89,8 @@ def collect_symbols(modules: list[ast.Module]) -> Symbols:
             previous_kind, previous_span = previous
             symbols.diagnostics.append(Diagnostic(
                 "E206", Severity.ERROR,
-                f"`{name.name}` is already declared as a {previous_kind}", name.span,
+                f"`{name.name}` is already declared as {_article(previous_kind)} {previous_kind}",
+                name.span,
                 help=f"the first declaration is at {previous_span.file}:{previous_span.line}; "
                      "rename one of them"))
             return False
@@ -101,9 +102,10 @@ def collect_symbols(modules: list[ast.Module]) -> Symbols:
         for declaration in module.declarations:
             _collect(declaration, symbols, declare)
     if modules and symbols.header is None:
+        first = next(iter(modules[0].declarations), None)
         symbols.diagnostics.append(Diagnostic(
             "E201", Severity.ERROR, "the ruleset has no `ruleset` header",
-            Span(modules[0].path, 1, 1, 1, 2),
+            first.span if first is not None else Span(modules[0].path, 1, 1, 1, 2),
             help='start the file with `ruleset NAME "label"` (after comments and includes)'))
     _check_fields(symbols)
     return symbols
@@ -178,6 +180,10 @@ def _check_header_placement(module: ast.Module, is_root: bool, symbols: Symbols)
                 help="the file starts with `ruleset`, then `version` and `effective`, "
                      "before any other declaration"))
         seen.add(type(declaration))
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _check_fields(symbols: Symbols) -> None:

@@ -354,8 +354,9 @@ class ExpressionChecker:
         if isinstance(source_type, t.ListOf):
             return source_type.element
         if not isinstance(source_type, t.Unknown):
-            self.error("E412", f"an aggregate runs over a list or set, not {source_type.describe()}",
-                       source)
+            self.error("E412", f"an aggregate runs over a list or set, not "
+                               f"{source_type.describe()}", source,
+                       help="name a list, e.g. `count of loan in customer.loans`")
         return t.UNKNOWN
 
     def _Aggregate(self, expr: ast.Aggregate) -> t.Type:

@@ -1,0 +1,41 @@
+# Two entry points that work on a fresh machine with only Python 3.11+:
+#   make demo   – set up, then check the example rulesets and show what a mistake looks like
+#   make test   – set up, then run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SARIF_SCHEMA := build/sarif-schema-2.1.0.json
+
+.PHONY: demo test bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/tenet check rulesets/
+	@echo
+	@echo "--- a ruleset with mistakes (exit status 1 is expected) ---"
+	-$(BIN)/tenet check docs/examples/mistakes.rules
+
+# The official SARIF 2.1.0 JSON schema ships in an npm package; the SARIF test validates against it.
+$(SARIF_SCHEMA):
+	@mkdir -p build
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null \
+	  && tar xzf *.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json) \
+	  && cp $$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json $@; rm -rf $$tmp; \
+	  test -f $@ || echo "note: could not fetch the SARIF schema (npm missing?); its test will be skipped"
+
+test: $(VENV)/.installed $(SARIF_SCHEMA)
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/check_5000_rules.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check engine cli.py tests benchmarks
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis
