@@ -46,9 +46,8 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
         raise click.UsageError(f"no such file or folder: {missing}") from None
     try:
         results = check_files(files)
-    except (OSError, UnicodeDecodeError) as error:
-        raise click.UsageError(f"cannot read {getattr(error, 'filename', '') or ''}: {error}") \
-            from None
+    except OSError as error:
+        raise click.UsageError(f"cannot read {error.filename}: {error.strerror}") from None
     diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
     sources = {name: text for r in results for name, text in r.sources.sources.items()}
     if output_format == "json":

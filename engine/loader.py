@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import ast
-from engine.diagnostics import Diagnostic, Severity
+from engine.diagnostics import Diagnostic, Severity, Span
 from engine.parser import parse_module
 
 
@@ -54,8 +54,15 @@ def parse_text(text: str, path: str) -> SourceSet:
 
 def _read(path: Path, sources: SourceSet, chain: list[Path], seen: set[Path]) -> None:
     shown = display_path(path)
-    text = path.read_text(encoding="utf-8")
     seen.add(path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        sources.sources[shown] = data.decode("utf-8", errors="replace")
+        sources.modules.append(ast.Module(shown, ()))
+        sources.diagnostics.append(_not_utf8(shown, data, error))
+        return
     module, diagnostics = parse_module(text, shown)
     sources.sources[shown] = text
     sources.modules.append(module)
@@ -82,7 +89,17 @@ def _read_includes(module: ast.Module, folder: Path, sources: SourceSet, chain: 
         elif target not in seen:
             try:
                 _read(target, sources, chain, seen)
-            except (OSError, UnicodeDecodeError) as error:
+            except OSError as error:
                 sources.diagnostics.append(Diagnostic(
                     "E203", Severity.ERROR, f"cannot read included file `{declaration.path}`",
                     declaration.span, help=str(error)))
+
+
+def _not_utf8(shown: str, data: bytes, error: UnicodeDecodeError) -> Diagnostic:
+    before = data[: error.start].decode("utf-8", errors="replace")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    return Diagnostic("E103", Severity.ERROR, "the file is not valid UTF-8 text",
+                      Span(shown, line, column, line, column + 1),
+                      help="save the file as UTF-8 (byte "
+                           f"0x{data[error.start]:02x} cannot start a character)")

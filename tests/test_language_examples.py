@@ -1,0 +1,34 @@
+"""Every example of the language reference parses and checks clean.
+
+The examples are kept as fixtures so the suite runs anywhere; where the reference itself is at
+hand (`../shared/LANGUAGE.md` beside a checkout), the fixtures must still match it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.pipeline import check_path
+from tests.conftest import FIXTURES, ROOT
+
+LANGUAGE_FIXTURES = sorted((FIXTURES / "language").glob("*.rules"))
+REFERENCE = ROOT.parent / "shared" / "LANGUAGE.md"
+
+
+@pytest.mark.parametrize("fixture", LANGUAGE_FIXTURES, ids=lambda p: p.stem)
+def test_reference_examples_check_clean(fixture: Path) -> None:
+    result = check_path(fixture)
+    assert [(d.code, d.message) for d in result.diagnostics] == []
+    assert result.program is not None and not result.program.has_errors
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="LANGUAGE.md is not beside this checkout")
+def test_fixtures_hold_every_example_of_the_reference() -> None:
+    blocks = re.findall(r"```\n(.*?)```", REFERENCE.read_text(encoding="utf-8"), re.S)
+    fixtures = [path.read_text(encoding="utf-8") for path in LANGUAGE_FIXTURES]
+    assert blocks, "the reference has no examples"
+    for block in blocks:
+        assert any(block in fixture for fixture in fixtures), block[:80]

@@ -1,0 +1,82 @@
+"""No input crashes the front end: random text, token soup and mutated rulesets only ever
+produce diagnostics, each pointing inside the file."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.diagnostics import Diagnostic
+from engine.parser import keywords
+from engine.pipeline import check_text
+from tests.conftest import FIXTURES
+
+EXAMPLE = (FIXTURES / "language" / "complete_example.rules").read_text(encoding="utf-8")
+BUDGET = (FIXTURES / "language" / "budget_fragment.rules").read_text(encoding="utf-8")
+SYMBOLS = ["=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "(", ")", "[", "]", "{", "}",
+           "|", ",", ":", ".", "..", "%", '"', "#", "\n", "0", "12", "40%", "2026-12-01",
+           '"text"', "customer", "customer.balance", "new_limit", "action", "D01", "x", "客户"]
+TOKENS = st.sampled_from(sorted(keywords()) + SYMBOLS)
+FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_only_diagnostics(text: str) -> None:
+    result = check_text(text, "fuzz.rules")
+    line_count = max(1, text.count("\n") + 1)
+    for diagnostic in result.diagnostics:
+        assert isinstance(diagnostic, Diagnostic)
+        assert diagnostic.span.file == "fuzz.rules"
+        assert 1 <= diagnostic.span.line <= line_count + 1, diagnostic
+
+
+@FUZZ
+@given(st.text(max_size=400))
+def test_random_text(text: str) -> None:
+    assert_only_diagnostics(text)
+
+
+@FUZZ
+@given(st.lists(TOKENS, max_size=60))
+def test_token_soup(tokens: list[str]) -> None:
+    assert_only_diagnostics(" ".join(tokens))
+
+
+@FUZZ
+@given(st.lists(TOKENS, min_size=1, max_size=6), st.data())
+def test_header_plus_token_soup(tokens: list[str], data: st.DataObject) -> None:
+    assert_only_diagnostics("ruleset r\n" + " ".join(tokens))
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """The worked example with a few edits: slices removed or repeated, tokens inserted, lines
+    swapped. Many of the results still parse, which exercises the checker."""
+    text = draw(st.sampled_from([EXAMPLE, BUDGET]))
+    for _ in range(draw(st.integers(1, 4))):
+        size = len(text)
+        start = draw(st.integers(0, size))
+        end = draw(st.integers(start, min(size, start + 40)))
+        edit = draw(st.sampled_from(["delete", "repeat", "insert", "swap_lines", "replace_word"]))
+        if edit == "delete":
+            text = text[:start] + text[end:]
+        elif edit == "repeat":
+            text = text[:end] + text[start:end] + text[end:]
+        elif edit == "insert":
+            text = text[:start] + " " + draw(TOKENS) + " " + text[start:]
+        elif edit == "swap_lines":
+            lines = text.split("\n")
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            text = "\n".join(lines)
+        else:
+            words = text.split(" ")
+            index = draw(st.integers(0, len(words) - 1))
+            words[index] = draw(TOKENS)
+            text = " ".join(words)
+    return text
+
+
+@FUZZ
+@given(mutated())
+def test_mutated_rulesets(text: str) -> None:
+    assert_only_diagnostics(text)
