@@ -192,16 +192,14 @@ class Checker:
             self._check_add(action)
 
     def _check_set(self, action: ast.SetAction) -> None:
-        found = self._output(action.output)
-        if found is None or action.output.name == OFFERS_OUTPUT:
-            self.expressions.infer(action.value)
-            if action.output.name == OFFERS_OUTPUT:
-                self._error("E406", "offers are made with `offer NAME`, not set", action.span)
+        found = self._proposal_output(action)
+        if found is None:
             return
         type_, policy = found
         if policy in COLLECTING:
-            self._error("E406", f"output `{action.output.name}` collects values: write "
-                                f"`add … to {action.output.name}`", action.span)
+            if isinstance(type_, t.ListOf):  # otherwise the policy itself is already an error
+                self._error("E406", f"output `{action.output.name}` collects values: write "
+                                    f"`add … to {action.output.name}`", action.span)
             self.expressions.infer(action.value)
         elif policy == "count":
             self.expressions.infer(action.value)
@@ -209,12 +207,20 @@ class Checker:
             self.expressions.expect_assignable(action.value, type_,
                                                f"output `{action.output.name}`")
 
-    def _check_add(self, action: ast.AddAction) -> None:
+    def _proposal_output(self, action: ast.SetAction | ast.AddAction) -> tuple[t.Type, str] | None:
+        """The target of `set` or `add` with its policy; None (reported) when there is none."""
         found = self._output(action.output)
-        if found is None or action.output.name == OFFERS_OUTPUT:
+        if found is not None and action.output.name == OFFERS_OUTPUT:
+            self._error("E406", "offers are made with `offer NAME`, not with `set` or `add`",
+                        action.span)
+            found = None
+        if found is None:
             self.expressions.infer(action.value)
-            if action.output.name == OFFERS_OUTPUT:
-                self._error("E406", "offers are made with `offer NAME`, not added", action.span)
+        return found
+
+    def _check_add(self, action: ast.AddAction) -> None:
+        found = self._proposal_output(action)
+        if found is None:
             return
         type_, policy = found
         if policy not in COLLECTING or not isinstance(type_, t.ListOf):

@@ -63,7 +63,10 @@ class _ExampleChecker:
                 self.check_value(item, expected.element, f"{path}[{index}]")
         else:
             actual = self.expressions.infer(expr)
-            if not t.assignable(actual, expected):
+            fractional = (expected == t.INTEGER and isinstance(expr, ast.Literal)
+                          and expr.kind in ("number", "percent")
+                          and expr.value != expr.value.to_integral_value())
+            if fractional or not t.assignable(actual, expected):
                 self.error("E503", f"{path}: expected {expected.describe()}, got "
                                    f"{_describe_literal(expr)}", expr)
             else:

@@ -74,7 +74,8 @@ def collect_symbols(modules: list[ast.Module]) -> Symbols:
     def declare(kind: str, name: ast.Ident) -> bool:
         if name.name in keywords():
             symbols.diagnostics.append(Diagnostic(
-                "E210", Severity.ERROR, f"`{name.name}` is a keyword and cannot name a {kind}",
+                "E210", Severity.ERROR,
+                f"`{name.name}` is a keyword and cannot name {_article(kind)} {kind}",
                 name.span, help="choose another name, e.g. "
                                 f"`{name.name}_{'value' if kind != 'rule' else 'rule'}`"))
             return False
