@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedInput
 
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.lexer import ContextualKeywordLexer
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "tenet.lark"
 
@@ -28,11 +30,23 @@ _RESYNC_KEYWORDS = ("ruleset", "version", "effective", "include", "facts", "type
 _RESYNC = re.compile(r"^[ \t]*(?:" + "|".join(_RESYNC_KEYWORDS) + r")\b|^offer\b", re.M)
 
 
+_BUILDER_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
+def _parser() -> tuple[Lark, AstBuilder]:
+    """The Lark parser, built once per process. It builds the AST as it reduces (Lark's inline
+    transformer), which is several times faster than building a parse tree and then walking it;
+    every token is kept so that each node's span covers its keywords."""
+    builder = AstBuilder()
+    parser = Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr",
+                  lexer=ContextualKeywordLexer, strict=True, keep_all_tokens=True,
+                  maybe_placeholders=True, transformer=builder)
+    return parser, builder
+
+
 def grammar() -> Lark:
-    """The Lark parser, built once per process."""
-    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
-                strict=True, propagate_positions=True, maybe_placeholders=True)
+    return _parser()[0]
 
 
 @lru_cache(maxsize=1)
@@ -50,14 +64,18 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     diagnostics say what did not."""
     from engine.syntax_errors import describe_syntax_error
 
+    parser, builder = _parser()
     diagnostics: list[Diagnostic] = []
-    declarations: list[ast.Declaration] = []
+    declarations: tuple[ast.Declaration, ...] = ()
     start = 0
     while True:
         # Blank out what was already consumed (keeping line breaks) so positions stay true.
         masked = re.sub(r"[^\n]", " ", text[:start]) + text[start:]
         try:
-            tree = grammar().parse(masked)
+            with _BUILDER_LOCK:
+                builder.file, builder.diagnostics = path, []
+                declarations = parser.parse(masked)
+                diagnostics.extend(builder.diagnostics)
         except UnexpectedInput as error:
             diagnostics.append(describe_syntax_error(error, masked, path))
             resume = _RESYNC.search(masked, _error_offset(error, masked))
@@ -67,15 +85,8 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
                 break
             start = resume.start()
             continue
-        builder = AstBuilder(path)
-        try:
-            module = builder.transform(tree)
-        except VisitError as error:  # a bug in the builder, not a user error
-            raise error.orig_exc from error
-        declarations.extend(module.declarations)
-        diagnostics.extend(builder.diagnostics)
         break
-    return ast.Module(path, tuple(declarations), span=Span(path, 1, 1, 1, 1)), diagnostics
+    return ast.Module(path, declarations, span=Span(path, 1, 1, 1, 1)), diagnostics
 
 
 def _error_offset(error: UnexpectedInput, text: str) -> int:
@@ -117,19 +128,52 @@ def _unescape(token: Token, path: str, diagnostics: list[Diagnostic]) -> str:
     return re.sub(r"\\(.)", replace, body)
 
 
-@v_args(meta=True)
-class AstBuilder(Transformer):
-    """Turns the Lark tree into ``engine.ast`` nodes; rule names match the grammar's."""
+# Terminals whose text is data; every other token (keywords, punctuation) is dropped before a
+# builder method sees its children, except in the rules that read their tokens' text.
+_DATA_TERMINALS = frozenset({"NAME", "STRING", "NUMERAL", "DATE_LITERAL", "TRUE", "FALSE",
+                             "OPTIONAL"})
+_READS_TOKENS = frozenset({"policy", "primitive_type", "comparison_op", "add_op", "mul_op",
+                           "cap_bound", "rank_direction", "aggregate_function",
+                           "quantifier_kind", "function_name", "interval", "signed_integer"})
 
-    def __init__(self, path: str) -> None:
+
+def _call_with_span(method, rule: str, children: list, _meta) -> object:
+    """Lark calls every builder method through this: it passes the span of all the rule's
+    tokens (keywords included) and the children that carry data, names already Idents."""
+    builder = method.base_func.__self__
+    span = builder._span_of(children)
+    if rule not in _READS_TOKENS:
+        children = [builder._ident(c) if isinstance(c, Token) and c.type == "NAME" else c
+                    for c in children
+                    if not (isinstance(c, Token) and c.type not in _DATA_TERMINALS)]
+    return method(span, children)
+
+
+@v_args(wrapper=_call_with_span)
+class AstBuilder(Transformer):
+    """Builds ``engine.ast`` nodes while the parser reduces (Lark's inline transformer, so no
+    parse tree is ever built); method names are the grammar's rule names."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.file = path
+        self.file = "<none>"
         self.diagnostics: list[Diagnostic] = []
 
     # -- helpers
 
-    def _span(self, meta) -> Span:
-        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+    def _span_of(self, children: list) -> Span:
+        first = last = None
+        for child in children:
+            position = _position(child)
+            if position is not None:
+                first = first or position
+                last = position
+        if first is None:
+            return Span(self.file, 1, 1, 1, 1)
+        return Span(self.file, first[0], first[1], last[2], last[3])
+
+    def _ident(self, token: Token) -> ast.Ident:
+        return ast.Ident(str(token), span=self._token_span(token))
 
     def _token_span(self, token: Token) -> Span:
         return Span(self.file, token.line, token.column, token.end_line, token.end_column)
@@ -150,81 +194,87 @@ class AstBuilder(Transformer):
 
     # -- names and types
 
-    def NAME(self, token: Token) -> ast.Ident:  # noqa: N802 - Lark calls it by terminal name
-        return ast.Ident(str(token), span=self._token_span(token))
+    def _first(self, span, children):
+        """A `*_clause` rule: its one value (the keyword is already dropped)."""
+        return children[0]
 
-    def primitive_type(self, meta, children):
-        return ast.PrimitiveType(str(children[0]), span=self._span(meta))
+    until_clause = combine_clause = default_clause = type_annotation = hit_clause = _first
+    otherwise_clause = priority_clause = amount_clause = when_clause = because_clause = _first
+    partner_clause = else_reason_clause = among_clause = as_of_clause = _first
+    atom = source = _first  # a parenthesised expression
 
-    def enum_type(self, meta, children):
-        return ast.EnumType(tuple(self._text(t) for t in children), span=self._span(meta))
+    def primitive_type(self, span, children):
+        return ast.PrimitiveType(str(children[0]), span=span)
 
-    def list_type(self, meta, children):
-        return ast.ListType(children[0], False, span=self._span(meta))
+    def enum_type(self, span, children):
+        return ast.EnumType(tuple(self._text(t) for t in children), span=span)
 
-    def set_type(self, meta, children):
-        return ast.ListType(children[0], True, span=self._span(meta))
+    def list_type(self, span, children):
+        return ast.ListType(children[0], False, span=span)
 
-    def named_type(self, meta, children):
-        return ast.NamedType(children[0], span=self._span(meta))
+    def set_type(self, span, children):
+        return ast.ListType(children[0], True, span=span)
 
-    def policy(self, meta, children):
-        return ast.Ident(" ".join(str(t) for t in children), span=self._span(meta))
+    def named_type(self, span, children):
+        return ast.NamedType(children[0], span=span)
+
+    def policy(self, span, children):
+        return ast.Ident(" ".join(str(t) for t in children), span=span)
 
     # -- declarations
 
-    def start(self, meta, children):
-        return ast.Module(self.file, tuple(children), span=Span(self.file, 1, 1, 1, 1))
-
-    def ruleset_header(self, meta, children):
-        name, label = children
-        return ast.RulesetHeader(name, self._text(label), span=self._span(meta))
-
-    def version_decl(self, meta, children):
-        return ast.VersionDecl(self._text(children[0]), span=self._span(meta))
-
-    def effective_decl(self, meta, children):
-        start, until = children
-        return ast.EffectiveDecl(self._date(start), self._date(until), span=self._span(meta))
-
-    def include_decl(self, meta, children):
-        return ast.IncludeDecl(self._text(children[0]), span=self._span(meta))
-
-    def field_decl(self, meta, children):
-        name, type_, optional, label = children
-        return ast.FieldDecl(name, type_, optional is not None, self._text(label),
-                             span=self._span(meta))
-
-    def facts_decl(self, meta, children):
-        name, label, *fields = children
-        return ast.FactsDecl(name, self._text(label), tuple(fields), span=self._span(meta))
-
-    def type_decl(self, meta, children):
-        name, label, *fields = children
-        return ast.TypeDecl(name, self._text(label), tuple(fields), span=self._span(meta))
-
-    def reason_entry(self, meta, children):
-        code, text = children
-        return ast.ReasonEntry(code, self._text(text), span=self._span(meta))
-
-    def reasons_decl(self, meta, children):
-        return ast.ReasonsDecl(tuple(children), span=self._span(meta))
-
-    def output_decl(self, meta, children):
-        name, type_, policy, default = children
-        return ast.OutputDecl(name, type_, policy, default, span=self._span(meta))
-
-    def outputs_decl(self, meta, children):
-        return ast.OutputsDecl(tuple(children), span=self._span(meta))
-
-    def let_decl(self, meta, children):
-        name, type_, value = children
-        return ast.LetDecl(name, type_, value, span=self._span(meta))
-
-    def table_header(self, meta, children):
+    def start(self, span, children):
         return tuple(children)
 
-    def table_row(self, meta, children):
+    def ruleset_header(self, span, children):
+        name, label = children
+        return ast.RulesetHeader(name, self._text(label), span=span)
+
+    def version_decl(self, span, children):
+        return ast.VersionDecl(self._text(children[0]), span=span)
+
+    def effective_decl(self, span, children):
+        start, until = children
+        return ast.EffectiveDecl(self._date(start), self._date(until), span=span)
+
+    def include_decl(self, span, children):
+        return ast.IncludeDecl(self._text(children[0]), span=span)
+
+    def field_decl(self, span, children):
+        name, type_, optional, label = children
+        return ast.FieldDecl(name, type_, optional is not None, self._text(label),
+                             span=span)
+
+    def facts_decl(self, span, children):
+        name, label, *fields = children
+        return ast.FactsDecl(name, self._text(label), tuple(fields), span=span)
+
+    def type_decl(self, span, children):
+        name, label, *fields = children
+        return ast.TypeDecl(name, self._text(label), tuple(fields), span=span)
+
+    def reason_entry(self, span, children):
+        code, text = children
+        return ast.ReasonEntry(code, self._text(text), span=span)
+
+    def reasons_decl(self, span, children):
+        return ast.ReasonsDecl(tuple(children), span=span)
+
+    def output_decl(self, span, children):
+        name, type_, policy, default = children
+        return ast.OutputDecl(name, type_, policy, default, span=span)
+
+    def outputs_decl(self, span, children):
+        return ast.OutputsDecl(tuple(children), span=span)
+
+    def let_decl(self, span, children):
+        name, type_, value = children
+        return ast.LetDecl(name, type_, value, span=span)
+
+    def table_header(self, span, children):
+        return tuple(children)
+
+    def table_row(self, span, children):
         *cells, result = children
         # The grammar cannot tell the last cell from the others: it must be a plain value.
         if isinstance(result, ast.EqualsTest):
@@ -234,15 +284,15 @@ class AstBuilder(Transformer):
                 "E105", Severity.ERROR, "the last cell of a row must be the table's value, not a test",
                 result.span, help="write the value the table takes when this row matches, e.g. `1.5`"))
             value = ast.Literal(False, "boolean", span=result.span)
-        return ast.TableRow(tuple(cells), value, span=self._span(meta))
+        return ast.TableRow(tuple(cells), value, span=span)
 
-    def table_decl(self, meta, children):
+    def table_decl(self, span, children):
         name, type_, policy, header, *rows, otherwise = children
         *inputs, result_column = header
         return ast.TableDecl(name, type_, policy, tuple(inputs), result_column, tuple(rows),
-                             otherwise, span=self._span(meta))
+                             otherwise, span=span)
 
-    def signed_integer(self, meta, children):
+    def signed_integer(self, span, children):
         sign, digits = children
         value = int(str(digits).replace("_", "")) if re.fullmatch(r"[\d_]+", digits) else None
         if value is None:
@@ -252,103 +302,100 @@ class AstBuilder(Transformer):
             return 0
         return -value if sign is not None else value
 
-    def rule_decl(self, meta, children):
+    def rule_decl(self, span, children):
         name, label, priority, condition, *actions = children
         return ast.RuleDecl(name, self._text(label), priority or 0, condition, tuple(actions),
-                            span=self._span(meta))
+                            span=span)
 
-    def set_action(self, meta, children):
-        return ast.SetAction(children[0], children[1], span=self._span(meta))
+    def set_action(self, span, children):
+        return ast.SetAction(children[0], children[1], span=span)
 
-    def add_action(self, meta, children):
-        return ast.AddAction(children[0], children[1], span=self._span(meta))
+    def add_action(self, span, children):
+        return ast.AddAction(children[0], children[1], span=span)
 
-    def offer_action(self, meta, children):
-        return ast.OfferAction(children[0], children[1], span=self._span(meta))
+    def offer_action(self, span, children):
+        return ast.OfferAction(children[0], children[1], span=span)
 
-    def reason_action(self, meta, children):
-        return ast.ReasonAction(children[0], span=self._span(meta))
+    def reason_action(self, span, children):
+        return ast.ReasonAction(children[0], span=span)
 
-    def cap_bound(self, meta, children):
-        return str(children[0])
+    def _word(self, span, children):
+        """A rule that is one keyword or operator (`most`, `>=`, `sum`, …), kept with its span."""
+        return ast.Ident(str(children[0]), span=span)
 
-    def cap_decl(self, meta, children):
+    cap_bound = rank_direction = comparison_op = add_op = mul_op = _word
+    aggregate_function = quantifier_kind = _word
+
+    def cap_decl(self, span, children):
         output, bound, limit, condition, reason = children
-        return ast.CapDecl(output, bound, limit, condition, reason, span=self._span(meta))
+        return ast.CapDecl(output, bound.name, limit, condition, reason, span=span)
 
-    def offer_requires(self, meta, children):
-        return tuple(children)
+    def offer_requires(self, span, children):
+        return tuple(children)  # (condition, else reason or None)
 
-    def offer_decl(self, meta, children):
+    def offer_decl(self, span, children):
         name, label, partner, requires = children
         condition, else_reason = requires if requires is not None else (None, None)
         return ast.OfferDecl(name, self._text(label), self._text(partner), condition, else_reason,
-                             span=self._span(meta))
+                             span=span)
 
-    def rank_direction(self, meta, children):
-        return str(children[0])
-
-    def budget_rank(self, meta, children):
+    def budget_rank(self, span, children):
         return tuple(children)
 
-    def budget_decl(self, meta, children):
+    def budget_decl(self, span, children):
         name, label, total, limit, among, rank, *actions = children
-        rank_by, direction = rank if rank is not None else (None, "descending")
+        rank_by, direction = (rank[0], rank[1].name) if rank is not None else (None, "descending")
         return ast.BudgetDecl(name, self._text(label), total, limit, among, rank_by,
-                              direction == "descending", tuple(actions), span=self._span(meta))
+                              direction == "descending", tuple(actions), span=span)
 
-    def given(self, meta, children):
-        return ast.Given(children[0], children[1], span=self._span(meta))
+    def given(self, span, children):
+        return ast.Given(children[0], children[1], span=span)
 
-    def expect_reasons(self, meta, children):
+    def expect_reasons(self, span, children):
         codes = tuple(c for c in children if c is not None)
-        return ast.ExpectReasons(codes, span=self._span(meta))
+        return ast.ExpectReasons(codes, span=span)
 
-    def expect_reason_included(self, meta, children):
-        return ast.ExpectReasonIncluded(children[0], span=self._span(meta))
+    def expect_reason_included(self, span, children):
+        return ast.ExpectReasonIncluded(children[0], span=span)
 
-    def expect_output(self, meta, children):
-        return ast.ExpectOutput(children[0], children[1], span=self._span(meta))
+    def expect_output(self, span, children):
+        return ast.ExpectOutput(children[0], children[1], span=span)
 
-    def example_decl(self, meta, children):
+    def example_decl(self, span, children):
         name, as_of, *rest = children
         givens = tuple(c for c in rest if isinstance(c, ast.Given))
         expectations = tuple(c for c in rest if not isinstance(c, ast.Given))
         return ast.ExampleDecl(self._text(name), self._date(as_of), givens, expectations,
-                               span=self._span(meta))
+                               span=span)
 
     # -- table cells
 
-    def any_cell(self, meta, children):
-        return ast.AnyCell(span=self._span(meta))
+    def any_cell(self, span, children):
+        return ast.AnyCell(span=span)
 
-    def missing_cell(self, meta, children):
-        return ast.MissingCell(span=self._span(meta))
+    def missing_cell(self, span, children):
+        return ast.MissingCell(span=span)
 
-    def not_cell(self, meta, children):
-        return ast.NotCell(children[0], span=self._span(meta))
+    def not_cell(self, span, children):
+        return ast.NotCell(children[0], span=span)
 
-    def alternatives(self, meta, children):
-        return ast.Alternatives(tuple(children), span=self._span(meta))
+    def alternatives(self, span, children):
+        return ast.Alternatives(tuple(children), span=span)
 
-    def compare_test(self, meta, children):
-        return ast.CompareTest(children[0], children[1], span=self._span(meta))
+    def compare_test(self, span, children):
+        return ast.CompareTest(children[0].name, children[1], span=span)
 
-    def equals_test(self, meta, children):
-        return ast.EqualsTest(children[0], span=self._span(meta))
+    def equals_test(self, span, children):
+        return ast.EqualsTest(children[0], span=span)
 
-    def interval(self, meta, children):
+    def interval(self, span, children):
         opening, low, _, high, closing = children
-        return ast.IntervalTest(low, high, opening == "[", closing == "]", span=self._span(meta))
-
-    def comparison_op(self, meta, children):
-        return str(children[0])
+        return ast.IntervalTest(low, high, opening == "[", closing == "]", span=span)
 
     # -- expressions
 
-    def literal(self, meta, children):
+    def literal(self, span, children):
         token = children[0]
-        span = self._span(meta)
         if token.type == "NUMERAL":
             digits = token.value.replace("_", "")
             if digits.endswith("%"):
@@ -360,103 +407,106 @@ class AstBuilder(Transformer):
             return ast.Literal(self._date(token), "date", span=span)
         return ast.Literal(token.type == "TRUE", "boolean", span=span)
 
-    def name_ref(self, meta, children):
-        return ast.Name(children[0].name, span=self._span(meta))
+    def name_ref(self, span, children):
+        return ast.Name(children[0].name, span=span)
 
-    def today(self, meta, children):
-        return ast.Today(span=self._span(meta))
+    def today(self, span, children):
+        return ast.Today(span=span)
 
-    def field_access(self, meta, children):
-        return ast.FieldAccess(children[0], children[1], span=self._span(meta))
+    def field_access(self, span, children):
+        return ast.FieldAccess(children[0], children[1], span=span)
 
-    def path(self, meta, children):
+    def path(self, span, children):
         first, *rest = children
         node: ast.Expr = ast.Name(first.name, span=first.span)
         for field_name in rest:
             node = ast.FieldAccess(node, field_name, span=first.span.to(field_name.span))
         return node
 
-    def negate(self, meta, children):
+    def negate(self, span, children):
         operand = children[0]
         # `-3` is a literal, so that it carries no unit and prints back as written.
         if isinstance(operand, ast.Literal) and isinstance(operand.value, Decimal):
-            return ast.Literal(-operand.value, operand.kind, span=self._span(meta))
-        return ast.Unary("-", operand, span=self._span(meta))
+            return ast.Literal(-operand.value, operand.kind, span=span)
+        return ast.Unary("-", operand, span=span)
 
-    def not_op(self, meta, children):
-        return ast.Unary("not", children[0], span=self._span(meta))
+    def not_op(self, span, children):
+        return ast.Unary("not", children[0], span=span)
 
-    def add_op(self, meta, children):
-        return str(children[0])
-
-    mul_op = add_op
-
-    def arithmetic(self, meta, children):
+    def arithmetic(self, span, children):
         left, op, right = children
-        return ast.Binary(op, left, right, span=self._span(meta))
+        return ast.Binary(op.name, left, right, span=span)
 
-    def or_op(self, meta, children):
-        return ast.Binary("or", children[0], children[1], span=self._span(meta))
+    def or_op(self, span, children):
+        return ast.Binary("or", children[0], children[1], span=span)
 
-    def and_op(self, meta, children):
-        return ast.Binary("and", children[0], children[1], span=self._span(meta))
+    def and_op(self, span, children):
+        return ast.Binary("and", children[0], children[1], span=span)
 
-    def compare(self, meta, children):
+    def compare(self, span, children):
         left, op, right = children
-        return ast.Binary(op, left, right, span=self._span(meta))
+        return ast.Binary(op.name, left, right, span=span)
 
-    def between(self, meta, children):
-        return ast.Between(*children, span=self._span(meta))
+    def between(self, span, children):
+        return ast.Between(*children, span=span)
 
-    def in_op(self, meta, children):
-        return ast.In(children[0], children[1], False, span=self._span(meta))
+    def in_op(self, span, children):
+        return ast.In(children[0], children[1], False, span=span)
 
-    def not_in_op(self, meta, children):
-        return ast.In(children[0], children[1], True, span=self._span(meta))
+    def not_in_op(self, span, children):
+        return ast.In(children[0], children[1], True, span=span)
 
-    def is_missing(self, meta, children):
-        return ast.IsMissing(children[0], False, span=self._span(meta))
+    def is_missing(self, span, children):
+        return ast.IsMissing(children[0], False, span=span)
 
-    def is_not_missing(self, meta, children):
-        return ast.IsMissing(children[0], True, span=self._span(meta))
+    def is_not_missing(self, span, children):
+        return ast.IsMissing(children[0], True, span=span)
 
-    def if_expr(self, meta, children):
-        return ast.If(*children, span=self._span(meta))
+    def if_expr(self, span, children):
+        return ast.If(*children, span=span)
 
-    def function_name(self, meta, children):
-        name = children[0]
-        return name if isinstance(name, ast.Ident) else ast.Ident(str(name), span=self._span(meta))
+    def function_name(self, span, children):
+        return ast.Ident(str(children[0]), span=span)
 
-    def call(self, meta, children):
+    def call(self, span, children):
         function, *arguments = children
         return ast.Call(function, tuple(a for a in arguments if a is not None),
-                        span=self._span(meta))
+                        span=span)
 
-    def list_literal(self, meta, children):
-        return ast.ListLiteral(tuple(c for c in children if c is not None), span=self._span(meta))
+    def list_literal(self, span, children):
+        return ast.ListLiteral(tuple(c for c in children if c is not None), span=span)
 
-    def record_entry(self, meta, children):
-        return ast.RecordEntry(children[0], children[1], span=self._span(meta))
+    def record_entry(self, span, children):
+        return ast.RecordEntry(children[0], children[1], span=span)
 
-    def record_literal(self, meta, children):
+    def record_literal(self, span, children):
         return ast.RecordLiteral(tuple(c for c in children if c is not None),
-                                 span=self._span(meta))
+                                 span=span)
 
-    def aggregate_function(self, meta, children):
-        return str(children[0])
-
-    quantifier_kind = aggregate_function
-
-    def count_aggregate(self, meta, children):
+    def count_aggregate(self, span, children):
         variable, source, *condition = children
         return ast.Aggregate("count", variable, source, None, condition[0] if condition else None,
-                             span=self._span(meta))
+                             span=span)
 
-    def value_aggregate(self, meta, children):
+    def value_aggregate(self, span, children):
         kind, value, variable, source, *condition = children
-        return ast.Aggregate(kind, variable, source, value, condition[0] if condition else None,
-                             span=self._span(meta))
+        return ast.Aggregate(kind.name, variable, source, value,
+                             condition[0] if condition else None, span=span)
 
-    def quantifier(self, meta, children):
+    def quantifier(self, span, children):
         kind, variable, source, condition = children
-        return ast.Quantifier(kind, variable, source, condition, span=self._span(meta))
+        return ast.Quantifier(kind.name, variable, source, condition, span=span)
+
+
+def _position(child: object) -> tuple[int, int, int, int] | None:
+    """(line, column, end line, end column) of a token, a node or a tuple of them."""
+    if isinstance(child, Token):
+        return child.line, child.column, child.end_line, child.end_column
+    if isinstance(child, ast.Node):
+        span = child.span
+        return span.line, span.column, span.end_line, span.end_column
+    if isinstance(child, tuple):
+        positions = [p for p in map(_position, child) if p is not None]
+        if positions:
+            return positions[0][:2] + positions[-1][2:]
+    return None

@@ -7,6 +7,8 @@ terminals what would have fitted; the common mistakes get their own wording.
 
 from __future__ import annotations
 
+import re
+
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -19,6 +21,8 @@ _BLOCKS = {"RULE": "rule", "FACTS": "facts", "TYPE": "type", "TABLE": "table",
 _ONE_LINERS = {"LET": "let", "CAP": "cap", "RULESET": "ruleset", "INCLUDE": "include",
                "VERSION": "version", "EFFECTIVE": "effective"}
 _DECLARATION_STARTS = {name for name in (*_BLOCKS, *_ONE_LINERS)}
+
+_LAST_WORD = re.compile(r"([^\W\d]\w*)\s*\Z")
 
 # Terminals that can begin an expression: when most of them are expected, say "an expression".
 _EXPRESSION_STARTS = {"NAME", "NUMERAL", "STRING", "DATE_LITERAL", "TRUE", "FALSE", "LPAR",
@@ -101,24 +105,28 @@ def _unexpected_character(error: UnexpectedCharacters, text: str, path: str) -> 
 
 
 def absorbed_keyword(error: UnexpectedInput, text: str) -> Token | None:
-    """The declaration keyword read as a name just before the error, if the error follows one
-    that starts its line; returned as a keyword token."""
+    """The declaration keyword that the lexer read as a name just before the error, if that
+    word starts its line; returned as a keyword token."""
     parser = getattr(error, "interactive_parser", None)
-    if parser is None or not parser.parser_state.value_stack:
+    token = getattr(error, "token", None)
+    if parser is None or not isinstance(token, Token) or not parser.parser_state.value_stack:
         return None
+    end = len(text) if token.type == "$END" or token.start_pos is None else token.start_pos
+    match = _LAST_WORD.search(text, 0, end)
+    if match is None:
+        return None
+    word = match.group(1)
+    keyword = word.upper()
     last = parser.parser_state.value_stack[-1]
-    while isinstance(last, Tree) and last.children:  # the last token read
-        last = last.children[-1]
-    if not (isinstance(last, Token) and last.type == "NAME"):
+    if keyword not in _DECLARATION_STARTS or (isinstance(last, Token) and last.type == keyword):
         return None
-    keyword = last.value.upper()
-    if keyword not in _DECLARATION_STARTS or last.start_pos is None:
+    start = match.start(1)
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
         return None
-    line_start = text.rfind("\n", 0, last.start_pos) + 1
-    if text[line_start:last.start_pos].strip():
-        return None
-    return Token(keyword, last.value, last.start_pos, last.line, last.column,
-                 last.end_line, last.end_column, last.end_pos)
+    line = text.count("\n", 0, start) + 1
+    column = start - line_start + 1
+    return Token(keyword, word, start, line, column, line, column + len(word), start + len(word))
 
 
 def _context(error: UnexpectedToken, path: str) -> tuple[str, str | None, Span | None] | None:
