@@ -540,6 +540,9 @@ class Module(Node):
     declarations: tuple[Declaration, ...]
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def walk(node: Node) -> Iterator[Node]:
     """``node`` and every node below it, depth first, in field order."""
     stack: list[object] = [node]
@@ -547,7 +550,10 @@ def walk(node: Node) -> Iterator[Node]:
         item = stack.pop()
         if isinstance(item, Node):
             yield item
-            children = [getattr(item, f.name) for f in fields(item) if f.name != "span"]
-            stack.extend(reversed(children))
+            names = _CHILD_FIELDS.get(type(item))
+            if names is None:
+                names = _CHILD_FIELDS[type(item)] = tuple(
+                    f.name for f in fields(item) if f.name != "span")
+            stack.extend(reversed([getattr(item, name) for name in names]))
         elif isinstance(item, tuple):
             stack.extend(reversed(item))

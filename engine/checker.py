@@ -425,10 +425,9 @@ class Checker:
                 if (kind, name) not in read:
                     self._warn("W101", f"{kind} `{name}` is never used", declaration.name.span,
                                help="remove it, or use it in a rule")
-        declarations = [*symbols.rules.values(), *symbols.caps, *symbols.offers.values(),
-                        *symbols.budgets.values()]
-        given = {n.code.name for d in declarations for n in ast.walk(d)
-                 if isinstance(n, ast.ReasonAction)}
+        actions = [action for declaration in [*symbols.rules.values(), *symbols.budgets.values()]
+                   for action in _actions_of(declaration)]
+        given = {a.code.name for a in actions if isinstance(a, ast.ReasonAction)}
         given |= {d.reason.name for d in symbols.caps if d.reason is not None}
         given |= {o.else_reason.name for o in symbols.offers.values() if o.else_reason}
         for code, entry in symbols.reasons.items():
@@ -441,8 +440,7 @@ class Checker:
             if name not in made:
                 self._warn("W103", f"offer `{name}` is never made by a rule", offer.name.span,
                            help=f"make it with `offer {name}` in a rule's actions, or remove it")
-        proposed = {_proposal_target(n) for d in [*symbols.rules.values(), *symbols.budgets.values()]
-                    for n in ast.walk(d)}
+        proposed = {_proposal_target(action) for action in actions}
         for name, output in symbols.outputs.items():
             if name not in proposed:
                 self._warn("W104", f"no rule proposes a value for output `{name}`",
@@ -450,6 +448,12 @@ class Checker:
 
     def _warn(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.WARNING, message, span, help))
+
+
+def _actions_of(declaration: ast.RuleDecl | ast.BudgetDecl) -> tuple[ast.Action, ...]:
+    if isinstance(declaration, ast.RuleDecl):
+        return declaration.actions
+    return declaration.otherwise
 
 
 def _proposal_target(node: ast.Node) -> str | None:

@@ -14,16 +14,15 @@ Node = tuple[str, str]
 
 class DependencyGraph:
     def __init__(self) -> None:
-        self.edges: dict[Node, list[Node]] = {}
+        # Each node's dependencies as an ordered set (a dict with no values).
+        self.edges: dict[Node, dict[Node, None]] = {}
 
     def add_node(self, node: Node) -> None:
-        self.edges.setdefault(node, [])
+        self.edges.setdefault(node, {})
 
     def add_edge(self, node: Node, dependency: Node) -> None:
-        self.add_node(node)
         self.add_node(dependency)
-        if dependency not in self.edges[node]:
-            self.edges[node].append(dependency)
+        self.edges.setdefault(node, {})[dependency] = None
 
     def cycles(self) -> list[list[Node]]:
         """One cycle per strongly connected component that has one, as a path that starts and

@@ -8,7 +8,9 @@ at the next line that starts a declaration, so one run reports every independent
 from __future__ import annotations
 
 import datetime
+import gc
 import re
+from contextlib import contextmanager
 import threading
 from decimal import Decimal
 from functools import lru_cache
@@ -19,7 +21,7 @@ from lark.exceptions import UnexpectedInput
 
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.lexer import ContextualKeywordLexer
+from engine.lalr import LalrDriver
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "tenet.lark"
 
@@ -33,19 +35,33 @@ _RESYNC = re.compile(r"^[ \t]*(?:" + "|".join(_RESYNC_KEYWORDS) + r")\b|^offer\b
 _BUILDER_LOCK = threading.Lock()
 
 
+@contextmanager
+def no_cyclic_gc():
+    """Parsing and checking allocate hundreds of thousands of small acyclic objects, which makes
+    the cyclic garbage collector run over and over for nothing; pause it meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @lru_cache(maxsize=1)
-def _parser() -> tuple[Lark, AstBuilder]:
-    """The Lark parser, built once per process. It builds the AST as it reduces (Lark's inline
+def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
+    """The parser, built once per process. It builds the AST as it reduces (Lark's inline
     transformer), which is several times faster than building a parse tree and then walking it;
-    every token is kept so that each node's span covers its keywords."""
+    every token is kept so that each node's span covers its keywords. ``LalrDriver`` runs
+    Lark's tables (see engine/lalr.py)."""
     builder = AstBuilder()
-    parser = Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr",
-                  lexer=ContextualKeywordLexer, strict=True, keep_all_tokens=True,
-                  maybe_placeholders=True, transformer=builder)
-    return parser, builder
+    lark = Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
+                strict=True, keep_all_tokens=True, maybe_placeholders=True, transformer=builder)
+    return lark, LalrDriver(lark), builder
 
 
 def grammar() -> Lark:
+    """The Lark parser compiled from grammar/tenet.lark (tables, terminals, callbacks)."""
     return _parser()[0]
 
 
@@ -64,7 +80,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     diagnostics say what did not."""
     from engine.syntax_errors import describe_syntax_error
 
-    parser, builder = _parser()
+    _, parser, builder = _parser()
     diagnostics: list[Diagnostic] = []
     declarations: tuple[ast.Declaration, ...] = ()
     start = 0
@@ -72,7 +88,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
         # Blank out what was already consumed (keeping line breaks) so positions stay true.
         masked = re.sub(r"[^\n]", " ", text[:start]) + text[start:]
         try:
-            with _BUILDER_LOCK:
+            with _BUILDER_LOCK, no_cyclic_gc():
                 builder.file, builder.diagnostics = path, []
                 declarations = parser.parse(masked)
                 diagnostics.extend(builder.diagnostics)
@@ -162,14 +178,10 @@ class AstBuilder(Transformer):
     # -- helpers
 
     def _span_of(self, children: list) -> Span:
-        first = last = None
-        for child in children:
-            position = _position(child)
-            if position is not None:
-                first = first or position
-                last = position
+        first = next((p for p in map(_position, children) if p is not None), None)
         if first is None:
             return Span(self.file, 1, 1, 1, 1)
+        last = next(p for p in map(_position, reversed(children)) if p is not None)
         return Span(self.file, first[0], first[1], last[2], last[3])
 
     def _ident(self, token: Token) -> ast.Ident:

@@ -12,6 +12,7 @@ from pathlib import Path
 from engine.checker import CheckedProgram, check_modules
 from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
 from engine.loader import SourceSet, parse_text, read_sources
+from engine.parser import no_cyclic_gc
 
 
 @dataclass
@@ -29,12 +30,14 @@ class CheckResult:
 
 def check_path(path: Path) -> CheckResult:
     """Parse and check the ruleset at ``path`` with its includes."""
-    return _check(read_sources(path))
+    with no_cyclic_gc():
+        return _check(read_sources(path))
 
 
 def check_text(text: str, path: str = "<text>") -> CheckResult:
     """Parse and check ruleset text (used by tests and tools that hold the text in memory)."""
-    return _check(parse_text(text, path))
+    with no_cyclic_gc():
+        return _check(parse_text(text, path))
 
 
 def _check(sources: SourceSet) -> CheckResult:

@@ -1,0 +1,162 @@
+"""A lean driver for Lark's LALR tables, with a contextual keyword lexer.
+
+Lark builds the tables and the tree callbacks from ``grammar/tenet.lark``; this module only runs
+them. Lark's own parse loop and contextual lexer are general (any grammar, interactive parsing,
+regex collisions per state) and spend most of a large parse on that generality; here the loop is
+a dozen lines over plain dictionaries and the lexer scans with one small expression. A word is a
+keyword only where the parser can take that keyword and a NAME elsewhere — the contextual lexer's
+rule, which lets real field names such as `amount`, `date` or `count` be used.
+
+Errors are raised as Lark's own ``UnexpectedToken`` and ``UnexpectedCharacters``, carrying a
+snapshot of the value stack, so ``engine.syntax_errors`` can say where the parser was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
+
+_SCAN = re.compile(r"""
+    (?P<space>[ \t\r\f\v]+|\#[^\n]*)
+  | (?P<newline>\n)
+  | (?P<DATE_LITERAL>\d{4}-\d{2}-\d{2})
+  | (?P<NUMERAL>\d(?:_?\d)*(?:\.\d(?:_?\d)*)?%?)
+  | (?P<word>[^\W\d]\w*)
+  | (?P<STRING>"(?:[^"\\\n]|\\.)*")
+  | (?P<symbol>\.\.|!=|<=|>=|[-+*/=<>()\[\]{}|,:.])
+""", re.VERBOSE)
+
+
+@dataclass
+class _ParserState:
+    """What an error carries about the parser: the values it had shifted and reduced."""
+
+    value_stack: list[Any]
+
+
+@dataclass
+class _Snapshot:
+    parser_state: _ParserState
+
+
+class LalrDriver:
+    """Runs the LALR tables of a Lark parser built with an inline transformer."""
+
+    def __init__(self, lark: Lark) -> None:
+        parser = lark.parser.parser.parser
+        table = parser.parse_table
+        self.start_state = table.start_states["start"]
+        self.end_state = table.end_states["start"]
+        # Per state: terminal -> next state (a shift, >= 0) or -(rule number + 1) (a reduce).
+        self.actions: dict[int, dict[str, int]] = {}
+        self.gotos: dict[int, dict[str, int]] = {}
+        rules: dict[Any, int] = {}
+        self.sizes: list[int] = []
+        self.origins: list[str] = []
+        self.callbacks: list[Any] = []
+        for state, row in table.states.items():
+            actions, gotos = self.actions.setdefault(state, {}), self.gotos.setdefault(state, {})
+            for symbol, (action, argument) in row.items():
+                symbol = str(symbol)
+                if action is Shift:
+                    (actions if symbol.isupper() or symbol == "$END" else gotos)[symbol] = argument
+                    continue
+                if argument not in rules:
+                    rules[argument] = len(self.sizes)
+                    self.sizes.append(len(argument.expansion))
+                    self.origins.append(str(argument.origin.name))
+                    self.callbacks.append(parser.callbacks[argument])
+                actions[symbol] = -rules[argument] - 1
+        self.literals = {t.pattern.value: t.name for t in lark.terminals
+                         if t.pattern.type == "str"}
+
+    def parse(self, text: str) -> Any:
+        states = [self.start_state]
+        values: list[Any] = []
+        actions, gotos = self.actions, self.gotos
+        sizes, origins, callbacks = self.sizes, self.origins, self.callbacks
+        for token in self._tokens(text, states):
+            kind = token.type
+            while True:
+                action = actions[states[-1]].get(kind)
+                if action is None:
+                    self._unexpected(token, states, values)
+                if action >= 0:
+                    states.append(action)
+                    values.append(token)
+                    break
+                rule = -action - 1
+                size = sizes[rule]
+                if size:
+                    children = values[-size:]
+                    del states[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                values.append(callbacks[rule](children))
+                states.append(gotos[states[-1]][origins[rule]])
+        end = Token("$END", "", len(text), *_end_position(text))
+        while states[-1] != self.end_state:
+            action = actions[states[-1]].get("$END")
+            if action is None or action >= 0:
+                self._unexpected(end, states, values)
+            rule = -action - 1
+            size = sizes[rule]
+            children = values[-size:] if size else []
+            if size:
+                del states[-size:]
+                del values[-size:]
+            values.append(callbacks[rule](children))
+            states.append(gotos[states[-1]][origins[rule]])
+        return values[-1]
+
+    def _unexpected(self, token: Token, states: list[int], values: list[Any]) -> None:
+        expected = set(self.actions[states[-1]])
+        raise UnexpectedToken(token, expected, interactive_parser=_Snapshot(
+            _ParserState(list(values))))
+
+    def _tokens(self, text: str, states: list[int]) -> Iterator[Token]:
+        """Tokens of ``text``; reads the parser's current state (``states[-1]``) to decide
+        whether each word is a keyword."""
+        actions, literals = self.actions, self.literals
+        position, end = 0, len(text)
+        line, line_start = 1, 0
+        match_at = _SCAN.match
+        while position < end:
+            match = match_at(text, position)
+            if match is None:
+                raise UnexpectedCharacters(text, position, line, position - line_start + 1,
+                                           allowed=set(actions[states[-1]]))
+            kind = match.lastgroup
+            start, position = position, match.end()
+            if kind == "space":
+                continue
+            if kind == "newline":
+                line, line_start = line + 1, position
+                continue
+            value = match.group()
+            if kind == "word":
+                keyword = literals.get(value)
+                if keyword is None:
+                    kind = "NAME"
+                else:
+                    accepted = actions[states[-1]]
+                    # A keyword where the parser takes it (or where it takes no name either,
+                    # so that the error names the keyword); a name everywhere else.
+                    kind = keyword if keyword in accepted or "NAME" not in accepted else "NAME"
+            elif kind == "symbol":
+                kind = literals[value]
+            column = start - line_start + 1
+            yield Token(kind, value, start, line, column, line, column + len(value), position)
+
+
+def _end_position(text: str) -> tuple[int, int, int, int]:
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return line, column, line, column
