@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Literal as TypingLiteral
-from typing import Union
 
 from engine.diagnostics import Span
 
@@ -65,7 +64,7 @@ class NamedType(Node):
     name: Ident
 
 
-TypeExpr = Union[PrimitiveType, EnumType, ListType, NamedType]
+TypeExpr = PrimitiveType | EnumType | ListType | NamedType
 
 
 # ---------------------------------------------------------------------------------- expressions
@@ -211,10 +210,10 @@ class Quantifier(Node):
     condition: Expr
 
 
-Expr = Union[
-    Literal, Name, Today, FieldAccess, Unary, Binary, Between, In, IsMissing, If, Call,
-    ListLiteral, RecordLiteral, Aggregate, Quantifier,
-]
+Expr = (
+    Literal | Name | Today | FieldAccess | Unary | Binary | Between | In | IsMissing | If | Call
+    | ListLiteral | RecordLiteral | Aggregate | Quantifier
+)
 
 
 # ----------------------------------------------------------------------------------- table cells
@@ -255,7 +254,7 @@ class IntervalTest(Node):
     high_closed: bool
 
 
-CellTest = Union[EqualsTest, CompareTest, IntervalTest]
+CellTest = EqualsTest | CompareTest | IntervalTest
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +271,7 @@ class NotCell(Node):
     cell: Alternatives | CellTest
 
 
-Cell = Union[AnyCell, MissingCell, NotCell, Alternatives, CellTest]
+Cell = AnyCell | MissingCell | NotCell | Alternatives | CellTest
 
 
 # ------------------------------------------------------------------------------------- actions
@@ -309,7 +308,7 @@ class ReasonAction(Node):
     code: Ident
 
 
-Action = Union[SetAction, AddAction, OfferAction, ReasonAction]
+Action = SetAction | AddAction | OfferAction | ReasonAction
 
 
 # -------------------------------------------------------------------------------- declarations
@@ -513,7 +512,7 @@ class ExpectReasonIncluded(Node):
     code: Ident
 
 
-Expectation = Union[ExpectOutput, ExpectReasons, ExpectReasonIncluded]
+Expectation = ExpectOutput | ExpectReasons | ExpectReasonIncluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,10 +525,10 @@ class ExampleDecl(Node):
     expectations: tuple[Expectation, ...]
 
 
-Declaration = Union[
-    RulesetHeader, VersionDecl, EffectiveDecl, IncludeDecl, FactsDecl, TypeDecl, ReasonsDecl,
-    OutputsDecl, LetDecl, TableDecl, RuleDecl, CapDecl, OfferDecl, BudgetDecl, ExampleDecl,
-]
+Declaration = (
+    RulesetHeader | VersionDecl | EffectiveDecl | IncludeDecl | FactsDecl | TypeDecl | ReasonsDecl
+    | OutputsDecl | LetDecl | TableDecl | RuleDecl | CapDecl | OfferDecl | BudgetDecl | ExampleDecl
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,7 +299,7 @@ class Checker:
                                     f"{'s' if len(row.cells) != 1 else ''} but table `{name}` "
                                     f"has {len(inputs)} input column{'s' if len(inputs) != 1 else ''}",
                             row.span, help="use `-` for a column that any value matches")
-            for cell, column, column_type in zip(row.cells, table.inputs, inputs):
+            for cell, column, column_type in zip(row.cells, table.inputs, inputs, strict=False):
                 self._check_cell(cell, column, column_type)
         policy = table.policy.name if table.policy is not None else "unique"
         declared = self.symbols.resolve_type(table.type) if table.type is not None else None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 import gc
 import re
-from contextlib import contextmanager
 import threading
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
@@ -23,7 +24,13 @@ from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.lalr import LalrDriver
 
-GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "tenet.lark"
+
+def _grammar_text() -> str:
+    """grammar/tenet.lark from a checkout, or as installed inside the package."""
+    checkout = Path(__file__).resolve().parent.parent / "grammar" / "tenet.lark"
+    if checkout.is_file():
+        return checkout.read_text(encoding="utf-8")
+    return resources.files("engine.grammar").joinpath("tenet.lark").read_text(encoding="utf-8")
 
 # Words that open a top-level declaration; parsing resumes at a line starting with one of them.
 # `offer` also opens an action inside rules, so it only counts at the start of a line.
@@ -55,7 +62,7 @@ def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
     every token is kept so that each node's span covers its keywords. ``LalrDriver`` runs
     Lark's tables (see engine/lalr.py)."""
     builder = AstBuilder()
-    lark = Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
+    lark = Lark(_grammar_text(), parser="lalr", lexer="basic",
                 strict=True, keep_all_tokens=True, maybe_placeholders=True, transformer=builder)
     return lark, LalrDriver(lark), builder
 

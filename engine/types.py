@@ -121,7 +121,8 @@ def arithmetic(op: str, left: Type, right: Type) -> Type:
     if op in "+-":
         if other in (MONEY, NUMERAL):
             return MONEY
-        raise UnitError(f"cannot {'add' if op == '+' else 'subtract'} {other.describe()} and money",
+        verb = "add" if op == "+" else "subtract"
+        raise UnitError(f"cannot {verb} {left.describe()} and {right.describe()}",
                         "money can only be added to money or to a literal amount")
     if op == "*":
         if other == MONEY:

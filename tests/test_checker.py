@@ -93,8 +93,8 @@ def test_inferred_types(expression: str, expected: t.Type) -> None:
 
 
 @pytest.mark.parametrize(("expression", "expected"), [
-    ("customer.balance + customer.rate", ("E402", "cannot add number and money")),
-    ("customer.balance - customer.score", ("E402", "cannot subtract integer and money")),
+    ("customer.balance + customer.rate", ("E402", "cannot add money and number")),
+    ("customer.balance - customer.score", ("E402", "cannot subtract money and integer")),
     ("customer.balance * customer.balance", ("E402", "cannot multiply money by money")),
     ("customer.rate / customer.balance", ("E402", "cannot divide number by money")),
     ("customer.balance > customer.rate", ("E402", "cannot compare money with number")),

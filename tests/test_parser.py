@@ -8,10 +8,32 @@ from decimal import Decimal
 import pytest
 
 from engine import ast
-from engine.ast import (AnyCell, Aggregate, Alternatives, Between, Binary, Call, CompareTest,
-                        EqualsTest, FieldAccess, Ident, If, In, IntervalTest, IsMissing,
-                        ListLiteral, Literal, MissingCell, Name, NotCell, Quantifier,
-                        RecordEntry, RecordLiteral, Today, Unary)
+from engine.ast import (
+    Aggregate,
+    Alternatives,
+    AnyCell,
+    Between,
+    Binary,
+    Call,
+    CompareTest,
+    EqualsTest,
+    FieldAccess,
+    Ident,
+    If,
+    In,
+    IntervalTest,
+    IsMissing,
+    ListLiteral,
+    Literal,
+    MissingCell,
+    Name,
+    NotCell,
+    Quantifier,
+    RecordEntry,
+    RecordLiteral,
+    Today,
+    Unary,
+)
 from engine.parser import parse_module
 from tests.conftest import FIXTURES
 
