@@ -1,0 +1,206 @@
+"""Facts: validated against the ruleset's `facts` and `type` declarations before anything runs.
+
+The checker's types become pydantic models (one per facts block and record type, extra fields
+forbidden) whose field validators are strict: numbers must be JSON numbers (read as Decimals,
+never binary floats), dates ISO texts, enum values among their list. Every problem is reported
+with its path (`customer.balance: expected money, got "lots"`), all at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic_core import PydanticCustomError
+
+from engine import types as t
+from engine.diagnostics import did_you_mean
+from engine.symbols import Symbols
+
+
+class FactsError(Exception):
+    """The facts do not fit the schema; ``problems`` lists each one with its path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("the facts do not fit the ruleset's schema:\n" +
+                         "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+def describe_json(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return f"the binary float {value!r}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _fail(expected: str, value: Any) -> None:
+    raise PydanticCustomError("tenet", "expected {expected}, got {got}",
+                              {"expected": expected, "got": describe_json(value)})
+
+
+def _scalar_validator(type_: t.Type):
+    """A strict conversion from a JSON value to the runtime value of ``type_``."""
+    if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
+        name = type_.describe()
+
+        def number(value: Any) -> Decimal:
+            if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                _fail(name, value)
+            result = Decimal(value)
+            if not result.is_finite() or (type_ == t.INTEGER and result != result.to_integral_value()):
+                _fail(name, value)
+            return result
+        return number
+    if type_ == t.BOOLEAN:
+        def boolean(value: Any) -> bool:
+            if not isinstance(value, bool):
+                _fail("true or false", value)
+            return value
+        return boolean
+    if type_ == t.DATE:
+        def date(value: Any) -> datetime.date:
+            if isinstance(value, datetime.date):
+                return value
+            if isinstance(value, str):
+                try:
+                    if len(value) == 10:
+                        return datetime.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            _fail("a date (YYYY-MM-DD)", value)
+        return date
+    if isinstance(type_, t.Enum):
+        options = ", ".join(f'"{v}"' for v in type_.values)
+
+        def enum(value: Any) -> str:
+            if not isinstance(value, str) or value not in type_.values:
+                suggestion = did_you_mean(value, type_.values) if isinstance(value, str) else None
+                raise PydanticCustomError(
+                    "tenet", "expected one of {options}, got {got}{hint}",
+                    {"options": options, "got": describe_json(value),
+                     "hint": f" ({suggestion})" if suggestion else ""})
+            return value
+        return enum
+
+    def text(value: Any) -> str:
+        if not isinstance(value, str):
+            _fail("text", value)
+        return value
+    return text
+
+
+def _distinct(values: list[Any]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+class FactsSchema:
+    """The pydantic models of a ruleset's facts, built once per ruleset."""
+
+    def __init__(self, symbols: Symbols) -> None:
+        self.symbols = symbols
+        self._models: dict[str, type[BaseModel]] = {}
+        blocks = {name: (self._annotation(t.Record(name)), ...) for name in symbols.facts}
+        self.model = create_model("Facts", __config__=ConfigDict(extra="forbid"), **blocks)
+
+    def _annotation(self, type_: t.Type) -> Any:
+        if isinstance(type_, t.Record):
+            return self._record_model(type_.name)
+        if isinstance(type_, t.ListOf):
+            element = list[self._annotation(type_.element)]
+            if type_.is_set:
+                return Annotated[element, BeforeValidator(_list_of), AfterValidator(_distinct)]
+            return Annotated[element, BeforeValidator(_list_of)]
+        return Annotated[Any, BeforeValidator(_scalar_validator(type_))]
+
+    def _record_model(self, name: str) -> type[BaseModel]:
+        if name not in self._models:
+            fields: dict[str, Any] = {}
+            for field_name, declaration in self.symbols.record_fields(name).items():
+                annotation = self._annotation(self.symbols.resolve_type(declaration.type))
+                if declaration.optional:
+                    fields[field_name] = (annotation | None, None)
+                else:
+                    fields[field_name] = (annotation, ...)
+            self._models[name] = create_model(
+                f"Record_{name}", __config__=ConfigDict(extra="forbid"), **fields)
+        return self._models[name]
+
+    def validate(self, facts: Any) -> dict[str, Any]:
+        """The facts as runtime values, or FactsError listing every problem."""
+        if not isinstance(facts, dict):
+            raise FactsError([f"facts: expected an object keyed by facts block "
+                              f"({', '.join(self.symbols.facts)}), got {describe_json(facts)}"])
+        try:
+            validated = self.model.model_validate(facts)
+        except ValidationError as error:
+            raise FactsError([self._problem(e) for e in error.errors()]) from None
+        return {name: _as_runtime(getattr(validated, name)) for name in self.symbols.facts}
+
+    def _problem(self, error: dict) -> str:
+        path = _path(error["loc"])
+        kind = error["type"]
+        if kind == "missing":
+            return f"{path}: required field is missing" if len(error["loc"]) > 1 else \
+                f"{path}: no facts given for this facts block"
+        if kind == "extra_forbidden":
+            parent = error["loc"][:-1]
+            known = (self.symbols.facts if not parent else
+                     self.symbols.record_fields(self._record_at(parent) or ""))
+            hint = did_you_mean(str(error["loc"][-1]), known)
+            return f"{path}: unknown field" + (f" ({hint})" if hint else "")
+        if kind in ("model_type", "model_attributes_type", "dict_type"):
+            return f"{path}: expected an object, got {describe_json(error['input'])}"
+        if kind == "list_type":
+            return f"{path}: expected a list, got {describe_json(error['input'])}"
+        return f"{path}: {error['msg']}"
+
+    def _record_at(self, loc: tuple) -> str | None:
+        """The record type at a path such as ("customer", "loans", 0)."""
+        record: str | None = str(loc[0])
+        for part in loc[1:]:
+            if isinstance(part, int):
+                continue
+            declaration = self.symbols.record_fields(record or "").get(str(part))
+            if declaration is None:
+                return None
+            type_ = self.symbols.resolve_type(declaration.type)
+            while isinstance(type_, t.ListOf):
+                type_ = type_.element
+            record = type_.name if isinstance(type_, t.Record) else None
+        return record
+
+
+def _list_of(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _as_runtime(value: Any) -> Any:
+    """Validated models become plain dicts and tuples, the evaluators' values."""
+    if isinstance(value, BaseModel):
+        return {name: _as_runtime(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, list | tuple):
+        return tuple(_as_runtime(item) for item in value)
+    return value
