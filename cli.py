@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -13,8 +16,15 @@ from engine.console import print_diagnostics, print_explanation, print_summary
 from engine.diagnostics import Severity, sort_diagnostics
 from engine.pipeline import check_files, find_rule_files
 from engine.report import to_github, to_json, to_sarif
+from engine.ruleset import DecisionConflict, FactsError, OutsideWindow, RulesetError, load
+from engine.testing import run_example
+from engine.trace_render import render_decision
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NO_DECISION = 0, 1, 2, 3
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(highlight=False, stderr=stderr, width=None if sys.stdout.isatty() else 100)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +75,111 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
         print_summary(console, diagnostics, len(files))
     failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
     sys.exit(EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK)
+
+
+def _load_or_exit(path: Path):
+    """The compiled ruleset; its errors are printed as `check` prints them (exit 1)."""
+    try:
+        return load(path)
+    except RulesetError as error:
+        console = _console(stderr=True)
+        print_diagnostics(console, error.result.diagnostics, error.result.sources.sources)
+        print_summary(console, error.result.diagnostics, 1)
+        sys.exit(EXIT_FINDINGS)
+    except OSError as error:
+        raise click.UsageError(f"cannot read {error.filename}: {error.strerror}") from None
+
+
+def _read_facts(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.UsageError(f"cannot read facts file {path}: {error}") from None
+    try:
+        # Numbers become Decimals: facts never pass through binary floats.
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise click.UsageError(f"{path}:{error.lineno}:{error.colno}: the facts are not valid "
+                               f"JSON: {error.msg}") from None
+
+
+@main.command()
+@click.argument("ruleset_path", metavar="RULESET", type=click.Path(path_type=Path, exists=True,
+                                                                   dir_okay=False))
+@click.option("--facts", "facts_path", required=True, metavar="FILE.json",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help='Facts as JSON keyed by facts block: {"customer": {...}}.')
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The decision date (YYYY-MM-DD); today when omitted.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: the decision and its trace as a tree; json: data.")
+@click.option("--no-trace", is_flag=True, help="Leave the trace out.")
+def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
+        output_format: str, no_trace: bool) -> None:
+    """Decide for one customer and explain the decision.
+
+    Exit status: 0 decided, 1 the ruleset has errors, 2 bad facts or usage, 3 no decision for
+    these facts (a `unique` or `any` conflict, which is named).
+    """
+    ruleset = _load_or_exit(ruleset_path)
+    facts = _read_facts(facts_path)
+    console = _console()
+    try:
+        decision = ruleset.decide(facts, as_of=as_of.date() if as_of else None,
+                                  trace=not no_trace)
+    except FactsError as error:
+        _console(stderr=True).print(f"[bold red]error:[/] {facts_path}: the facts do not fit "
+                                    f"ruleset `{ruleset.name}`")
+        for problem in error.problems:
+            _console(stderr=True).print(f"  {problem}", markup=False)
+        sys.exit(EXIT_USAGE)
+    except OutsideWindow as error:
+        _console(stderr=True).print(f"[bold red]error:[/] {error}")
+        sys.exit(EXIT_USAGE)
+    except DecisionConflict as error:
+        _console(stderr=True).print(f"[bold red]no decision:[/] {error}")
+        sys.exit(EXIT_NO_DECISION)
+    if output_format == "json":
+        click.echo(decision.to_json())
+    else:
+        console.print(render_decision(decision))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def test(paths: tuple[Path, ...]) -> None:
+    """Run the `example` blocks of rulesets.
+
+    A failure shows what was expected against what came out, and the decision's trace. Ends
+    with `N passed, M failed`. Exit status: 0 all pass, 1 any failure or ruleset error.
+    """
+    try:
+        files = find_rule_files(list(paths))
+    except FileNotFoundError as missing:
+        raise click.UsageError(f"no such file or folder: {missing}") from None
+    console = _console()
+    passed = failed = 0
+    for result in check_files(files):
+        if result.has_errors or result.program is None:
+            print_diagnostics(console, result.diagnostics, result.sources.sources)
+            failed += 1
+            continue
+        ruleset = _load_or_exit(Path(result.sources.root))
+        for example in ruleset.examples:
+            outcome = run_example(ruleset, example)
+            where = f"{example.span.file}:{example.span.line}"
+            if outcome.passed:
+                passed += 1
+                console.print(f"[green]✓[/] {where} {example.name}")
+                continue
+            failed += 1
+            console.print(f"[bold red]✗[/] {where} {example.name}")
+            for failure in outcome.failures:
+                console.print(f"    {failure}", markup=False)
+            if outcome.decision is not None:
+                console.print(render_decision(outcome.decision))
+    console.print(f"{passed} passed, {failed} failed", highlight=False)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 @main.command()

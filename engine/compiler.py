@@ -63,7 +63,7 @@ def compile_expr(expr: ast.Expr) -> Compiled:
             function = runtime.logical_not if op == "not" else runtime.negate
             return _composite(text, [operand], lambda env, value: function(value))
         case ast.Binary(op=op, left=left, right=right):
-            return _composite(text, [left, right], _binary(op, text))
+            return _composite(text, [left, right], _binary(op, text), op)
         case ast.Between(value=value, low=low, high=high):
             return _composite(text, [value, low, high],
                               lambda env, v, lo, hi: runtime.between(v, lo, hi))
@@ -92,7 +92,8 @@ def _leaf(text: str, fast: Fast) -> Compiled:
     return Compiled(fast, lambda env: ExprTrace(text, fast(env)))
 
 
-def _composite(text: str, operands: list[ast.Expr], combine: Callable[..., Any]) -> Compiled:
+def _composite(text: str, operands: list[ast.Expr], combine: Callable[..., Any],
+               op: str | None = None) -> Compiled:
     """An operator over operands: the trace shows each operand's own tree."""
     parts = [compile_expr(operand) for operand in operands]
     fasts = [part.fast for part in parts]
@@ -113,7 +114,7 @@ def _composite(text: str, operands: list[ast.Expr], combine: Callable[..., Any])
 
     def traced(env: Env) -> ExprTrace:
         children = [part(env) for part in traceds]
-        return ExprTrace(text, combine(env, *[c.value for c in children]), children)
+        return ExprTrace(text, combine(env, *[c.value for c in children]), children, op)
 
     return Compiled(fast, traced)
 

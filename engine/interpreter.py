@@ -38,7 +38,8 @@ class Interpreter:
     def explain(self, expr: ast.Expr, env: Env) -> ExprTrace:
         value, children = getattr(self, "_" + type(expr).__name__)(expr, env)
         shown = children if isinstance(expr, _EXPLAINED) else []
-        return ExprTrace(unparse(expr), value, shown)
+        op = expr.op if isinstance(expr, ast.Binary) else None
+        return ExprTrace(unparse(expr), value, shown, op)
 
     # Each method returns (value, operand traces).
 

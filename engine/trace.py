@@ -20,6 +20,7 @@ class ExprTrace:
     text: str
     value: Any
     children: list[ExprTrace] = field(default_factory=list)
+    op: str | None = None  # the operator of a binary expression, for renderers
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"expr": self.text, "value": normalize(self.value)}
