@@ -7,7 +7,7 @@
 """
 
 from engine.ruleset import (Decision, DecisionConflict, FactsError, OutsideWindow, Ruleset,
-                            RulesetError, load)
+                            RulesetError, load, load_text)
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
-           "RulesetError", "load"]
+           "RulesetError", "load", "load_text"]

@@ -306,7 +306,9 @@ class Checker:
         result = declared if declared is not None else self._infer_table_result(table)
         for row in table.rows if declared is not None else ():
             self.expressions.expect_assignable(row.result, declared, f"table `{name}`")
-        problem = _policy_problem(policy, t.ListOf(result) if policy in COLLECTING else result)
+        # `count` counts the matching rows, whatever their results.
+        problem = None if policy == "count" else _policy_problem(
+            policy, t.ListOf(result) if policy in COLLECTING else result)
         if problem is not None and table.policy is not None:
             self._error("E407", f"`hit {policy}` {problem}, but table `{name}` gives "
                                 f"{result.describe()}", table.policy.span,

@@ -20,12 +20,12 @@ from engine.decide import Decider, DecisionConflict
 from engine.diagnostics import Diagnostic
 from engine.facts import FactsError, FactsSchema
 from engine.interpreter import Interpreter
-from engine.pipeline import CheckResult, check_path
+from engine.pipeline import CheckResult, check_path, check_text
 from engine.runtime import normalize
 from engine.trace import TraceEvent
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
-           "RulesetError", "load"]
+           "RulesetError", "load", "load_text"]
 
 
 class RulesetError(Exception):
@@ -133,7 +133,15 @@ class Ruleset:
 
 def load(path: str | Path) -> Ruleset:
     """Parse, check and compile the ruleset at ``path``; RulesetError lists every error."""
-    result = check_path(Path(path))
+    return _compiled(check_path(Path(path)))
+
+
+def load_text(text: str, path: str = "<text>") -> Ruleset:
+    """Like ``load``, for ruleset text held in memory."""
+    return _compiled(check_text(text, path))
+
+
+def _compiled(result: CheckResult) -> Ruleset:
     if result.has_errors or result.program is None:
         raise RulesetError(result)
     return Ruleset(result)
