@@ -120,10 +120,12 @@ class Decider:
                 if isinstance(action, ast.ReasonAction):
                     result.codes.append(action.code.name)
                 elif isinstance(action, ast.OfferAction):
-                    result.proposals.append(Proposal(name, OFFERS_OUTPUT, self._offer(action, env)))
+                    result.proposals.append(Proposal(name, OFFERS_OUTPUT, self._offer(action, env),
+                                                     "offer"))
                 else:
+                    kind = "add" if isinstance(action, ast.AddAction) else "set"
                     result.proposals.append(Proposal(
-                        name, action.output.name, self.evaluator.value(action.value, env)))
+                        name, action.output.name, self.evaluator.value(action.value, env), kind))
         if trace:
             result.event = RuleEvent(name, rule.label, status, condition, result.proposals,
                                      result.codes)

@@ -53,11 +53,12 @@ class Proposal:
     rule: str
     output: str
     value: Any
+    action: str = "set"  # "set", "add" or "offer"
     used: bool = False
 
     def to_data(self) -> dict[str, Any]:
-        return {"rule": self.rule, "output": self.output, "value": normalize(self.value),
-                "used": self.used}
+        return {"rule": self.rule, "action": self.action, "output": self.output,
+                "value": normalize(self.value), "used": self.used}
 
 
 @dataclass(slots=True)

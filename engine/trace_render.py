@@ -32,6 +32,8 @@ def show(value: Any) -> str:
     if value is None:
         return "missing"
     if isinstance(value, Decimal):
+        if value.as_tuple().exponent < -6:  # long fractions are shown to 6 places
+            return f"{value.quantize(Decimal('0.000001')):,}…"
         return f"{value:,}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(show(item) for item in value) + "]"
@@ -101,9 +103,11 @@ def _rule_event(tree: Tree, event: RuleEvent) -> None:
     if event.condition is not None:
         _condition(branch, event.condition, "when ")
     for proposal in event.proposals:
-        what = "offer" if proposal.output == "offers" else f"set {proposal.output} ="
+        value = show(proposal.value)
+        what = {"offer": f"offer {value}", "add": f"add {value} to {proposal.output}"}.get(
+            proposal.action, f"set {proposal.output} = {value}")
         used = ("used", "green") if proposal.used else ("overridden", "magenta")
-        branch.add(Text.assemble(f"{what} {show(proposal.value)}  ", used))
+        branch.add(Text.assemble(f"{what}  ", used))
     if event.reasons:
         branch.add(Text.assemble(("reason ", "dim"), ", ".join(event.reasons)))
 

@@ -1,0 +1,74 @@
+"""Property: the compiled evaluator and the reference interpreter give the same decision and
+the same trace, on generated facts, for every ruleset in the repository."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import types as t
+from engine.decide import DecisionConflict
+from engine.symbols import Symbols
+from tests.conftest import FIXTURES, ROOT
+
+RULESETS = sorted({*ROOT.joinpath("rulesets").rglob("*.rules"),
+                   *(FIXTURES / "language").glob("*.rules"),
+                   *(FIXTURES / "traces").glob("*.rules")})
+TEXTS = ["share_with_insurer", "share", "retail", "x", ""]
+
+
+def value_strategy(symbols: Symbols, type_: t.Type, depth: int = 0) -> st.SearchStrategy:
+    if type_ in (t.MONEY, t.NUMBER):
+        return st.one_of(st.integers(-1000, 300_000).map(Decimal),
+                         st.decimals(-1000, 300_000, places=2, allow_nan=False),
+                         st.sampled_from([Decimal(0), Decimal(60), Decimal(750)]))
+    if type_ == t.INTEGER:
+        return st.one_of(st.integers(-5, 1000), st.sampled_from([0, 6, 30, 60, 61, 700, 750]))
+    if type_ == t.BOOLEAN:
+        return st.booleans()
+    if type_ == t.DATE:
+        return st.dates(datetime.date(2020, 1, 1), datetime.date(2030, 1, 1)).map(str)
+    if isinstance(type_, t.Enum):
+        return st.sampled_from(type_.values)
+    if isinstance(type_, t.ListOf):
+        return st.lists(value_strategy(symbols, type_.element, depth + 1), max_size=3)
+    if isinstance(type_, t.Record):
+        return record_strategy(symbols, type_.name, depth + 1)
+    return st.sampled_from(TEXTS)
+
+
+def record_strategy(symbols: Symbols, name: str, depth: int = 0) -> st.SearchStrategy:
+    fields = {}
+    for field_name, declaration in symbols.record_fields(name).items():
+        strategy = value_strategy(symbols, symbols.resolve_type(declaration.type), depth)
+        fields[field_name] = st.none() | strategy if declaration.optional else strategy
+    return st.fixed_dictionaries(fields)
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
+def test_compiled_and_reference_agree(path: Path) -> None:
+    ruleset = engine.load(path)
+    symbols = ruleset.check.program.symbols
+    facts = st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
+    start = ruleset.window.start if ruleset.window else datetime.date(2026, 1, 1)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(facts, st.integers(0, 20))
+    def check(generated: dict, days: int) -> None:
+        as_of = start + datetime.timedelta(days=days)
+        outcomes = []
+        for reference in (False, True):
+            try:
+                outcomes.append(ruleset.decide(generated, as_of=as_of,
+                                               reference=reference).to_json())
+            except DecisionConflict as conflict:
+                outcomes.append(f"conflict: {conflict}")
+        assert outcomes[0] == outcomes[1]
+
+    check()
