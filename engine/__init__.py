@@ -6,8 +6,16 @@
     print(decision.decision, decision.reasons, decision.to_json())
 """
 
-from engine.ruleset import (Decision, DecisionConflict, FactsError, OutsideWindow, Ruleset,
-                            RulesetError, load, load_text)
+from engine.ruleset import (
+                            Decision,
+                            DecisionConflict,
+                            FactsError,
+                            OutsideWindow,
+                            Ruleset,
+                            RulesetError,
+                            load,
+                            load_text,
+)
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
            "RulesetError", "load", "load_text"]

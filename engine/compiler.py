@@ -8,6 +8,7 @@ of the ruleset is ever passed to `eval` or `exec`: closures only capture values 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,10 @@ class CompiledEvaluator:
     def value(self, expr: ast.Expr, env: Env) -> Any:
         return self.compiled(expr).fast(env)
 
+    def functions(self, expr: ast.Expr) -> tuple[Fast, Traced]:
+        compiled = self.compiled(expr)
+        return compiled.fast, compiled.traced
+
     def explain(self, expr: ast.Expr, env: Env) -> ExprTrace:
         return self.compiled(expr).traced(env)
 
@@ -62,6 +67,11 @@ def compile_expr(expr: ast.Expr) -> Compiled:
         case ast.Unary(op=op, operand=operand):
             function = runtime.logical_not if op == "not" else runtime.negate
             return _composite(text, [operand], lambda env, value: function(value))
+        case ast.Binary(op=op, left=left, right=ast.Literal(value=constant) as right) if op in _COMPARE:
+            # The commonest condition, `x > 700`: one closure, the constant bound in it.
+            compiled = _composite(text, [left, right], _binary(op, text), op)
+            return Compiled(_compare_with_constant(compile_expr(left).fast, _COMPARE[op],
+                                                   constant), compiled.traced)
         case ast.Binary(op=op, left=left, right=right):
             return _composite(text, [left, right], _binary(op, text), op)
         case ast.Between(value=value, low=low, high=high):
@@ -132,9 +142,27 @@ def _binary(op: str, text: str) -> Callable[[Env, Any, Any], Any]:
     return lambda env, left, right: runtime.compare(op, left, right)
 
 
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+            ">": operator.gt, ">=": operator.ge}
+
+
+def _compare_with_constant(left: Fast, compare: Callable[[Any, Any], bool], constant: Any) -> Fast:
+    def fast(env: Env) -> Any:
+        value = left(env)
+        return None if value is None else compare(value, constant)
+    return fast
+
+
 def _field_access(expr: ast.FieldAccess) -> Fast:
-    target = compile_expr(expr.target).fast
     name = expr.field.name
+    if isinstance(expr.target, ast.Name):  # `customer.balance`: both lookups in one closure
+        record_name = expr.target.name
+
+        def fact(env: Env) -> Any:
+            record = env.values.get(record_name)
+            return None if record is None else record.get(name)
+        return fact
+    target = compile_expr(expr.target).fast
 
     def fast(env: Env) -> Any:
         record = target(env)

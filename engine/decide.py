@@ -10,6 +10,7 @@ from the caps that bound the final value.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,14 +19,39 @@ from engine import types as t
 from engine.checker import COLLECTING, CheckedProgram
 from engine.interpreter import Env
 from engine.symbols import OFFERS_OUTPUT
-from engine.trace import (CapEvent, ExprTrace, NoteEvent, OfferEvent, OutputEvent, Proposal,
-                          RuleEvent, TraceEvent, ValueEvent)
+from engine.trace import (
+    CapEvent,
+    ExprTrace,
+    NoteEvent,
+    OfferEvent,
+    OutputEvent,
+    Proposal,
+    RuleEvent,
+    TraceEvent,
+    ValueEvent,
+)
 
 
 class Evaluator(Protocol):
     def value(self, expr: ast.Expr, env: Env) -> Any: ...
 
     def explain(self, expr: ast.Expr, env: Env) -> ExprTrace: ...
+
+    def functions(self, expr: ast.Expr) -> tuple[Callable[[Env], Any], Callable[[Env], ExprTrace]]:
+        """``value`` and ``explain`` for one expression, bound once."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _RulePlan:
+    """A rule prepared once: its condition and actions as ready-to-call functions."""
+
+    name: str
+    label: str | None
+    condition: Callable[[Env], Any]
+    explain_condition: Callable[[Env], ExprTrace]
+    # (kind, output or code, value function or None) per action, in order
+    actions: tuple[tuple[str, str, Callable[[Env], Any] | None], ...]
 
 
 class DecisionConflict(Exception):
@@ -69,6 +95,8 @@ class Decider:
             for target in dict.fromkeys(_target(action) for action in rule.actions):
                 if target is not None:
                     self.proposers.setdefault(target, []).append(rule.name.name)
+        self.plans = {rule.name.name: self._plan(rule) for rule in self.rule_order}
+        self.lets = {name: evaluator.functions(let.value)[0] for name, let in symbols.lets.items()}
         self.caps: dict[str, list[ast.CapDecl]] = {}
         for cap in symbols.caps:  # ceilings first, then floors, each in declared order
             self.caps.setdefault(cap.output.name, []).append(cap)
@@ -82,14 +110,14 @@ class Decider:
         cap_reasons: list[tuple[int, str]] = []
         for kind, name in self.order:
             if kind == "let":
-                value = self.evaluator.value(self.symbols.lets[name].value, env)
+                value = self.lets[name](env)
                 env.values[name] = value
                 if events is not None:
                     events.append(ValueEvent("let", name, value))
             elif kind == "table":
                 env.values[name] = self._table(self.symbols.tables[name], env, events)
             elif kind == "rule":
-                results[name] = self._rule(self.symbols.rules[name], env, trace)
+                results[name] = self._rule(self.plans[name], env, trace)
                 if events is not None:
                     events.append(results[name].event)
             elif name == OFFERS_OUTPUT:
@@ -106,39 +134,53 @@ class Decider:
 
     # -- rules
 
-    def _rule(self, rule: ast.RuleDecl, env: Env, trace: bool) -> _RuleResult:
-        name = rule.name.name
+    def _plan(self, rule: ast.RuleDecl) -> _RulePlan:
+        actions = []
+        for action in rule.actions:
+            if isinstance(action, ast.ReasonAction):
+                actions.append(("reason", action.code.name, None))
+            elif isinstance(action, ast.OfferAction):
+                actions.append(("offer", OFFERS_OUTPUT, self._offer_function(action)))
+            else:
+                kind = "add" if isinstance(action, ast.AddAction) else "set"
+                actions.append((kind, action.output.name,
+                                self.evaluator.functions(action.value)[0]))
+        condition, explain = self.evaluator.functions(rule.condition)
+        return _RulePlan(rule.name.name, rule.label, condition, explain, tuple(actions))
+
+    def _rule(self, plan: _RulePlan, env: Env, trace: bool) -> _RuleResult:
         if trace:
-            condition = self.evaluator.explain(rule.condition, env)
+            condition = plan.explain_condition(env)
             value = condition.value
         else:
-            condition, value = None, self.evaluator.value(rule.condition, env)
+            condition, value = None, plan.condition(env)
         status = "fired" if value is True else ("unknown" if value is None else "not matched")
         result = _RuleResult(status)
         if value is True:
-            for action in rule.actions:
-                if isinstance(action, ast.ReasonAction):
-                    result.codes.append(action.code.name)
-                elif isinstance(action, ast.OfferAction):
-                    result.proposals.append(Proposal(name, OFFERS_OUTPUT, self._offer(action, env),
-                                                     "offer"))
+            for kind, target, function in plan.actions:
+                if kind == "reason":
+                    result.codes.append(target)
                 else:
-                    kind = "add" if isinstance(action, ast.AddAction) else "set"
-                    result.proposals.append(Proposal(
-                        name, action.output.name, self.evaluator.value(action.value, env), kind))
+                    result.proposals.append(Proposal(plan.name, target, function(env), kind))
         if trace:
-            result.event = RuleEvent(name, rule.label, status, condition, result.proposals,
+            result.event = RuleEvent(plan.name, plan.label, status, condition, result.proposals,
                                      result.codes)
         return result
 
-    def _offer(self, action: ast.OfferAction, env: Env) -> dict[str, Any]:
+    def _offer_function(self, action: ast.OfferAction) -> Callable[[Env], dict[str, Any]]:
+        """A function making the offer record {name, amount?, partner?}."""
         offer = self.symbols.offers[action.offer.name]
-        made: dict[str, Any] = {"name": offer.name.name}
-        if action.amount is not None:
-            made["amount"] = self.evaluator.value(action.amount, env)
-        if offer.partner is not None:
-            made["partner"] = offer.partner
-        return made
+        name, partner = offer.name.name, offer.partner
+        amount = self.evaluator.functions(action.amount)[0] if action.amount is not None else None
+
+        def make(env: Env) -> dict[str, Any]:
+            made: dict[str, Any] = {"name": name}
+            if amount is not None:
+                made["amount"] = amount(env)
+            if partner is not None:
+                made["partner"] = partner
+            return made
+        return make
 
     def _proposals(self, output: str, results: dict[str, _RuleResult]) -> list[Proposal]:
         return [proposal for rule in self.proposers.get(output, ())

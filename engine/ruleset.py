@@ -117,9 +117,11 @@ class Ruleset:
         values = self.schema.validate(facts)
         decider = self._reference if reference else self._compiled
         outcome = decider.decide(values, as_of, trace)
-        return Decision(ruleset=self.info, as_of=as_of, decision=outcome.outputs,
-                        reasons=[{"code": c, "text": self.reasons[c]} for c in outcome.reasons],
-                        trace=outcome.trace)
+        # Built from values we made ourselves: no need to validate them again.
+        return Decision.model_construct(
+            ruleset=self.info, as_of=as_of, decision=outcome.outputs,
+            reasons=[{"code": c, "text": self.reasons[c]} for c in outcome.reasons],
+            trace=outcome.trace)
 
     def _check_window(self, as_of: datetime.date) -> None:
         window = self.window

@@ -18,8 +18,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from engine.runtime import normalize
-from engine.trace import (ExprTrace, NoteEvent, OfferEvent, OutputEvent, RuleEvent, TraceEvent,
-                          ValueEvent)
+from engine.trace import ExprTrace, NoteEvent, OfferEvent, OutputEvent, RuleEvent, TraceEvent, ValueEvent
 from engine.unparse import literal_text
 
 _MARKS = {"fired": ("✓", "bold green"), "not matched": ("·", "dim"),
