@@ -1,5 +1,6 @@
 # Two entry points that work on a fresh machine with only Python 3.11+:
-#   make demo   – set up, then check the example rulesets and show what a mistake looks like
+#   make demo   – set up, then check the example rulesets, decide for one customer with the
+#                 trace, run the rulesets' examples, and show what mistakes look like
 #   make test   – set up, then run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,6 +18,10 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/tenet check rulesets/
 	@echo
+	$(BIN)/tenet run rulesets/limit_review.rules --facts rulesets/facts/limit_review_strong_payer.json --as-of 2026-12-15
+	@echo
+	$(BIN)/tenet test rulesets/
+	@echo
 	@echo "--- a ruleset with mistakes (exit status 1 is expected) ---"
 	-$(BIN)/tenet check docs/examples/mistakes.rules
 
@@ -33,6 +38,7 @@ test: $(VENV)/.installed $(SARIF_SCHEMA)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/check_5000_rules.py
+	$(BIN)/python benchmarks/decide.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check engine cli.py tests benchmarks
