@@ -3,9 +3,13 @@ produce diagnostics, each pointing inside the file."""
 
 from __future__ import annotations
 
+import datetime
+from functools import lru_cache
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import engine
 from engine.diagnostics import Diagnostic
 from engine.parser import keywords
 from engine.pipeline import check_text
@@ -80,3 +84,29 @@ def mutated(draw: st.DrawFn) -> str:
 @given(mutated())
 def test_mutated_rulesets(text: str) -> None:
     assert_only_diagnostics(text)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=3)
+    | st.sampled_from(["2026-12-01", "retail", "share_with_insurer", "2026-02-30"]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.sampled_from(["segment", "balance", "current_limit", "consents",
+                                       "months_on_book", "x"]), children, max_size=4),
+    max_leaves=12)
+
+
+@lru_cache(maxsize=1)
+def limit_review() -> engine.Ruleset:
+    return engine.load(FIXTURES / "language" / "complete_example.rules")
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["customer", "other"]), JSON_VALUES, max_size=2))
+def test_any_facts_give_a_decision_or_a_facts_error(facts: dict) -> None:
+    try:
+        decision = limit_review().decide(facts, as_of=datetime.date(2026, 12, 15))
+    except engine.FactsError as error:
+        assert error.problems and all(isinstance(p, str) for p in error.problems)
+    else:
+        assert decision.decision["action"] in ("increase", "hold", "decrease")
