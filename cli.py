@@ -170,10 +170,10 @@ def test(paths: tuple[Path, ...]) -> None:
             where = f"{example.span.file}:{example.span.line}"
             if outcome.passed:
                 passed += 1
-                console.print(f"[green]✓[/] {where} {example.name}")
+                console.print(f"[green]✓[/] {where} {example.name}", soft_wrap=True)
                 continue
             failed += 1
-            console.print(f"[bold red]✗[/] {where} {example.name}")
+            console.print(f"[bold red]✗[/] {where} {example.name}", soft_wrap=True)
             for failure in outcome.failures:
                 console.print(f"    {failure}", markup=False)
             if outcome.decision is not None:
