@@ -185,10 +185,17 @@ class AstBuilder(Transformer):
     # -- helpers
 
     def _span_of(self, children: list) -> Span:
-        first = next((p for p in map(_position, children) if p is not None), None)
-        if first is None:
+        first = last = None
+        for child in children:
+            first = _position(child)
+            if first is not None:
+                break
+        for child in reversed(children):
+            last = _position(child)
+            if last is not None:
+                break
+        if first is None or last is None:
             return Span(self.file, 1, 1, 1, 1)
-        last = next(p for p in map(_position, reversed(children)) if p is not None)
         return Span(self.file, first[0], first[1], last[2], last[3])
 
     def _ident(self, token: Token) -> ast.Ident:
@@ -519,7 +526,7 @@ class AstBuilder(Transformer):
 
 def _position(child: object) -> tuple[int, int, int, int] | None:
     """(line, column, end line, end column) of a token, a node or a tuple of them."""
-    if isinstance(child, Token):
+    if child.__class__ is Token:
         return child.line, child.column, child.end_line, child.end_column
     if isinstance(child, ast.Node):
         span = child.span
