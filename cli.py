@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import json
 import sys
 from decimal import Decimal
@@ -14,6 +15,8 @@ from rich.console import Console
 from engine.codes import CODES
 from engine.console import print_diagnostics, print_explanation, print_summary
 from engine.diagnostics import Severity, sort_diagnostics
+from engine.formatter import FormatError, format_text
+from engine.loader import display_path
 from engine.pipeline import check_files, find_rule_files
 from engine.report import to_github, to_json, to_sarif
 from engine.ruleset import DecisionConflict, FactsError, OutsideWindow, RulesetError, load
@@ -180,6 +183,57 @@ def test(paths: tuple[Path, ...]) -> None:
                 console.print(render_decision(outcome.decision))
     console.print(f"{passed} passed, {failed} failed", highlight=False)
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@main.command("fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; exit 1 when a file would be reformatted.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Change nothing; print the changes as a unified diff (exit 1 when any).")
+def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool) -> None:
+    """Rewrite rulesets in the canonical layout, keeping every comment.
+
+    Exit status: 0 done (or nothing to change), 1 a file would change (with --check or --diff)
+    or does not parse, 2 usage error.
+    """
+    try:
+        files = find_rule_files(list(paths))
+    except FileNotFoundError as missing:
+        raise click.UsageError(f"no such file or folder: {missing}") from None
+    console = _console()
+    changed = failed = 0
+    for file in files:
+        try:
+            original = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            console.print(f"[bold red]error:[/] cannot read {file}: {error}")
+            failed += 1
+            continue
+        shown = display_path(file)
+        try:
+            formatted = format_text(original, shown)
+        except FormatError as error:
+            print_diagnostics(console, error.diagnostics, {shown: original})
+            failed += 1
+            continue
+        if formatted == original:
+            continue
+        changed += 1
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(
+                original.splitlines(True), formatted.splitlines(True), shown, f"{shown} (formatted)")),
+                nl=False)
+        elif check_only:
+            console.print(f"would reformat {shown}")
+        else:
+            file.write_text(formatted, encoding="utf-8")
+            console.print(f"reformatted {shown}")
+    verb = "would be reformatted" if check_only or show_diff else "reformatted"
+    console.print(f"{changed} file{'s' if changed != 1 else ''} {verb}, "
+                  f"{len(files) - changed - failed} unchanged"
+                  + (f", {failed} with errors" if failed else ""), highlight=False)
+    sys.exit(EXIT_FINDINGS if failed or (changed and (check_only or show_diff)) else EXIT_OK)
 
 
 @main.command()

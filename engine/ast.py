@@ -79,6 +79,9 @@ class Literal(Node):
 
     value: Decimal | str | bool | datetime.date
     kind: LiteralKind
+    # A number as written (`200_000`, `1.0`, `40%`), so the formatter and traces keep its
+    # spelling; not part of equality.
+    source: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

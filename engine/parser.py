@@ -425,8 +425,8 @@ class AstBuilder(Transformer):
         if token.type == "NUMERAL":
             digits = token.value.replace("_", "")
             if digits.endswith("%"):
-                return ast.Literal(Decimal(digits[:-1]) / 100, "percent", span=span)
-            return ast.Literal(Decimal(digits), "number", span=span)
+                return ast.Literal(Decimal(digits[:-1]) / 100, "percent", token.value, span=span)
+            return ast.Literal(Decimal(digits), "number", token.value, span=span)
         if token.type == "STRING":
             return ast.Literal(self._text(token), "text", span=span)
         if token.type == "DATE_LITERAL":
@@ -453,7 +453,8 @@ class AstBuilder(Transformer):
         operand = children[0]
         # `-3` is a literal, so that it carries no unit and prints back as written.
         if isinstance(operand, ast.Literal) and isinstance(operand.value, Decimal):
-            return ast.Literal(-operand.value, operand.kind, span=span)
+            source = None if operand.source is None else "-" + operand.source
+            return ast.Literal(-operand.value, operand.kind, source, span=span)
         return ast.Unary("-", operand, span=span)
 
     def not_op(self, span, children):

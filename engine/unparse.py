@@ -29,8 +29,16 @@ def literal_text(value: object, kind: str = "") -> str:
 
 
 def _number(value: Decimal) -> str:
+    """Plain decimal notation, thousands grouped with `_` as risk officers write them
+    (`200_000`, `1_000.50`)."""
     text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, fraction = text.partition(".")
+    if len(whole) >= 4:
+        whole = f"{int(whole):_}"
+    return sign + whole + dot + fraction
 
 
 def unparse(expr: ast.Expr) -> str:
@@ -44,8 +52,8 @@ def _wrap(expr: ast.Expr, needed: int) -> str:
 
 def _text(expr: ast.Expr) -> tuple[str, int]:
     match expr:
-        case ast.Literal(value=value, kind=kind):
-            return literal_text(value, kind), _ATOM
+        case ast.Literal(value=value, kind=kind, source=source):
+            return (source if source is not None else literal_text(value, kind)), _ATOM
         case ast.Name(name=name):
             return name, _ATOM
         case ast.Today():
@@ -96,3 +104,16 @@ def _aggregate_text(expr: ast.Aggregate | ast.Quantifier) -> tuple[str, int]:
     if expr.condition is None:
         return head, _UNARY
     return f"{head} where {unparse(expr.condition)}", _OPEN
+
+
+def chain_operand(expr: ast.Expr, op: str, position: int, count: int) -> str:
+    """Operand ``position`` of a chain of ``count`` operands joined by `and` or `or`, as the
+    formatter breaks it over lines: parenthesised where it binds less than the chain, except an
+    open form (`if`, `… where …`) in last place, which may stand bare."""
+    strength = _BINARY[op]
+    if position == 0:
+        return _wrap(expr, strength)
+    text, own = _text(expr)
+    if own == _OPEN and position == count - 1:
+        return text
+    return _wrap(expr, strength + 1)
