@@ -545,17 +545,31 @@ class Module(Node):
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def children(node: Node) -> list[Node]:
+    """The nodes directly below ``node``, in field order."""
+    names = _CHILD_FIELDS.get(type(node))
+    if names is None:
+        names = _CHILD_FIELDS[type(node)] = tuple(f.name for f in fields(node) if f.name != "span")
+    found: list[Node] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, tuple):
+            stack = list(value)
+            while stack:
+                item = stack.pop(0)
+                if isinstance(item, Node):
+                    found.append(item)
+                elif isinstance(item, tuple):
+                    stack[:0] = list(item)
+    return found
+
+
 def walk(node: Node) -> Iterator[Node]:
     """``node`` and every node below it, depth first, in field order."""
-    stack: list[object] = [node]
+    stack: list[Node] = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, Node):
-            yield item
-            names = _CHILD_FIELDS.get(type(item))
-            if names is None:
-                names = _CHILD_FIELDS[type(item)] = tuple(
-                    f.name for f in fields(item) if f.name != "span")
-            stack.extend(reversed([getattr(item, name) for name in names]))
-        elif isinstance(item, tuple):
-            stack.extend(reversed(item))
+        yield item
+        stack.extend(reversed(children(item)))

@@ -2,7 +2,8 @@
 
 Codes are stable: tools and CI configurations refer to them. E1xx are syntax errors, E2xx
 structure (header, includes, duplicates), E3xx names, E4xx types and units, E5xx semantics, and
-W1xx warnings.
+W1xx warnings about unused declarations, E6xx and W2xx findings of the static analysis (see
+``engine.lint``), which `# tenet: ignore[CODE]` on the finding's line suppresses.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class CodeInfo:
     severity: Severity
     title: str
     explanation: str
+    example: str = ""  # a ruleset fragment that triggers it
 
 
 _E, _W = Severity.ERROR, Severity.WARNING
@@ -114,6 +116,46 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("W103", _W, "unused offer", "An offer that no rule makes."),
     CodeInfo("W104", _W, "output never proposed",
              "An output that no rule proposes to: it always takes its default."),
+    CodeInfo("E601", _E, "table rows overlap",
+             "Under `hit unique` (the default) at most one row may match. Two rows that can match "
+             "the same customer make that customer's decision fail at run time; the finding "
+             "names such a customer.",
+             "table factor\n  | customer.score | factor |\n  | >= 700 | 1.2 |\n"
+             "  | >= 750 | 1.5 |\nend"),
+    CodeInfo("W202", _W, "table row can never match",
+             "Under `hit first` the first matching row wins. A row whose every customer is "
+             "already taken by the rows above it is dead: its value is never used, which is "
+             "usually a row in the wrong order.",
+             "table factor hit first\n  | customer.score | factor |\n  | >= 700 | 1.2 |\n"
+             "  | >= 750 | 1.5 |\nend"),
+    CodeInfo("W203", _W, "table has gaps",
+             "A table without `otherwise` is missing for inputs that match no row, and rules "
+             "reading it then do not fire. The finding names inputs that match no row.",
+             "table factor\n  | customer.score | factor |\n  | >= 750 | 1.5 |\nend"),
+    CodeInfo("W204", _W, "condition can never be true",
+             "A rule whose comparisons contradict each other never fires: usually a reversed "
+             "comparison or a typo in a threshold.",
+             "rule R when customer.score > 800 and customer.score < 700 then reason R1 end"),
+    CodeInfo("W205", _W, "rule always overridden",
+             "Under `combine first` the earlier (or higher-priority) proposal wins. A rule that "
+             "only fires when an earlier rule proposing the same outputs fires too never has a "
+             "proposal used, and its reasons are never given.",
+             "rule A priority 10 when customer.score > 700 then set limit = 2 end\n"
+             "rule B when customer.score > 750 then set limit = 3 end"),
+    CodeInfo("W206", _W, "possible conflict on a unique output",
+             "Two rules that can propose to a `combine unique` output for the same customer make "
+             "that customer's decision fail; the finding names such a customer.",
+             "rule A when customer.score > 700 then set tier = \"A\" end\n"
+             "rule B when customer.score > 650 then set tier = \"B\" end"),
+    CodeInfo("W207", _W, "unguarded division",
+             "Dividing by a value that can be zero gives a missing value, and every rule that "
+             "reads it silently does not fire. Guard the division or make the missing value "
+             "deliberate (and say so with `# tenet: ignore[W207]`).",
+             "let dti = customer.debt / customer.income"),
+    CodeInfo("W208", _W, "adverse action without a reason",
+             "A customer whose limit is cut, held or frozen, or who is declined, is owed the "
+             "principal reasons; a rule that proposes such an action must give a reason code.",
+             "rule CUT when customer.dpd > 60 then set action = \"decrease\" end"),
 )}
 
 

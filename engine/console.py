@@ -75,3 +75,7 @@ def print_explanation(console: Console, code: str) -> None:
     console.print(f"[bold]{info.code}[/] [{_STYLE[info.severity]}]{info.severity.value}[/]: "
                   f"{info.title}", highlight=False)
     console.print(info.explanation, highlight=False)
+    if info.example:
+        console.print("\nFor example:", style="bold", highlight=False)
+        for line in info.example.splitlines():
+            console.print(f"    {line}", highlight=False, markup=False)

@@ -1,4 +1,5 @@
-"""The whole flow in one place: read → parse → check (→ compile → decide, later passes).
+"""The whole flow in one place: read → parse → check → lint (→ compile → decide in
+``engine.ruleset``).
 
 Each pass stops the pipeline when it reports errors, so a syntax error is not followed by a
 cascade of type errors about the half-parsed file.
@@ -6,11 +7,13 @@ cascade of type errors about the half-parsed file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.checker import CheckedProgram, check_modules
 from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
+from engine.lint import lint
 from engine.loader import SourceSet, parse_text, read_sources
 from engine.parser import no_cyclic_gc
 
@@ -44,8 +47,27 @@ def _check(sources: SourceSet) -> CheckResult:
     if any(d.severity is Severity.ERROR for d in sources.diagnostics):
         return CheckResult(sources, None, sort_diagnostics(sources.diagnostics))
     program = check_modules(sources.modules)
-    diagnostics = sort_diagnostics([*sources.diagnostics, *program.diagnostics])
-    return CheckResult(sources, program, diagnostics)
+    findings = [] if program.has_errors else lint(program)
+    diagnostics = [*sources.diagnostics, *program.diagnostics, *findings]
+    return CheckResult(sources, program, sort_diagnostics(_unsuppressed(diagnostics, sources)))
+
+
+_IGNORE = re.compile(r"#\s*tenet:\s*ignore\[([A-Z0-9,\s]+)\]")
+
+
+def _unsuppressed(diagnostics: list[Diagnostic], sources: SourceSet) -> list[Diagnostic]:
+    """Drop the findings of the static analysis (warnings, E6xx) that their line suppresses
+    with `# tenet: ignore[CODE]`; errors of the language itself cannot be suppressed."""
+    kept = []
+    for diagnostic in diagnostics:
+        suppressible = diagnostic.severity is Severity.WARNING or diagnostic.code.startswith("E6")
+        lines = sources.sources.get(diagnostic.span.file, "").splitlines()
+        line = lines[diagnostic.span.line - 1] if 0 < diagnostic.span.line <= len(lines) else ""
+        match = _IGNORE.search(line)
+        codes = {c.strip() for c in match.group(1).split(",")} if match else set()
+        if not (suppressible and diagnostic.code in codes):
+            kept.append(diagnostic)
+    return kept
 
 
 def find_rule_files(paths: list[Path]) -> list[Path]:

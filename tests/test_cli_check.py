@@ -16,7 +16,7 @@ from cli import main
 from tests.conftest import FIXTURES, ROOT
 
 DIAGNOSTICS = FIXTURES / "diagnostics"
-CLEAN = FIXTURES / "language" / "complete_example.rules"
+CLEAN = ROOT / "rulesets" / "limit_review.rules"
 SARIF_SCHEMA = ROOT / "build" / "sarif-schema-2.1.0.json"
 
 

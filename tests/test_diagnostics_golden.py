@@ -1,5 +1,6 @@
 """Golden tests: every diagnostic code has a fixture that triggers it, and its full rendering
-(code, message, source line with caret underline, help) is pinned in the `.out` beside it."""
+(code, message, source line with caret underline, help) is pinned in the `.out` beside it.
+Fixtures named `near_CODE_…` are near misses of a lint: they must not report CODE."""
 
 from __future__ import annotations
 
@@ -19,11 +20,17 @@ CASES = sorted(DIAGNOSTICS.glob("*.rules"))
 def test_diagnostics_match_golden(fixture: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(DIAGNOSTICS)
     result = check_path(Path(fixture.name))
-    expected_code = fixture.stem.split("_")[0]
-    assert expected_code in {d.code for d in result.diagnostics}
+    codes = {d.code for d in result.diagnostics}
+    if fixture.stem.startswith("near_"):
+        assert fixture.stem.split("_")[1] not in codes
+    else:
+        assert fixture.stem.split("_")[0] in codes
     assert_golden(render_result(result), fixture.with_suffix(".out"))
 
 
-def test_every_code_has_a_fixture() -> None:
-    covered = {fixture.stem.split("_")[0] for fixture in CASES}
-    assert covered == set(CODES)
+def test_every_code_has_a_fixture_and_every_lint_a_near_miss() -> None:
+    triggered = {f.stem.split("_")[0] for f in CASES if not f.stem.startswith("near_")}
+    near_misses = {f.stem.split("_")[1] for f in CASES if f.stem.startswith("near_")}
+    assert triggered == set(CODES)
+    lints = {code for code in CODES if code.startswith("E6") or code.startswith("W2")}
+    assert lints <= near_misses

@@ -1,0 +1,194 @@
+"""Rule conditions analysed as sets of customers: conditions that can never be true, rules whose
+proposals are always overridden, and two rules that can propose to a `unique` output for the
+same customer.
+
+A condition becomes a union of boxes (see ``domains``) built from comparisons of a fact, let or
+output with constants, `between`, `in`, `is missing`, yes/no values, `and`, `or` and `not`.
+Anything else is "not understood": it does not constrain the region, and the region is marked
+inexact, so no finding ever rests on a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import ast
+from engine.lint.domains import Box, ValueSet, box_intersect, box_is_empty, box_subtract, describe_witness
+from engine.lint.findings import Findings, dimension_of
+
+_FLIPPED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_MAX_BOXES = 64
+
+
+@dataclass(frozen=True)
+class Region:
+    """The customers for whom a condition is true: a union of boxes. ``exact`` is False when
+    parts of the condition were not understood (the boxes then contain the true region)."""
+
+    boxes: tuple[Box, ...]
+    exact: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return all(box_is_empty(box) for box in self.boxes)
+
+
+_UNKNOWN = Region(({},), exact=False)
+_TRUE = Region(({},), exact=True)
+_FALSE = Region((), exact=True)
+
+
+def region_of(expr: ast.Expr, findings: Findings) -> Region:
+    if isinstance(expr, ast.Literal) and isinstance(expr.value, bool):
+        return _TRUE if expr.value else _FALSE
+    if isinstance(expr, ast.Binary) and expr.op in ("and", "or"):
+        left, right = region_of(expr.left, findings), region_of(expr.right, findings)
+        exact = left.exact and right.exact
+        if expr.op == "or":
+            boxes = left.boxes + right.boxes
+        else:
+            boxes = tuple(box for a in left.boxes for b in right.boxes
+                          if not box_is_empty(box := box_intersect(a, b)))
+        return Region(boxes, exact) if len(boxes) <= _MAX_BOXES else _UNKNOWN
+    if isinstance(expr, ast.Unary) and expr.op == "not":
+        inner = region_of(expr.operand, findings)
+        if inner.exact and len(inner.boxes) == 1 and len(inner.boxes[0]) == 1:
+            ((key, values),) = inner.boxes[0].items()
+            return Region(({key: values.complement(with_missing=False)},), True)
+        if inner.exact and not inner.boxes:
+            return _TRUE
+        return _UNKNOWN
+    atom = _atom(expr, findings)
+    return Region((atom,), True) if atom is not None else _UNKNOWN
+
+
+def _atom(expr: ast.Expr, findings: Findings) -> Box | None:
+    """A comparison of one input with constants, as a one-dimension box."""
+    try:
+        if isinstance(expr, ast.Binary) and expr.op in _FLIPPED:
+            if isinstance(expr.right, ast.Literal):
+                return _compare(expr.left, expr.op, expr.right.value, findings)
+            if isinstance(expr.left, ast.Literal):
+                return _compare(expr.right, _FLIPPED[expr.op], expr.left.value, findings)
+            return None
+        if isinstance(expr, ast.Between) and isinstance(expr.low, ast.Literal) and isinstance(
+                expr.high, ast.Literal):
+            dimension = dimension_of(expr.value, findings)
+            if dimension is None or dimension.kind == "discrete":
+                return None
+            return {dimension.text: ValueSet.interval(dimension, expr.low.value, expr.high.value,
+                                                      True, True)}
+        if isinstance(expr, ast.In) and isinstance(expr.collection, ast.ListLiteral) and all(
+                isinstance(item, ast.Literal) for item in expr.collection.items):
+            dimension = dimension_of(expr.value, findings)
+            if dimension is None:
+                return None
+            values = ValueSet.nothing(dimension)
+            for item in expr.collection.items:
+                values = values.union(ValueSet.compare(dimension, "=", item.value))
+            return {dimension.text: values.complement(False) if expr.negated else values}
+        if isinstance(expr, ast.IsMissing):
+            dimension = dimension_of(expr.value, findings, can_be_missing=True)
+            if dimension is None:
+                return None
+            present = ValueSet.everything(dimension, missing=False)
+            return {dimension.text: present if expr.negated else ValueSet.only_missing(dimension)}
+        if isinstance(expr, ast.Name | ast.FieldAccess):
+            dimension = dimension_of(expr, findings)
+            if dimension is not None and dimension.universe == frozenset([True, False]):
+                return {dimension.text: ValueSet.compare(dimension, "=", True)}
+    except ValueError:
+        return None
+    return None
+
+
+def _compare(expr: ast.Expr, op: str, value, findings: Findings) -> Box | None:
+    dimension = dimension_of(expr, findings)
+    if dimension is None or (dimension.kind == "discrete" and op not in ("=", "!=")):
+        return None
+    if isinstance(value, bool) != (dimension.universe == frozenset([True, False])):
+        return None
+    return {dimension.text: ValueSet.compare(dimension, op, value)}
+
+
+def contained(inner: Region, outer: Region) -> bool:
+    """Every customer in ``inner`` is in ``outer`` (``outer`` must be exact)."""
+    if not outer.exact:
+        return False
+    for box in inner.boxes:
+        remaining = [box]
+        for other in outer.boxes:
+            remaining = [piece for part in remaining for piece in box_subtract(part, other)]
+        if remaining:
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------- lints
+
+
+def lint_conditions(findings: Findings) -> None:
+    symbols = findings.symbols
+    regions = {name: region_of(rule.condition, findings) for name, rule in symbols.rules.items()}
+    for name, rule in symbols.rules.items():
+        if regions[name].is_empty:
+            findings.report("W204", f"the condition of rule `{name}` can never be true",
+                            rule.condition.span,
+                            help="its comparisons contradict each other; the rule never fires")
+    position = {name: index for index, name in enumerate(symbols.rules)}
+    order = sorted(symbols.rules.values(), key=lambda r: (-r.priority, position[r.name.name]))
+    proposers: dict[str, list[ast.RuleDecl]] = {}
+    for rule in order:
+        for target in {a.output.name for a in rule.actions if isinstance(a, ast.SetAction)}:
+            proposers.setdefault(target, []).append(rule)
+    _always_overridden(findings, order, proposers, regions)
+    _unique_conflicts(findings, proposers, regions)
+
+
+def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
+                       proposers: dict[str, list[ast.RuleDecl]], regions: dict[str, Region]) -> None:
+    policies = findings.program.policies
+    for rule in order:
+        name = rule.name.name
+        targets = {a.output.name for a in rule.actions if isinstance(a, ast.SetAction)}
+        others = [a for a in rule.actions if isinstance(a, ast.AddAction | ast.OfferAction)]
+        if not targets or others or regions[name].is_empty:
+            continue
+        if any(policies.get(target) != "first" for target in targets):
+            continue
+        winners = []
+        for target in sorted(targets):
+            earlier = proposers[target][:proposers[target].index(rule)]
+            winner = next((q for q in earlier if contained(regions[name], regions[q.name.name])),
+                          None)
+            if winner is None:
+                break
+            winners.append(winner.name.name)
+        else:
+            shown = ", ".join(f"`{w}`" for w in dict.fromkeys(winners))
+            findings.report(
+                "W205", f"rule `{name}` is always overridden by {shown}: whenever it fires, "
+                        "an earlier rule proposes the same outputs", rule.name.span,
+                help="its proposals are never used and its reasons never given; give it a "
+                     "higher priority, narrow the other rule, or remove it")
+
+
+def _unique_conflicts(findings: Findings, proposers: dict[str, list[ast.RuleDecl]],
+                      regions: dict[str, Region]) -> None:
+    for output, rules in proposers.items():
+        if findings.program.policies.get(output) != "unique":
+            continue
+        for later_index, later in enumerate(rules):
+            for earlier in rules[:later_index]:
+                first, second = regions[earlier.name.name], regions[later.name.name]
+                if not (first.exact and second.exact):
+                    continue
+                both = [box for a in first.boxes for b in second.boxes
+                        if not box_is_empty(box := box_intersect(a, b))]
+                if both:
+                    findings.report(
+                        "W206", f"rules `{earlier.name.name}` and `{later.name.name}` can both "
+                                f"propose `{output}` (`combine unique`): a customer with "
+                                f"{describe_witness(both[0])} gets no decision",
+                        later.name.span,
+                        help="make their conditions exclusive, or choose another policy")

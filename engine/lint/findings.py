@@ -1,0 +1,59 @@
+"""What the lints share: the checked program, the report function and the dimensions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine import ast
+from engine import types as t
+from engine.checker import CheckedProgram
+from engine.codes import CODES
+from engine.diagnostics import Diagnostic, Span
+from engine.lint.domains import Dimension
+from engine.unparse import unparse
+
+
+@dataclass
+class Findings:
+    program: CheckedProgram
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def symbols(self):
+        return self.program.symbols
+
+    def report(self, code: str, message: str, span: Span, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, CODES[code].severity, message, span, help))
+
+
+def dimension_of(expr: ast.Expr, findings: Findings, can_be_missing: bool = False
+                 ) -> Dimension | None:
+    """The dimension an input expression spans, from its checked type; None when the analyses
+    cannot reason about it (lists, records)."""
+    type_ = findings.program.types.get(id(expr))
+    missing = can_be_missing or _optional_field(expr, findings)
+    text = unparse(expr)
+    if isinstance(type_, t.Enum):
+        return Dimension(text, "discrete", frozenset(type_.values), can_be_missing=missing)
+    if type_ == t.BOOLEAN:
+        return Dimension(text, "discrete", frozenset([True, False]), can_be_missing=missing)
+    if type_ == t.TEXT:
+        return Dimension(text, "discrete", can_be_missing=missing)
+    if type_ == t.INTEGER:
+        return Dimension(text, "whole", can_be_missing=missing)
+    if type_ == t.DATE:
+        return Dimension(text, "whole", is_date=True, can_be_missing=missing)
+    if type_ in (t.MONEY, t.NUMBER, t.NUMERAL):
+        return Dimension(text, "continuous", can_be_missing=missing)
+    return None
+
+
+def _optional_field(expr: ast.Expr, findings: Findings) -> bool:
+    """`customer.monthly_income` where that field is `optional`."""
+    if not isinstance(expr, ast.FieldAccess):
+        return False
+    record = findings.program.types.get(id(expr.target))
+    if not isinstance(record, t.Record):
+        return False
+    declaration = findings.symbols.record_fields(record.name).get(expr.field.name)
+    return declaration is not None and declaration.optional
