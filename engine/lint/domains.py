@@ -158,6 +158,17 @@ class ValueSet:
     def is_everything(self) -> bool:
         return self.complement(with_missing=self.dimension.can_be_missing).is_empty
 
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` (None for missing) is in the set."""
+        if value is None:
+            return self.missing
+        if self.dimension.kind == "discrete":
+            return (value not in self.values) if self.cofinite else (value in self.values)
+        point = _number(value)
+        return any((i.low is _INF or point > i.low or (i.low_closed and point == i.low)) and
+                   (i.high is _INF or point < i.high or (i.high_closed and point == i.high))
+                   for i in self.intervals)
+
     # -- witnesses
 
     def witness(self) -> Any:
