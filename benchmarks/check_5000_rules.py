@@ -1,7 +1,9 @@
-"""How long `tenet check` takes on a generated 5,000-rule ruleset (target: under 2 seconds).
+"""How long `tenet check` (with lint) and `tenet fmt` take on a generated 5,000-rule ruleset
+(target: under 2 seconds each).
 
-Prints the median of several runs of the in-process check (parse + check), split into its
-passes, and the wall time of the `tenet check` command including interpreter start-up.
+Prints the median of several runs of the in-process check (parse + check + lint), split into
+its passes, of the formatter, and the wall time of the `tenet check` command including
+interpreter start-up.
 
     python benchmarks/check_5000_rules.py [--rules N] [--runs K]
 """
@@ -20,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import generate_ruleset  # noqa: E402
 from engine.checker import check_modules  # noqa: E402
+from engine.formatter import format_text  # noqa: E402
+from engine.lint import lint  # noqa: E402
 from engine.parser import grammar, parse_module  # noqa: E402
 from engine.pipeline import check_path  # noqa: E402
 
@@ -51,6 +55,9 @@ def main() -> None:
         module, _ = parse_module(text, "generated.rules")
         parse = median_seconds(lambda: parse_module(text, "generated.rules"), arguments.runs)
         check = median_seconds(lambda: check_modules([module]), arguments.runs)
+        program = check_modules([module])
+        linting = median_seconds(lambda: lint(program), arguments.runs)
+        formatting = median_seconds(lambda: format_text(text, "generated.rules"), arguments.runs)
         total = median_seconds(lambda: check_path(path), arguments.runs)
         command = median_seconds(lambda: subprocess.run(
             [sys.executable, str(Path(__file__).resolve().parent.parent / "cli.py"), "check",
@@ -60,7 +67,9 @@ def main() -> None:
     print(f"ruleset: {arguments.rules} rules, {lines} lines, {len(text) / 1e6:.1f} MB")
     print(f"parse  (median of {arguments.runs}): {parse:.3f} s")
     print(f"check  (median of {arguments.runs}): {check:.3f} s")
-    print(f"parse + check, in process:  {total:.3f} s   (target < 2 s)")
+    print(f"lint   (median of {arguments.runs}): {linting:.3f} s")
+    print(f"parse + check + lint, in process:  {total:.3f} s   (target < 2 s)")
+    print(f"fmt, in process:                   {formatting:.3f} s   (target < 2 s)")
     print(f"`tenet check` command, wall: {command:.3f} s (includes Python start-up)")
 
 

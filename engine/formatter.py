@@ -11,6 +11,7 @@ the line that follows it in the source (own-line comments) or at the end of the 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -55,18 +56,18 @@ def format_text(text: str, path: str = "<text>") -> str:
     if errors:
         raise FormatError(errors)
     printer = _Printer(text)
+    source_lines = text.splitlines()
     for index, declaration in enumerate(module.declarations):
         if index:
             previous = module.declarations[index - 1]
             if printer.is_block(previous) or printer.is_block(declaration) or \
-                    _blank_between(text, previous.span.end_line, declaration.span.line):
+                    _blank_between(source_lines, previous.span.end_line, declaration.span.line):
                 printer.blank()
         printer.declaration(declaration)
     return _place_comments(printer.lines, _comments(text))
 
 
-def _blank_between(text: str, after: int, before: int) -> bool:
-    lines = text.splitlines()
+def _blank_between(lines: list[str], after: int, before: int) -> bool:
     return any(not lines[i].strip() for i in range(after, min(before - 1, len(lines))))
 
 
@@ -89,16 +90,21 @@ def _place_comments(lines: list[_Line], comments: list[_Comment]) -> str:
     before: dict[int, list[str]] = {}
     after: dict[int, str] = {}
     trailing_end: list[str] = []
+    printed = [i for i, line in enumerate(lines) if line.text]
+    # Printed lines follow the source, so their first source lines never decrease.
+    firsts = [lines[i].first for i in printed]
     for comment in comments:
         if not comment.own_line:
-            owner = max((i for i, line in enumerate(lines)
-                         if line.text and line.first <= comment.line <= line.last),
-                        key=lambda i: (lines[i].first, -i), default=None)
-            if owner is not None:
+            # Among the printed lines that cover the comment's line, the last one to start.
+            end = bisect.bisect_right(firsts, comment.line)
+            candidates = [printed[k] for k in range(max(0, end - 64), end)
+                          if lines[printed[k]].last >= comment.line]
+            if candidates:
+                owner = max(candidates, key=lambda i: (lines[i].first, -i))
                 after[owner] = (after[owner] + " " if owner in after else "") + comment.text
                 continue
-        target = next((i for i, line in enumerate(lines)
-                       if line.text and line.first > comment.line), None)
+        position = bisect.bisect_right(firsts, comment.line)
+        target = printed[position] if position < len(printed) else None
         if target is None:
             trailing_end.append(comment.text)
         else:
