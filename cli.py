@@ -26,6 +26,14 @@ from engine.trace_render import render_decision
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NO_DECISION = 0, 1, 2, 3
 
 
+def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
+    """The `.rules` files named or below the folders named; a missing path is a usage error."""
+    try:
+        return find_rule_files(list(paths))
+    except FileNotFoundError as missing:
+        raise click.UsageError(f"no such file or folder: {missing}") from None
+
+
 def _console(stderr: bool = False) -> Console:
     return Console(highlight=False, stderr=stderr, width=None if sys.stdout.isatty() else 100)
 
@@ -53,10 +61,7 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
 
     Exit status: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage error.
     """
-    try:
-        files = find_rule_files(list(paths))
-    except FileNotFoundError as missing:
-        raise click.UsageError(f"no such file or folder: {missing}") from None
+    files = _rule_files(paths)
     try:
         results = check_files(files)
     except OSError as error:
@@ -156,10 +161,7 @@ def test(paths: tuple[Path, ...]) -> None:
     A failure shows what was expected against what came out, and the decision's trace. Ends
     with `N passed, M failed`. Exit status: 0 all pass, 1 any failure or ruleset error.
     """
-    try:
-        files = find_rule_files(list(paths))
-    except FileNotFoundError as missing:
-        raise click.UsageError(f"no such file or folder: {missing}") from None
+    files = _rule_files(paths)
     console = _console()
     passed = failed = 0
     for result in check_files(files):
@@ -197,10 +199,7 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool) -> None:
     Exit status: 0 done (or nothing to change), 1 a file would change (with --check or --diff)
     or does not parse, 2 usage error.
     """
-    try:
-        files = find_rule_files(list(paths))
-    except FileNotFoundError as missing:
-        raise click.UsageError(f"no such file or folder: {missing}") from None
+    files = _rule_files(paths)
     console = _console()
     changed = failed = 0
     for file in files:
