@@ -33,7 +33,12 @@ $(SARIF_SCHEMA):
 	  && cp $$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json $@; rm -rf $$tmp; \
 	  test -f $@ || echo "note: could not fetch the SARIF schema (npm missing?); its test will be skipped"
 
+# The rulesets are linted, formatted and their examples run as a user would, then the suite.
 test: $(VENV)/.installed $(SARIF_SCHEMA)
+	@mkdir -p build
+	$(BIN)/tenet check --strict rulesets/
+	$(BIN)/tenet fmt --check rulesets/
+	$(BIN)/tenet test rulesets/ > build/rulesets-examples.log || (cat build/rulesets-examples.log; exit 1)
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
