@@ -50,7 +50,9 @@ class Diagnostic:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A `did you mean …?` help line when a candidate is close enough to ``name``."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    # Short names (codes such as `R2`, two-character Chinese names) differ by a larger share.
+    cutoff = 0.5 if len(name) <= 3 else 0.6
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=cutoff)
     return f"did you mean `{matches[0]}`?" if matches else None
 
 
