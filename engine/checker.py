@@ -20,8 +20,6 @@ from engine.symbols import OFFERS_OUTPUT, Symbols, collect_symbols
 from engine.typecheck import ExpressionChecker
 
 COLLECTING = ("collect", "output order")
-POLICIES = ("first", "unique", "any", "priority", "min", "max", "sum", "count", "collect",
-            "output order")
 OFFER_RECORD = "offer"  # the element type of the implicit `offers` output; a keyword, so no clash
 
 

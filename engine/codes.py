@@ -157,7 +157,3 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "principal reasons; a rule that proposes such an action must give a reason code.",
              "rule CUT when customer.dpd > 60 then set action = \"decrease\" end"),
 )}
-
-
-def severity_of(code: str) -> Severity:
-    return CODES[code].severity

@@ -154,10 +154,6 @@ class ValueSet:
             return not self.cofinite and not self.values
         return not self.intervals
 
-    @property
-    def is_everything(self) -> bool:
-        return self.complement(with_missing=self.dimension.can_be_missing).is_empty
-
     def contains(self, value: Any) -> bool:
         """Whether ``value`` (None for missing) is in the set."""
         if value is None:
