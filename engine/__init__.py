@@ -4,18 +4,22 @@
     ruleset = engine.load("rulesets/limit_review.rules")
     decision = ruleset.decide({"customer": {...}}, as_of=datetime.date(2026, 12, 15))
     print(decision.decision, decision.reasons, decision.to_json())
+
+The API names are loaded on first use, so that tools needing only the front end (`tenet check`,
+`tenet fmt`) do not pay for the evaluator's imports.
 """
 
-from engine.ruleset import (
-                            Decision,
-                            DecisionConflict,
-                            FactsError,
-                            OutsideWindow,
-                            Ruleset,
-                            RulesetError,
-                            load,
-                            load_text,
-)
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
            "RulesetError", "load", "load_text"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from engine import ruleset
+
+        return getattr(ruleset, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

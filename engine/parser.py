@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import os
 import re
 import threading
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedInput
 
 from engine import ast
@@ -62,9 +64,21 @@ def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
     every token is kept so that each node's span covers its keywords. ``LalrDriver`` runs
     Lark's tables (see engine/lalr.py)."""
     builder = AstBuilder()
-    lark = Lark(_grammar_text(), parser="lalr", lexer="basic",
-                strict=True, keep_all_tokens=True, maybe_placeholders=True, transformer=builder)
+    lark = Lark(_grammar_text(), parser="lalr", lexer="basic", strict=True, keep_all_tokens=True,
+                maybe_placeholders=True, transformer=builder, cache=_cache_file())
     return lark, LalrDriver(lark), builder
+
+
+def _cache_file() -> str | bool:
+    """Where Lark keeps the analysed grammar between runs (building it takes about a second,
+    which every `tenet` command would pay): a private per-user folder. Lark checks the
+    grammar's hash before using it; without a writable folder there is no cache."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenet"
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(base / f"grammar-lark-{lark_version}.cache")
 
 
 def grammar() -> Lark:
