@@ -59,9 +59,13 @@ def _unsuppressed(diagnostics: list[Diagnostic], sources: SourceSet) -> list[Dia
     """Drop the findings of the static analysis (warnings, E6xx) that their line suppresses
     with `# tenet: ignore[CODE]`; errors of the language itself cannot be suppressed."""
     kept = []
+    lines_of: dict[str, list[str]] = {}
     for diagnostic in diagnostics:
         suppressible = diagnostic.severity is Severity.WARNING or diagnostic.code.startswith("E6")
-        lines = sources.sources.get(diagnostic.span.file, "").splitlines()
+        file = diagnostic.span.file
+        if suppressible and file not in lines_of:
+            lines_of[file] = sources.sources.get(file, "").splitlines()
+        lines = lines_of.get(file, [])
         line = lines[diagnostic.span.line - 1] if 0 < diagnostic.span.line <= len(lines) else ""
         match = _IGNORE.search(line)
         codes = {c.strip() for c in match.group(1).split(",")} if match else set()

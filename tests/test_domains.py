@@ -54,6 +54,7 @@ def check_algebra(dimension: Dimension, a: ValueSet, b: ValueSet) -> None:
         assert a.intersect(b).contains(point) == (a.contains(point) and b.contains(point))
         assert a.subtract(b).contains(point) == (a.contains(point) and not b.contains(point))
         assert a.complement(True).contains(point) == (not a.contains(point))
+    assert a.within(b) == a.subtract(b).is_empty
     if not a.is_empty:
         assert a.contains(a.witness()) or (a.witness() is None and a.missing)
 

@@ -115,6 +115,32 @@ def contained(inner: Region, outer: Region) -> bool:
     """Every customer in ``inner`` is in ``outer`` (``outer`` must be exact)."""
     if not outer.exact:
         return False
+    if len(outer.boxes) == 1:  # the common case, without splitting boxes
+        (container,) = outer.boxes
+        return all(_projection(box, key, values).within(values)
+                   for box in inner.boxes for key, values in container.items())
+    if not outer.boxes:
+        return inner.is_empty
+    # Quick rejection: an input that every outer box constrains must be constrained by each inner
+    # box, within the union of the outer boxes' values.
+    shared = set.intersection(*(set(box) for box in outer.boxes))
+    for key in shared:
+        allowed = outer.boxes[0][key]
+        for box in outer.boxes[1:]:
+            allowed = allowed.union(box[key])
+        if any(not _projection(box, key, allowed).within(allowed) for box in inner.boxes):
+            return False
+    for box in inner.boxes:
+        # Quick rejection: one customer of the inner box (inputs it leaves open are missing)
+        # outside every outer box.
+        point = {key: values.witness() for key, values in box.items()}
+        for other in outer.boxes:
+            for key, values in other.items():
+                if key not in point:
+                    point[key] = _projection(box, key, values).witness()
+        if not any(all(values.contains(point[key]) for key, values in other.items())
+                   for other in outer.boxes):
+            return False
     for box in inner.boxes:
         remaining = [box]
         for other in outer.boxes:
@@ -122,6 +148,14 @@ def contained(inner: Region, outer: Region) -> bool:
         if remaining:
             return False
     return True
+
+
+def _projection(box: Box, key: str, like: ValueSet) -> ValueSet:
+    """The values a box allows for one input: all it can take when the box leaves it open
+    (missing only if the input can be missing)."""
+    if key in box:
+        return box[key]
+    return ValueSet.everything(like.dimension, like.dimension.can_be_missing)
 
 
 # ------------------------------------------------------------------------------- lints
@@ -148,6 +182,8 @@ def lint_conditions(findings: Findings) -> None:
 def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
                        proposers: dict[str, list[ast.RuleDecl]], regions: dict[str, Region]) -> None:
     policies = findings.program.policies
+    rank = {rule.name.name: index for index, rule in enumerate(order)}
+    indexes = {target: _ContainerIndex(rules, regions) for target, rules in proposers.items()}
     for rule in order:
         name = rule.name.name
         targets = {a.output.name for a in rule.actions if isinstance(a, ast.SetAction)}
@@ -158,12 +194,10 @@ def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
             continue
         winners = []
         for target in sorted(targets):
-            earlier = proposers[target][:proposers[target].index(rule)]
-            winner = next((q for q in earlier if contained(regions[name], regions[q.name.name])),
-                          None)
+            winner = indexes[target].earliest_container(regions[name], rank[name], rank)
             if winner is None:
                 break
-            winners.append(winner.name.name)
+            winners.append(winner)
         else:
             shown = ", ".join(f"`{w}`" for w in dict.fromkeys(winners))
             findings.report(
@@ -171,6 +205,36 @@ def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
                         "an earlier rule proposes the same outputs", rule.name.span,
                 help="its proposals are never used and its reasons never given; give it a "
                      "higher priority, narrow the other rule, or remove it")
+
+
+class _ContainerIndex:
+    """The exact regions of the rules proposing to one output, found by the inputs they
+    constrain: a one-box region can only contain a box that constrains all of its inputs, so
+    with thousands of rules only a few candidates are ever compared."""
+
+    def __init__(self, rules: list[ast.RuleDecl], regions: dict[str, Region]) -> None:
+        self.by_inputs: dict[frozenset[str], list[str]] = {}
+        self.others: list[str] = []  # regions of several boxes (from `or`)
+        self.regions = regions
+        for rule in rules:
+            region = regions[rule.name.name]
+            if not region.exact or region.is_empty:
+                continue
+            if len(region.boxes) == 1:
+                self.by_inputs.setdefault(frozenset(region.boxes[0]), []).append(rule.name.name)
+            else:
+                self.others.append(rule.name.name)
+
+    def earliest_container(self, region: Region, before: int, rank: dict[str, int]) -> str | None:
+        """The first rule ranked before ``before`` whose region contains ``region``."""
+        inputs = frozenset.intersection(*(frozenset(box) for box in region.boxes))
+        candidates = [*self.others, *(name for key, names in self.by_inputs.items()
+                                      if key <= inputs for name in names)]
+        earlier = sorted((n for n in candidates if rank[n] < before), key=rank.__getitem__)
+        for name in earlier:
+            if contained(region, self.regions[name]):
+                return name
+        return None
 
 
 def _unique_conflicts(findings: Findings, proposers: dict[str, list[ast.RuleDecl]],

@@ -154,6 +154,17 @@ class ValueSet:
             return not self.cofinite and not self.values
         return not self.intervals
 
+    def within(self, other: ValueSet) -> bool:
+        """Whether every value of this set is in ``other`` (a fast subset test)."""
+        if self.missing and not other.missing:
+            return False
+        if self.dimension.kind == "discrete":
+            if not self.cofinite:
+                return (self.values.isdisjoint(other.values) if other.cofinite
+                        else self.values <= other.values)
+            return other.cofinite and other.values <= self.values
+        return all(any(_interval_within(a, b) for b in other.intervals) for a in self.intervals)
+
     def contains(self, value: Any) -> bool:
         """Whether ``value`` (None for missing) is in the set."""
         if value is None:
@@ -197,9 +208,10 @@ class ValueSet:
 
     def _normal(self) -> ValueSet:
         if self.dimension.kind == "discrete":
-            if self.dimension.universe is not None and self.cofinite:
-                return ValueSet(self.dimension, values=self.dimension.universe - self.values,
-                                missing=self.missing)
+            universe = self.dimension.universe
+            if universe is not None:
+                values = universe - self.values if self.cofinite else universe & self.values
+                return ValueSet(self.dimension, values=values, missing=self.missing)
             return self
         whole = self.dimension.kind == "whole"
         cleaned = [i for i in (_whole(i) if whole else i for i in self.intervals)
@@ -261,6 +273,16 @@ def _merge(left: Interval, right: Interval) -> Interval:
     if right.high is _INF or right.high > left.high:
         return Interval(left.low, right.high, left.low_closed, right.high_closed)
     return Interval(left.low, left.high, left.low_closed, left.high_closed or right.high_closed)
+
+
+def _interval_within(a: Interval, b: Interval) -> bool:
+    if b.low is not _INF and (a.low is _INF or a.low < b.low or
+                              (a.low == b.low and a.low_closed and not b.low_closed)):
+        return False
+    if b.high is not _INF and (a.high is _INF or a.high > b.high or
+                               (a.high == b.high and a.high_closed and not b.high_closed)):
+        return False
+    return True
 
 
 def _intersect(a: Interval, b: Interval) -> Interval | None:
