@@ -11,30 +11,20 @@ interpreter start-up.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import generate_ruleset  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
 from engine.checker import check_modules  # noqa: E402
 from engine.formatter import format_text  # noqa: E402
 from engine.lint import lint  # noqa: E402
 from engine.parser import grammar, parse_module  # noqa: E402
 from engine.pipeline import check_path  # noqa: E402
-
-
-def median_seconds(function, runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def main() -> None:

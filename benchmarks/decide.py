@@ -15,15 +15,14 @@ import argparse
 import datetime
 import decimal
 import random
-import statistics
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import engine  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
 
 RULESET = Path(__file__).resolve().parent / "limit_review_20.rules"
 AS_OF = datetime.date(2026, 12, 15)
@@ -119,13 +118,11 @@ def portfolio(size: int) -> list[dict]:
 
 
 def median_per_call(function, items: list, repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+    """The median time of one call, over ``repeat`` passes through ``items``."""
+    def one_pass() -> None:
         for item in items:
             function(item)
-        timings.append((time.perf_counter() - start) / len(items))
-    return statistics.median(timings)
+    return median_seconds(one_pass, repeat) / len(items)
 
 
 def main() -> None:
