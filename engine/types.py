@@ -101,11 +101,6 @@ def is_textual(type_: Type) -> bool:
     return type_ == TEXT or isinstance(type_, Enum)
 
 
-def _plain(type_: Type) -> Type:
-    """`integer` widens to `number` silently."""
-    return NUMBER if type_ == INTEGER else type_
-
-
 def arithmetic(op: str, left: Type, right: Type) -> Type:
     """The type of `left op right` for numeric operands; raises UnitError when the money unit
     rules forbid it."""
@@ -205,8 +200,3 @@ def assignable(value: Type, target: Type) -> bool:
     if isinstance(target, ListOf) and isinstance(value, ListOf):
         return assignable(value.element, target.element)
     return False
-
-
-def same_unit_family(left: Type, right: Type) -> bool:
-    """For `min`, `max` and table columns: money goes with money and literals only."""
-    return _plain(left) == _plain(right) or NUMERAL in (left, right) or UNKNOWN in (left, right)
