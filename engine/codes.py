@@ -39,6 +39,9 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E105", _E, "table result is not a value",
              "The last cell of a table row is the table's value when the row matches; it must "
              "be a value or expression, not a test such as `>= 3`."),
+    CodeInfo("E106", _E, "expression nested too deeply",
+             "An expression nested more than 200 levels deep (parentheses, operators, `not`); "
+             "split it into several `let`s."),
     CodeInfo("E201", _E, "missing ruleset header",
              "A ruleset file starts with `ruleset NAME` (after comments and includes)."),
     CodeInfo("E202", _E, "misplaced header",

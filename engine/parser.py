@@ -123,7 +123,31 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
             start = resume.start()
             continue
         break
+    diagnostics.extend(_too_deep(declarations))
     return ast.Module(path, declarations, span=Span(path, 1, 1, 1, 1)), diagnostics
+
+
+MAX_DEPTH = 200
+
+
+def _too_deep(declarations: tuple[ast.Declaration, ...]) -> list[Diagnostic]:
+    """Expressions nested more than MAX_DEPTH levels: every later pass walks expressions
+    recursively, and no real ruleset comes near the limit, so it is a syntax error."""
+    found = []
+    for declaration in declarations:
+        stack = [(declaration, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                span = declaration.span
+                found.append(Diagnostic(
+                    "E106", Severity.ERROR,
+                    f"an expression here is nested more than {MAX_DEPTH} levels deep",
+                    Span(span.file, span.line, span.column, span.line, span.column + 1),
+                    help="split it into several `let`s"))
+                break
+            stack.extend((child, depth + 1) for child in ast.children(node))
+    return found
 
 
 def _error_offset(error: UnexpectedInput, text: str) -> int:

@@ -110,3 +110,24 @@ def test_any_facts_give_a_decision_or_a_facts_error(facts: dict) -> None:
         assert error.problems and all(isinstance(p, str) for p in error.problems)
     else:
         assert decision.decision["action"] in ("increase", "hold", "decrease")
+
+
+def test_deeply_nested_expressions_are_an_error_not_a_crash(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    text = ("ruleset deep\nfacts c\n  x: integer\nend\noutputs\n  out: integer default 0\nend\n"
+            "rule R when " + "not " * 3000 + "c.x > 1 then set out = "
+            + " + ".join(["1"] * 3000) + " end\n")
+    result = check_text(text, "deep.rules")
+    assert [d.code for d in result.diagnostics] == ["E106"]
+    path = tmp_path / "deep.rules"
+    path.write_text(text)
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"c": {"x": 2}}')
+    for args in (["check", str(path)], ["fmt", "--check", str(path)],
+                 ["run", str(path), "--facts", str(facts)], ["test", str(path)]):
+        outcome = CliRunner().invoke(main, args)
+        assert isinstance(outcome.exception, SystemExit | None), (args, outcome.exception)
+        assert outcome.exit_code == 1 and "E106" in outcome.output, args
