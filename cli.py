@@ -110,6 +110,8 @@ def _read_facts(path: Path):
     except json.JSONDecodeError as error:
         raise click.UsageError(f"{path}:{error.lineno}:{error.colno}: the facts are not valid "
                                f"JSON: {error.msg}") from None
+    except RecursionError:
+        raise click.UsageError(f"{path}: the facts are nested too deeply to read") from None
 
 
 @main.command()

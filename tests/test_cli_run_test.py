@@ -54,6 +54,10 @@ def test_run_invalid_json_and_missing_files_exit_2(tmp_path: Path) -> None:
     code, output = invoke("run", RULESET, "--facts", str(broken))
     assert code == 2 and "the facts are not valid JSON" in output
     assert invoke("run", RULESET, "--facts", str(tmp_path / "none.json"))[0] == 2
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"customer": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, output = invoke("run", RULESET, "--facts", str(deep))
+    assert code == 2 and "nested too deeply" in output
     assert invoke("run", str(tmp_path / "none.rules"), "--facts", FACTS)[0] == 2
     assert invoke("run", RULESET, "--facts", FACTS, "--as-of", "15/12/2026")[0] == 2
 
