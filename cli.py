@@ -42,7 +42,8 @@ def _console(stderr: bool = False) -> Console:
 def main() -> None:
     """Tenet: a rules engine for credit decisions about existing customers.
 
-    Rulesets are `.rules` files; see docs/language.md for the language.
+    Rulesets are `.rules` files; docs/language.md describes the language. Typical use:
+    `tenet check rulesets/`, `tenet test rulesets/`, `tenet run RULESET --facts FILE.json`.
     """
 
 
@@ -120,7 +121,7 @@ def _read_facts(path: Path):
 @click.option("--facts", "facts_path", required=True, metavar="FILE.json",
               type=click.Path(path_type=Path, dir_okay=False),
               help='Facts as JSON keyed by facts block: {"customer": {...}}.')
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
               help="The decision date (YYYY-MM-DD); today when omitted.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text: the decision and its trace as a tree; json: data.")
@@ -247,7 +248,10 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool) -> None:
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Explain a diagnostic code, e.g. `tenet explain E402`."""
+    """Explain a diagnostic code: what it finds, why it matters, an example.
+
+    For example `tenet explain E601`.
+    """
     code = code.upper()
     if code not in CODES:
         raise click.UsageError(f"unknown code `{code}`; codes are {', '.join(sorted(CODES))}")
