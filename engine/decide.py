@@ -75,6 +75,12 @@ class _RuleResult:
     event: RuleEvent | None = None
 
 
+# The results of rules that did not fire, shared between decisions made without a trace: nothing
+# ever changes them (only fired rules get statuses and reasons afterwards).
+_NOT_MATCHED = _RuleResult("not matched")
+_UNKNOWN = _RuleResult("unknown")
+
+
 class Decider:
     """Makes decisions for one checked program with a given evaluator."""
 
@@ -154,6 +160,8 @@ class Decider:
             value = condition.value
         else:
             condition, value = None, plan.condition(env)
+            if value is not True:  # most rules: nothing to record, so share one result
+                return _UNKNOWN if value is None else _NOT_MATCHED
         status = "fired" if value is True else ("unknown" if value is None else "not matched")
         result = _RuleResult(status)
         if value is True:
