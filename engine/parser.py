@@ -1,6 +1,7 @@
 """Parse ruleset text into the typed AST of ``engine.ast``.
 
-The grammar lives in ``grammar/tenet.lark`` and is loaded once (LALR, contextual lexer, strict).
+The grammar lives in ``grammar/tenet.lark``; Lark analyses it once (LALR, strict) and
+``engine.lalr`` runs its tables with a contextual keyword lexer, building the AST as it reduces.
 Syntax errors become diagnostics (see ``engine.syntax_errors``); after an error, parsing resumes
 at the next line that starts a declaration, so one run reports every independent mistake.
 """
