@@ -16,21 +16,36 @@ from rich.console import Console
 
 from engine.codes import CODES
 from engine.console import print_diagnostics, print_explanation, print_summary
-from engine.diagnostics import Severity, sort_diagnostics
+from engine.diagnostics import Diagnostic, Severity, Span, sort_diagnostics
 from engine.formatter import FormatError, format_text
-from engine.loader import display_path
+from engine.loader import not_utf8
 from engine.pipeline import check_files, find_rule_files
 from engine.report import to_github, to_json, to_sarif
+from engine.source import (
+    RuleFile,
+    SourceError,
+    display_path,
+    normalize_newlines,
+    read_bytes,
+    write_atomically,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NO_DECISION = 0, 1, 2, 3
 
 
-def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
+def _rule_files(paths: tuple[Path, ...], root: Path | None) -> list[RuleFile]:
     """The `.rules` files named or below the folders named; a missing path is a usage error."""
     try:
-        return find_rule_files(list(paths))
+        return find_rule_files(list(paths), root)
     except FileNotFoundError as missing:
         raise click.UsageError(f"no such file or folder: {missing}") from None
+
+
+_root_option = click.option(
+    "--root", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+    metavar="FOLDER",
+    help="Read rulesets and their includes only inside FOLDER (default: each folder named, or "
+         "the folder of each file named).")
 
 
 def _console(stderr: bool = False) -> Console:
@@ -53,7 +68,8 @@ def main() -> None:
               default="text", show_default=True,
               help="text for people; json, github (workflow annotations) or sarif for tools.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-def check(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
+@_root_option
+def check(paths: tuple[Path, ...], output_format: str, strict: bool, root: Path | None) -> None:
     """Parse, type-check and lint rulesets.
 
     PATHS are `.rules` files or folders, searched recursively for `*.rules`. A file without a
@@ -61,11 +77,8 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
 
     Exit status: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage error.
     """
-    files = _rule_files(paths)
-    try:
-        results = check_files(files)
-    except OSError as error:
-        raise click.UsageError(f"cannot read {error.filename}: {error.strerror}") from None
+    files = _rule_files(paths, root)
+    results = check_files(files)
     diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
     sources = {name: text for r in results for name, text in r.sources.sources.items()}
     if output_format == "json":
@@ -85,19 +98,17 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
     sys.exit(EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK)
 
 
-def _load_or_exit(path: Path):
+def _load_or_exit(path: Path, root: Path | None):
     """The compiled ruleset; its errors are printed as `check` prints them (exit 1)."""
     from engine.ruleset import RulesetError, load
 
     try:
-        return load(path)
+        return load(path, root)
     except RulesetError as error:
         console = _console(stderr=True)
         print_diagnostics(console, error.result.diagnostics, error.result.sources.sources)
         print_summary(console, error.result.diagnostics, 1)
         sys.exit(EXIT_FINDINGS)
-    except OSError as error:
-        raise click.UsageError(f"cannot read {error.filename}: {error.strerror}") from None
 
 
 def _read_facts(path: Path):
@@ -126,8 +137,9 @@ def _read_facts(path: Path):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text: the decision and its trace as a tree; json: data.")
 @click.option("--no-trace", is_flag=True, help="Leave the trace out.")
+@_root_option
 def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
-        output_format: str, no_trace: bool) -> None:
+        output_format: str, no_trace: bool, root: Path | None) -> None:
     """Decide for one customer and explain the decision.
 
     Exit status: 0 decided, 1 the ruleset has errors, 2 bad facts or usage, 3 no decision for
@@ -136,7 +148,7 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
     from engine.ruleset import DecisionConflict, FactsError, OutsideWindow
     from engine.trace_render import render_decision
 
-    ruleset = _load_or_exit(ruleset_path)
+    ruleset = _load_or_exit(ruleset_path, root)
     facts = _read_facts(facts_path)
     console = _console()
     try:
@@ -162,24 +174,25 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def test(paths: tuple[Path, ...]) -> None:
+@_root_option
+def test(paths: tuple[Path, ...], root: Path | None) -> None:
     """Run the `example` blocks of rulesets.
 
     A failure shows what was expected against what came out, and the decision's trace. Ends
     with `N passed, M failed`. Exit status: 0 all pass, 1 any failure or ruleset error.
     """
+    from engine.ruleset import Ruleset
     from engine.testing import run_example
     from engine.trace_render import render_decision
 
-    files = _rule_files(paths)
     console = _console()
     passed = failed = 0
-    for result in check_files(files):
+    for result in check_files(_rule_files(paths, root)):
         if result.has_errors or result.program is None:
             print_diagnostics(console, result.diagnostics, result.sources.sources)
             failed += 1
             continue
-        ruleset = _load_or_exit(Path(result.sources.root))
+        ruleset = Ruleset(result)
         for example in ruleset.examples:
             outcome = run_example(ruleset, example)
             where = f"{example.span.file}:{example.span.line}"
@@ -203,30 +216,36 @@ def test(paths: tuple[Path, ...]) -> None:
               help="Change nothing; exit 1 when a file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Change nothing; print the changes as a unified diff (exit 1 when any).")
-def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool) -> None:
+@_root_option
+def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path | None) -> None:
     """Rewrite rulesets in the canonical layout, keeping every comment.
 
     Exit status: 0 done (or nothing to change), 1 a file would change (with --check or --diff)
     or does not parse, 2 usage error.
     """
-    files = _rule_files(paths)
+    files = _rule_files(paths, root)
     console = _console()
     changed = failed = 0
     for file in files:
+        shown = display_path(file.path)
         try:
-            original = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            console.print(f"[bold red]error:[/] cannot read {file}: {error}")
-            failed += 1
-            continue
-        shown = display_path(file)
-        try:
+            _, data = read_bytes(file.path, file.root, shown)
+            original = data.decode("utf-8")
             formatted = format_text(original, shown)
-        except FormatError as error:
-            print_diagnostics(console, error.diagnostics, {shown: original})
+        except SourceError as error:
+            print_diagnostics(console, [Diagnostic(error.code, Severity.ERROR, error.message,
+                                                   Span(shown, 1, 1, 1, 1), error.help)], {})
             failed += 1
             continue
-        if formatted == original:
+        except UnicodeDecodeError as error:
+            print_diagnostics(console, [not_utf8(shown, data, error)], {})
+            failed += 1
+            continue
+        except FormatError as error:
+            print_diagnostics(console, error.diagnostics, {shown: normalize_newlines(original)})
+            failed += 1
+            continue
+        if formatted.encode("utf-8") == data:
             continue
         changed += 1
         if show_diff:
@@ -236,7 +255,14 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool) -> None:
         elif check_only:
             console.print(f"would reformat {shown}")
         else:
-            file.write_text(formatted, encoding="utf-8")
+            try:
+                write_atomically(file.path, formatted)
+            except OSError as error:
+                console.print(f"[bold red]error:[/] cannot write {shown}: "
+                              f"{error.strerror or error}; the file is unchanged", soft_wrap=True)
+                failed += 1
+                changed -= 1
+                continue
             console.print(f"reformatted {shown}")
     verb = "would be reformatted" if check_only or show_diff else "reformatted"
     console.print(f"{changed} file{'s' if changed != 1 else ''} {verb}, "

@@ -42,6 +42,10 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E106", _E, "expression nested too deeply",
              "An expression nested more than 200 levels deep (parentheses, operators, `not`); "
              "split it into several `let`s."),
+    CodeInfo("E107", _E, "ambiguous line break",
+             "A vertical tab, form feed, U+0085, U+2028 or U+2029: some editors show a line break "
+             "there and the language does not, so a rule after one could be hidden in a comment. "
+             "Only `\\n`, `\\r\\n` and `\\r` break lines."),
     CodeInfo("E201", _E, "missing ruleset header",
              "A ruleset file starts with `ruleset NAME` (after comments and includes)."),
     CodeInfo("E202", _E, "misplaced header",
@@ -64,6 +68,15 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E210", _E, "reserved name",
              "Keywords cannot name lets, tables, outputs, rules, offers, facts or types, and "
              "`offers` is the name of the implicit offers output."),
+    CodeInfo("E211", _E, "file outside the ruleset's folder",
+             "A ruleset reads files only inside its root folder: the folder named on the command "
+             "line (or the folder of the file named), or `--root`. An absolute include path, a "
+             "path that leaves the folder, or a symbolic link that points outside it is refused, "
+             "and nothing of the target is shown."),
+    CodeInfo("E212", _E, "file cannot be read",
+             "A ruleset file or include that is a folder, not a regular file, a symbolic link "
+             "loop, unreadable, or larger than the size limit (4 MB; the environment variable "
+             "`TENET_MAX_FILE_BYTES` changes it)."),
     CodeInfo("E301", _E, "unknown name",
              "A name that is not a facts block, let, table, output or aggregate variable."),
     CodeInfo("E302", _E, "unknown field",

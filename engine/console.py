@@ -5,6 +5,7 @@ This is the only module of the engine that imports rich; everything else returns
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from rich.console import Console
@@ -12,7 +13,12 @@ from rich.text import Text
 
 from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Severity
+from engine.source import split_lines
 
+# Control characters, line separators and bidi controls in an echoed source line would move
+# the terminal's cursor or reorder the text; each is shown as one replacement character.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 
 
@@ -30,9 +36,9 @@ def render_diagnostic(diagnostic: Diagnostic, source: str | None) -> Text:
     text.append(f"{diagnostic.code} ", style=style)
     text.append(f"[{diagnostic.severity.value}] ", style=style)
     text.append(diagnostic.message)
-    lines = source.splitlines() if source is not None else []
+    lines = split_lines(source) if source is not None else []
     if 1 <= span.line <= len(lines):
-        line = lines[span.line - 1].replace("\t", " ")
+        line = _UNPRINTABLE.sub("\ufffd", lines[span.line - 1].replace("\t", " "))
         gutter = f"{span.line:>4} | "
         end = span.end_column if span.end_line == span.line else len(line) + 1
         before = line[: span.column - 1]

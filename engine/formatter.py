@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from engine import ast
 from engine.diagnostics import Diagnostic
 from engine.parser import parse_module
+from engine.source import normalize_newlines, split_lines
 from engine.unparse import chain_operand, literal_text, unparse
 
 WIDTH = 100
@@ -50,13 +51,15 @@ class _Comment:
 
 
 def format_text(text: str, path: str = "<text>") -> str:
-    """The canonical layout of ``text``; raises FormatError when it does not parse."""
+    """The canonical layout of ``text``; raises FormatError when it does not parse. Line
+    breaks are read as every command reads them (``engine.source``) and written as `\\n`."""
+    text = normalize_newlines(text)
     module, diagnostics = parse_module(text, path)
     errors = [d for d in diagnostics if d.severity.value == "error"]
     if errors:
         raise FormatError(errors)
     printer = _Printer(text)
-    source_lines = text.splitlines()
+    source_lines = split_lines(text)
     for index, declaration in enumerate(module.declarations):
         if index:
             previous = module.declarations[index - 1]
@@ -73,7 +76,7 @@ def _blank_between(lines: list[str], after: int, before: int) -> bool:
 
 def _comments(text: str) -> list[_Comment]:
     found = []
-    lines = text.splitlines()
+    lines = split_lines(text)
     for match in _TOKENS.finditer(text):
         if not match.group().startswith("#"):
             continue

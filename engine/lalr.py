@@ -23,7 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.parsers.lalr_analysis import Shift
 
 _SCAN = re.compile(r"""
-    (?P<space>[ \t\r\f\v]+|\#[^\n]*)
+    (?P<space>[ \t]+|\#[^\n]*)
   | (?P<newline>\n)
   | (?P<DATE_LITERAL>\d{4}-\d{2}-\d{2})
   | (?P<NUMERAL>\d(?:_?\d)*(?:\.\d(?:_?\d)*)?%?)

@@ -1,19 +1,20 @@
 """Read a ruleset file and everything it includes.
 
-Includes are resolved relative to the including file. A file included twice (say, a shared
-schema that two files include) is read once; a file that includes itself, directly or through
-others, is an include cycle.
+Includes are resolved relative to the including file and must stay inside the ruleset's root
+folder (see ``engine.source``). A file included twice (say, a shared schema that two files
+include) is read once; a file that includes itself, directly or through others, is an include
+cycle. A file that cannot be read is a diagnostic, never an exception.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.parser import parse_module
+from engine.source import SourceError, display_path, normalize_newlines, read_bytes
 
 
 @dataclass
@@ -26,77 +27,90 @@ class SourceSet:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def display_path(path: Path) -> str:
-    """A path as the user should read it: relative to the working directory when inside it."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
-def read_sources(root: Path) -> SourceSet:
-    """Parse ``root`` and, depth first, every file it includes."""
-    sources = SourceSet(display_path(root))
-    _read(root.resolve(), sources, chain=[], seen=set())
-    return sources
-
-
-def parse_text(text: str, path: str) -> SourceSet:
-    """A ruleset given as text (includes are resolved relative to the working directory)."""
-    sources = SourceSet(path)
-    module, diagnostics = parse_module(text, path)
-    sources.sources[path] = text
-    sources.modules.append(module)
-    sources.diagnostics.extend(diagnostics)
-    _read_includes(module, Path.cwd(), sources, chain=[], seen=set())
-    return sources
-
-
-def _read(path: Path, sources: SourceSet, chain: list[Path], seen: set[Path]) -> None:
+def read_sources(path: Path, root: Path | None = None) -> SourceSet:
+    """Parse ``path`` and, depth first, every file it includes, all inside ``root`` (by
+    default the folder of ``path``)."""
     shown = display_path(path)
-    seen.add(path)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        sources.sources[shown] = data.decode("utf-8", errors="replace")
-        sources.modules.append(ast.Module(shown, ()))
-        sources.diagnostics.append(_not_utf8(shown, data, error))
-        return
-    module, diagnostics = parse_module(text, shown)
-    sources.sources[shown] = text
-    sources.modules.append(module)
-    sources.diagnostics.extend(diagnostics)
-    _read_includes(module, path.parent, sources, chain + [path], seen)
+    sources = SourceSet(shown)
+    reader = _Reader(sources, root if root is not None else path.parent)
+    reader.read(path, shown, chain=[], include=None)
+    return sources
 
 
-def _read_includes(module: ast.Module, folder: Path, sources: SourceSet, chain: list[Path],
-                   seen: set[Path]) -> None:
-    for declaration in module.declarations:
-        if not isinstance(declaration, ast.IncludeDecl):
-            continue
-        target = (folder / declaration.path).resolve()
-        if target in chain:
-            cycle = " → ".join(display_path(p) for p in chain[chain.index(target):] + [target])
-            sources.diagnostics.append(Diagnostic(
-                "E204", Severity.ERROR, f"include cycle: {cycle}", declaration.span,
+def parse_text(text: str, path: str, root: Path | None = None) -> SourceSet:
+    """A ruleset given as text; its includes are resolved inside ``root`` (by default the
+    working directory)."""
+    sources = SourceSet(path)
+    reader = _Reader(sources, root if root is not None else Path.cwd())
+    reader.parse(normalize_newlines(text), path, Path.cwd(), chain=[])
+    return sources
+
+
+class _Reader:
+    def __init__(self, sources: SourceSet, root: Path) -> None:
+        self.sources, self.root = sources, root
+        self.seen: set[Path] = set()
+
+    def read(self, path: Path, shown: str, chain: list[Path],
+             include: ast.IncludeDecl | None) -> None:
+        try:
+            resolved, data = read_bytes(path, self.root, shown)
+        except SourceError as error:
+            self._cannot_read(error, path, shown, include)
+            return
+        if resolved in chain:
+            cycle = " → ".join(display_path(p) for p in chain[chain.index(resolved):] + [resolved])
+            self.sources.diagnostics.append(Diagnostic(
+                "E204", Severity.ERROR, f"include cycle: {cycle}", include.span,
                 help="move the shared declarations to a file that includes nothing"))
-        elif not target.is_file():
-            sources.diagnostics.append(Diagnostic(
-                "E203", Severity.ERROR, f"included file `{declaration.path}` does not exist",
-                declaration.span,
-                help=f"the path is relative to this file's folder (looked for {display_path(target)})"))
-        elif target not in seen:
-            try:
-                _read(target, sources, chain, seen)
-            except OSError as error:
-                sources.diagnostics.append(Diagnostic(
-                    "E203", Severity.ERROR, f"cannot read included file `{declaration.path}`",
-                    declaration.span, help=str(error)))
+            return
+        if resolved in self.seen:
+            return
+        self.seen.add(resolved)
+        shown = display_path(resolved) if include is not None else shown
+        try:
+            text = normalize_newlines(data.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            self.sources.sources[shown] = data.decode("utf-8", errors="replace")
+            self.sources.modules.append(ast.Module(shown, ()))
+            self.sources.diagnostics.append(not_utf8(shown, data, error))
+            return
+        self.parse(text, shown, resolved.parent, chain + [resolved])
+
+    def parse(self, text: str, shown: str, folder: Path, chain: list[Path]) -> None:
+        module, diagnostics = parse_module(text, shown)
+        self.sources.sources[shown] = text
+        self.sources.modules.append(module)
+        self.sources.diagnostics.extend(diagnostics)
+        for declaration in module.declarations:
+            if not isinstance(declaration, ast.IncludeDecl):
+                continue
+            written = declaration.path
+            if PurePosixPath(written).is_absolute() or PureWindowsPath(written).is_absolute():
+                self.sources.diagnostics.append(Diagnostic(
+                    "E211", Severity.ERROR, f"included file `{written}` is an absolute path",
+                    declaration.span,
+                    help="write the path relative to this file's folder, inside the ruleset's "
+                         "folder"))
+                continue
+            target = folder / written
+            self.read(target, written, chain, declaration)
+
+    def _cannot_read(self, error: SourceError, path: Path, shown: str,
+                     include: ast.IncludeDecl | None) -> None:
+        span = include.span if include is not None else Span(shown, 1, 1, 1, 1)
+        message = error.message if include is None else f"included file {error.message}"
+        help = error.help
+        if error.code == "E203" and include is not None:
+            message = f"included file `{shown}` does not exist"
+            help = f"the path is relative to this file's folder (looked for {display_path(path)})"
+        self.sources.diagnostics.append(Diagnostic(error.code, Severity.ERROR, message, span,
+                                                   help=help))
 
 
-def _not_utf8(shown: str, data: bytes, error: UnicodeDecodeError) -> Diagnostic:
-    before = data[: error.start].decode("utf-8", errors="replace")
+def not_utf8(shown: str, data: bytes, error: UnicodeDecodeError) -> Diagnostic:
+    """E103 at the first byte that is not UTF-8."""
+    before = normalize_newlines(data[: error.start].decode("utf-8", errors="replace"))
     line = before.count("\n") + 1
     column = len(before) - (before.rfind("\n") + 1) + 1
     return Diagnostic("E103", Severity.ERROR, "the file is not valid UTF-8 text",

@@ -26,6 +26,7 @@ from lark.exceptions import UnexpectedInput
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.lalr import LalrDriver
+from engine.source import LINE_SEPARATORS
 
 
 def _grammar_text() -> str:
@@ -103,7 +104,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     from engine.syntax_errors import describe_syntax_error
 
     _, parser, builder = _parser()
-    diagnostics: list[Diagnostic] = []
+    text, diagnostics = _without_line_separators(text, path)
     declarations: tuple[ast.Declaration, ...] = ()
     start = 0
     while True:
@@ -126,6 +127,31 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
         break
     diagnostics.extend(_too_deep(declarations))
     return ast.Module(path, declarations, span=Span(path, 1, 1, 1, 1)), diagnostics
+
+
+_LINE_SEPARATOR = re.compile(f"[{LINE_SEPARATORS}]")
+_NAMES = {"\v": "a vertical tab", "\f": "a form feed", "\x85": "a next-line character (U+0085)",
+          "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)"}
+
+
+def _without_line_separators(text: str, path: str) -> tuple[str, list[Diagnostic]]:
+    """Characters that some editors show as a line break and the language does not (see
+    ``engine.source``) are errors; they are read as spaces so that parsing goes on."""
+    found = []
+    line, counted = 1, 0
+    for match in _LINE_SEPARATOR.finditer(text):
+        start = match.start()
+        line += text.count("\n", counted, start)
+        counted = start
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        name = _NAMES.get(match.group(), f"a record separator (U+{ord(match.group()):04X})")
+        found.append(Diagnostic(
+            "E107", Severity.ERROR, f"{name} here: editors disagree on whether it breaks the line",
+            Span(path, line, column, line, column + 1),
+            help="replace it with a line break or a space"))
+    if found:
+        text = _LINE_SEPARATOR.sub(" ", text)
+    return text, found
 
 
 MAX_DEPTH = 200

@@ -16,6 +16,7 @@ from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
 from engine.lint import lint
 from engine.loader import SourceSet, parse_text, read_sources
 from engine.parser import no_cyclic_gc
+from engine.source import RuleFile, split_lines
 
 
 @dataclass
@@ -31,16 +32,17 @@ class CheckResult:
         return any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
-def check_path(path: Path) -> CheckResult:
-    """Parse and check the ruleset at ``path`` with its includes."""
+def check_path(path: Path, root: Path | None = None) -> CheckResult:
+    """Parse and check the ruleset at ``path`` with its includes, reading only inside ``root``
+    (by default the folder of ``path``)."""
     with no_cyclic_gc():
-        return _check(read_sources(path))
+        return _check(read_sources(path, root))
 
 
-def check_text(text: str, path: str = "<text>") -> CheckResult:
+def check_text(text: str, path: str = "<text>", root: Path | None = None) -> CheckResult:
     """Parse and check ruleset text (used by tests and tools that hold the text in memory)."""
     with no_cyclic_gc():
-        return _check(parse_text(text, path))
+        return _check(parse_text(text, path, root))
 
 
 def _check(sources: SourceSet) -> CheckResult:
@@ -64,7 +66,7 @@ def _unsuppressed(diagnostics: list[Diagnostic], sources: SourceSet) -> list[Dia
         suppressible = diagnostic.severity is Severity.WARNING or diagnostic.code.startswith("E6")
         file = diagnostic.span.file
         if suppressible and file not in lines_of:
-            lines_of[file] = sources.sources.get(file, "").splitlines()
+            lines_of[file] = split_lines(sources.sources.get(file, ""))
         lines = lines_of.get(file, [])
         line = lines[diagnostic.span.line - 1] if 0 < diagnostic.span.line <= len(lines) else ""
         match = _IGNORE.search(line)
@@ -74,24 +76,27 @@ def _unsuppressed(diagnostics: list[Diagnostic], sources: SourceSet) -> list[Dia
     return kept
 
 
-def find_rule_files(paths: list[Path]) -> list[Path]:
+def find_rule_files(paths: list[Path], root: Path | None = None) -> list[RuleFile]:
     """The files named, and the `*.rules` files below the folders named, each once, sorted
-    within each folder. Raises FileNotFoundError for a path that does not exist."""
-    found: dict[Path, None] = {}
+    within each folder, each with the folder it must stay inside: ``root`` when given, else the
+    folder named or the folder of the file named. Raises FileNotFoundError for a path that does
+    not exist."""
+    found: dict[Path, RuleFile] = {}
     for path in paths:
         if path.is_dir():
-            found.update(dict.fromkeys(sorted(path.rglob("*.rules"))))
-        elif path.is_file():
-            found[path] = None
+            for file in sorted(path.rglob("*.rules")):
+                found.setdefault(file, RuleFile(file, root or path))
+        elif path.is_file() or path.is_symlink():  # a broken link or loop: read() reports it
+            found.setdefault(path, RuleFile(path, root or path.parent))
         else:
             raise FileNotFoundError(str(path))
-    return list(found)
+    return list(found.values())
 
 
-def check_files(files: list[Path]) -> list[CheckResult]:
+def check_files(files: list[RuleFile]) -> list[CheckResult]:
     """Check each file as a ruleset, except files without a header that another of them
     includes: those are checked as part of the file that includes them."""
-    results = [check_path(file) for file in files]
+    results = [check_path(file.path, file.root) for file in files]
     included = {module.path for result in results for module in result.sources.modules[1:]}
     return [r for r in results
             if not (r.sources.root in included and _has_no_header(r.sources))]

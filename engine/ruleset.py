@@ -133,14 +133,16 @@ class Ruleset:
                                 f"the as-of date {as_of} is outside that window")
 
 
-def load(path: str | Path) -> Ruleset:
-    """Parse, check and compile the ruleset at ``path``; RulesetError lists every error."""
-    return _compiled(check_path(Path(path)))
+def load(path: str | Path, root: str | Path | None = None) -> Ruleset:
+    """Parse, check and compile the ruleset at ``path``; RulesetError lists every error.
+    The ruleset and its includes are read only inside ``root`` (by default its folder)."""
+    return _compiled(check_path(Path(path), Path(root) if root is not None else None))
 
 
-def load_text(text: str, path: str = "<text>") -> Ruleset:
-    """Like ``load``, for ruleset text held in memory."""
-    return _compiled(check_text(text, path))
+def load_text(text: str, path: str = "<text>", root: str | Path | None = None) -> Ruleset:
+    """Like ``load``, for ruleset text held in memory (includes are read inside ``root``, by
+    default the working directory)."""
+    return _compiled(check_text(text, path, Path(root) if root is not None else None))
 
 
 def _compiled(result: CheckResult) -> Ruleset:

@@ -14,11 +14,11 @@ from engine.testing import run_example
 from engine.trace import RuleEvent, ValueEvent
 from tests.conftest import ROOT
 
-RULESETS = find_rule_files([ROOT / "rulesets"])
+RULESETS = [file.path for file in find_rule_files([ROOT / "rulesets"])]
 
 
 def test_rulesets_are_clean_under_strict() -> None:
-    results = check_files(RULESETS)
+    results = check_files(find_rule_files([ROOT / "rulesets"]))
     assert [(d.span.file, d.code, d.message) for r in results for d in r.diagnostics] == []
 
 

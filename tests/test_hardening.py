@@ -1,0 +1,233 @@
+"""Hostile inputs found by the security probe: none may change a decision between commands,
+leak a file outside the ruleset's folder, or leave a half-written file."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli import main
+from tests.conftest import ROOT
+
+RULESET = """ruleset hostile
+facts c
+  x: integer
+end
+outputs
+  out: integer default 0
+end
+rule FIRST when c.x > 0 then set out = 1 end
+# a comment that ends here{BREAK}rule HIDDEN priority 10 when true then set out = 999 end
+"""
+FACTS = {"c": {"x": 5}}
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def decided_out(ruleset: Path, facts: Path) -> int:
+    code, output = invoke("run", str(ruleset), "--facts", str(facts), "--as-of", "2026-12-01",
+                          "--format", "json", "--no-trace")
+    assert code == 0, output
+    return json.loads(output)["decision"]["out"]
+
+
+# --------------------------------------------------------------------------- line breaks
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\r\n", "\n"], ids=["CR", "CRLF", "LF"])
+def test_every_line_break_is_a_line_break_for_run_check_and_fmt(tmp_path: Path,
+                                                                line_break: str) -> None:
+    ruleset, facts = tmp_path / "r.rules", tmp_path / "facts.json"
+    ruleset.write_bytes(RULESET.replace("\n", line_break).format(BREAK=line_break).encode())
+    facts.write_text(json.dumps(FACTS))
+    assert decided_out(ruleset, facts) == 999  # the rule after the comment is seen
+    assert invoke("check", str(ruleset))[0] == 0
+    before = ruleset.read_bytes()
+    code, output = invoke("fmt", str(ruleset))
+    assert code == 0
+    assert (output.startswith("reformatted")) == (line_break != "\n" or before != ruleset.read_bytes())
+    assert b"\r" not in ruleset.read_bytes()
+    assert decided_out(ruleset, facts) == 999  # fmt did not change the decision
+    assert invoke("fmt", "--check", str(ruleset))[0] == 0
+
+
+def test_a_byte_order_mark_is_accepted_and_dropped_by_fmt(tmp_path: Path) -> None:
+    ruleset, facts = tmp_path / "r.rules", tmp_path / "facts.json"
+    ruleset.write_bytes(b"\xef\xbb\xbf" + RULESET.format(BREAK="\n").encode())
+    facts.write_text(json.dumps(FACTS))
+    assert decided_out(ruleset, facts) == 999
+    assert invoke("fmt", "--check", str(ruleset)) == (
+        1, f"would reformat {os.path.relpath(ruleset)}\n1 file would be reformatted, 0 unchanged\n")
+    invoke("fmt", str(ruleset))
+    assert not ruleset.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\f", "\v", "\x85", "\x1e"])
+def test_characters_that_editors_may_show_as_line_breaks_are_errors(tmp_path: Path,
+                                                                  separator: str) -> None:
+    ruleset, facts = tmp_path / "r.rules", tmp_path / "facts.json"
+    ruleset.write_text(RULESET.format(BREAK=separator), encoding="utf-8")
+    facts.write_text(json.dumps(FACTS))
+    code, output = invoke("check", str(ruleset))
+    assert code == 1
+    assert f"{os.path.relpath(ruleset)}:9:27: E107 [error]" in output
+    assert separator not in output  # the echoed line shows a replacement character
+    assert invoke("fmt", str(ruleset))[0] == 1
+    assert ruleset.read_text(encoding="utf-8") == RULESET.format(BREAK=separator)
+    assert invoke("run", str(ruleset), "--facts", str(facts))[0] == 1
+
+
+def test_line_numbers_agree_after_lone_carriage_returns(tmp_path: Path) -> None:
+    """A diagnostic and its `ignore` comment are found on the same line however lines break."""
+    text = ("ruleset r\rfacts c\r  x: integer\rend\routputs\r  out: integer default 0\rend\r"
+            "let unused = c.x  # tenet: ignore[W101]\r"
+            "rule A when c.x > 0 then set out = 1 end\r"
+            "let unused_too = c.x\r")
+    ruleset = tmp_path / "r.rules"
+    ruleset.write_bytes(text.encode())
+    code, output = invoke("check", str(ruleset))
+    assert code == 0
+    assert output.startswith(f"{os.path.relpath(ruleset)}:10:5: W101 [warning] let `unused_too`")
+    assert "  10 | let unused_too = c.x\n" in output
+
+
+# --------------------------------------------------------------------------- files outside
+
+
+SECRET = "tenet-probe-secret-4711"
+
+
+def _check_in_subprocess(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", *args],
+                          capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "TENET_PROBE": SECRET})
+
+
+def test_an_include_of_the_environment_echoes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "r.rules").write_text('include "/proc/self/environ"\n'
+                                      'include "../../../../../../../../proc/self/environ"\n'
+                                      "ruleset r\n")
+    process = _check_in_subprocess("r.rules", cwd=tmp_path)
+    assert process.returncode == 1
+    assert SECRET not in process.stdout + process.stderr
+    assert "r.rules:1:1: E211 [error] included file `/proc/self/environ` is an absolute path" \
+        in process.stdout
+    assert ("r.rules:2:1: E211 [error] included file `../../../../../../../../proc/self/environ` "
+            "is outside the ruleset's folder `.`") in process.stdout
+    assert "Traceback" not in process.stderr
+
+
+def test_a_committed_symlink_out_of_the_folder_is_refused_and_others_still_checked(
+        tmp_path: Path) -> None:
+    rules = tmp_path / "rulesets"
+    rules.mkdir()
+    (tmp_path / "outside.rules").write_text(f'ruleset leak\nlet x = "{SECRET}" +\n')
+    (rules / "a_link.rules").symlink_to(tmp_path / "outside.rules")
+    (rules / "b_environ.rules").symlink_to("/proc/self/environ")
+    (rules / "c_loop.rules").symlink_to(rules / "c_loop.rules")
+    (rules / "d_folder.rules").mkdir()
+    (rules / "e_good.rules").write_text("ruleset good\noutputs\n  a: integer default 0\nend\n"
+                                        "rule A when true then set a = 1 end\n")
+    (rules / "f_bad.rules").write_text("ruleset bad\nlet y = nowhere\n")
+    process = _check_in_subprocess("rulesets", cwd=tmp_path)
+    output = process.stdout
+    assert SECRET not in output + process.stderr and "Traceback" not in process.stderr
+    assert process.returncode == 1
+    found = [line for line in output.splitlines() if ": E" in line]
+    assert found == [
+        "rulesets/a_link.rules:1:1: E211 [error] `rulesets/a_link.rules` is outside the "
+        "ruleset's folder `rulesets`",
+        "rulesets/b_environ.rules:1:1: E211 [error] `rulesets/b_environ.rules` is outside the "
+        "ruleset's folder `rulesets`",
+        "rulesets/c_loop.rules:1:1: E212 [error] `rulesets/c_loop.rules` is a symbolic link that "
+        "points to itself",
+        "rulesets/d_folder.rules:1:1: E212 [error] `rulesets/d_folder.rules` is a folder, not a "
+        "ruleset file",
+        "rulesets/f_bad.rules:2:9: E301 [error] unknown name `nowhere`",
+    ]
+    assert output.rstrip().endswith("6 files checked: 5 errors, 1 warning")
+
+
+def test_root_widens_the_folder_and_stays_closed_above_it(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "reasons.rules").write_text('reasons\n  R1 "Good"\nend\n')
+    (tmp_path / "main").mkdir()
+    main_rules = tmp_path / "main" / "main.rules"
+    main_rules.write_text('include "../shared/reasons.rules"\nruleset main\n'
+                          "outputs\n  a: integer default 0\nend\n"
+                          "rule X when true then set a = 1 reason R1 end\n")
+    code, output = invoke("check", str(main_rules))
+    assert code == 1 and "E211" in output
+    assert invoke("check", "--root", str(tmp_path), str(main_rules)) == (
+        0, "✓ 1 file checked, no problems\n")
+    assert engine.load(main_rules, root=tmp_path).name == "main"
+    with pytest.raises(engine.RulesetError, match="E211"):
+        engine.load(main_rules)
+
+
+def test_a_file_over_the_size_limit_is_refused(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    ruleset = tmp_path / "big.rules"
+    ruleset.write_text("ruleset big\n" + "# padding\n" * 200)
+    monkeypatch.setenv("TENET_MAX_FILE_BYTES", "1000")
+    code, output = invoke("check", str(ruleset))
+    assert code == 1
+    assert "E212 [error] `" in output and "` is larger than 1,000 bytes" in output
+    assert invoke("fmt", str(ruleset))[0] == 1
+    monkeypatch.setenv("TENET_MAX_FILE_BYTES", "100000")
+    assert invoke("check", str(ruleset))[0] == 0
+
+
+# --------------------------------------------------------------------------- atomic fmt
+
+
+MESSY = "ruleset   messy\noutputs\n a:   integer default 0\nend\n"
+TIDY = "ruleset messy\n\noutputs\n  a: integer default 0\nend\n"
+
+
+def test_fmt_keeps_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "real.rules"
+    target.write_text(MESSY)
+    target.chmod(0o640)
+    link = tmp_path / "sub"
+    link.mkdir()
+    (link / "link.rules").symlink_to(target)
+    assert invoke("fmt", "--root", str(tmp_path), str(link / "link.rules"))[0] == 0
+    assert target.read_text() == TIDY
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert (link / "link.rules").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.rules", "sub"]
+
+
+@pytest.mark.parametrize("failing", ["mkstemp", "fsync", "replace"])
+def test_fmt_that_cannot_write_leaves_the_original_intact(tmp_path: Path, failing: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ruleset = tmp_path / "r.rules"
+    ruleset.write_text(MESSY)
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile if failing == "mkstemp" else os, failing, no_space)
+    code, output = invoke("fmt", str(ruleset))
+    monkeypatch.undo()
+    assert code == 1
+    assert (f"error: cannot write {os.path.relpath(ruleset)}: No space left on device; the file "
+            "is unchanged") in output
+    assert output.rstrip().endswith("0 files reformatted, 0 unchanged, 1 with errors")
+    assert ruleset.read_text() == MESSY
+    assert [p.name for p in tmp_path.iterdir()] == ["r.rules"]  # no temporary file left
