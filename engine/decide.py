@@ -204,9 +204,10 @@ class Decider:
         if proposals:
             combined = self._combine(f"output `{name}`", policy, self.output_types[name],
                                      proposals, lambda p: f"rule `{p.rule}`")
-        else:
-            combined = (None if declaration.default is None
-                        else self.evaluator.value(declaration.default, env))
+        elif declaration.default is not None:
+            combined = self.evaluator.value(declaration.default, env)
+        else:  # LANGUAGE.md §5: no proposal and no default
+            combined = {"count": runtime.ZERO, "collect": (), "output order": ()}.get(policy)
         value, caps = self._apply_caps(name, combined, env, cap_reasons)
         if events is not None:
             events.append(OutputEvent(name, policy, proposals, combined, caps, value,

@@ -1,8 +1,8 @@
 """The reference evaluator: a small tree-walking interpreter of expressions.
 
-It is the plainest statement of what expressions mean, kept beside the compiled evaluator
-(``engine.compiler``); tests check that both give the same decisions and traces. Every call
-returns the sub-expression tree with values, which the trace shows for conditions.
+It is the plainest statement of what expressions mean, kept beside the generated code
+(``engine.codegen``) as its oracle; tests check that both give the same decisions and traces.
+Every call returns the sub-expression tree with values, which the trace shows for conditions.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from typing import Any
 import simplejson
 from pydantic import BaseModel, ConfigDict
 
-from engine.compiler import CompiledEvaluator
+from engine.codegen import generate
+from engine.codegen_runtime import TraceBuilder
 from engine.decide import Decider, DecisionConflict
 from engine.diagnostics import Diagnostic
 from engine.facts import FactsError, FactsSchema
@@ -100,8 +101,16 @@ class Ruleset:
                                 digest="sha256:" + digest.hexdigest())
         self.schema = FactsSchema(symbols)
         self.reasons = {code: entry.text for code, entry in symbols.reasons.items()}
-        self._compiled = Decider(program, CompiledEvaluator())
+        self._generated = generate(program)
+        self._trace_builder = TraceBuilder(self._generated.metadata)
         self._reference = Decider(program, Interpreter())
+
+    def source(self) -> str:
+        """The Python code generated for this ruleset (for debugging; constants appear as
+        `k…` names, listed at the end)."""
+        generated = self._generated
+        constants = "\n".join(f"# k{i} = {value!r}" for i, value in enumerate(generated.constants))
+        return generated.source + "\n# constants\n" + constants + "\n"
 
     @property
     def examples(self):
@@ -115,13 +124,26 @@ class Ruleset:
         as_of = as_of or datetime.date.today()
         self._check_window(as_of)
         values = self.schema.validate(facts)
-        decider = self._reference if reference else self._compiled
-        outcome = decider.decide(values, as_of, trace)
+        if reference:
+            outcome = self._reference.decide(values, as_of, trace)
+            outputs, reasons, events = outcome.outputs, outcome.reasons, outcome.trace
+        else:
+            outputs, reasons, events = self._decide_generated(values, as_of, trace)
         # Built from values we made ourselves: no need to validate them again.
         return Decision.model_construct(
-            ruleset=self.info, as_of=as_of, decision=outcome.outputs,
-            reasons=[{"code": c, "text": self.reasons[c]} for c in outcome.reasons],
-            trace=outcome.trace)
+            ruleset=self.info, as_of=as_of, decision=outputs,
+            reasons=[{"code": c, "text": self.reasons[c]} for c in reasons],
+            trace=events)
+
+    def _decide_generated(self, values: dict[str, Any], as_of: datetime.date, trace: bool):
+        generated = self._generated
+        fields = tuple(values[block][name] for block, name in generated.fields)
+        if trace:
+            outputs, reasons, events, tape, notes, used = generated.decide_traced(fields, as_of)
+            events = self._trace_builder.build(events, tape, notes, used)
+        else:
+            (outputs, reasons), events = generated.decide(fields, as_of), None
+        return dict(zip(generated.output_names, outputs, strict=True)), reasons, events
 
     def _check_window(self, as_of: datetime.date) -> None:
         window = self.window

@@ -1,0 +1,744 @@
+"""Code generation: a checked ruleset becomes two Python functions that decide, one plain and
+one that records what the trace needs.
+
+The functions evaluate lets, tables, rules, outputs with their caps, offers and reasons in the
+checker's dependency order, exactly as ``engine.decide`` does with the reference interpreter
+(the tests hold them to the same decisions and traces). They are fast because everything that
+can be decided when the ruleset loads is: each fact field is a local variable, each expression
+a sequence of assignments to temporaries with its operators inlined, missing-value checks only
+where the checker's types say a value can be missing, constants built once.
+
+Safety: no text of the ruleset ever becomes source code. Every name, text and number from the
+ruleset lives in a constants table that the code refers to by engine-chosen names (`k12`);
+locals are engine-chosen too (`t7`, `v3`); the namespace has no builtins but the few the code
+uses. Nested expressions are flattened into temporaries, and the branches of `if` run under
+guard flags rather than nested blocks, so no ruleset can reach Python's nesting limits.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from engine import ast, runtime
+from engine import types as t
+from engine.checker import COLLECTING, CheckedProgram
+from engine.codegen_runtime import (
+    CAP_APPLIED,
+    CAP_BOUND_MISSING,
+    CAP_CONDITION_FALSE,
+    CAP_NOT_BINDING,
+    CAP_VALUE_MISSING,
+    LET,
+    OFFER,
+    OUTPUT,
+    RULE,
+    TABLE,
+    CapInfo,
+    OfferInfo,
+    RuleInfo,
+    SlotInfo,
+    TraceMetadata,
+    combine,
+    explained_operands,
+)
+from engine.symbols import OFFERS_OUTPUT
+from engine.unparse import unparse
+
+# Builtins the generated code may use; nothing else is reachable from it.
+_BUILTINS = {"len": len, "tuple": tuple, "list": list, "dict": dict}
+
+_FUNCTIONS = {name: f"fn_{index}" for index, name in enumerate(runtime.FUNCTIONS)}
+_COMPARISONS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITHMETIC = {"+": "ctx_add", "-": "ctx_subtract", "*": "ctx_multiply"}
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    """A generated value: a local, a constant or a keyword, and whether it can be missing."""
+
+    code: str
+    nullable: bool
+
+
+_NONE = Operand("None", True)
+
+
+@dataclass
+class GeneratedRuleset:
+    """The generated functions of one ruleset, and what reading their results needs."""
+
+    source: str
+    constants: tuple[Any, ...]
+    decide: Any  # (field values, as-of date) -> (outputs, reasons)
+    decide_traced: Any  # -> (outputs, reasons, events, tape, notes, used)
+    output_names: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]  # (facts block, field) in the order decide takes them
+    metadata: TraceMetadata
+
+
+def generate(program: CheckedProgram) -> GeneratedRuleset:
+    """Generate and compile the decision functions of a checked program."""
+    generator = _Generator(program)
+    source = "\n".join([generator.function(traced=False), "", generator.function(traced=True), ""])
+    namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS)}
+    namespace.update(generator.globals())
+    code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
+    exec(code, namespace)  # the source holds engine-chosen names only: see the module docstring
+    return GeneratedRuleset(source, tuple(generator.constants), namespace["decide"],
+                            namespace["decide_traced"], tuple(program.output_types),
+                            generator.fields, generator.metadata())
+
+
+class _Generator:
+    def __init__(self, program: CheckedProgram) -> None:
+        self.program = program
+        self.symbols = symbols = program.symbols
+        self.ruleset_name = symbols.header.name.name if symbols.header else "ruleset"
+        self.constants: list[Any] = []
+        self._constant_names: dict[tuple[type, str], str] = {}
+        self.fields = tuple((block, name) for block in symbols.facts
+                            for name in symbols.record_fields(block))
+        self._field_locals = {key: f"f{index}" for index, key in enumerate(self.fields)}
+        position = {name: index for index, name in enumerate(symbols.rules)}
+        self.rule_order = sorted(symbols.rules.values(),
+                                 key=lambda r: (-r.priority, position[r.name.name]))
+        self.rule_index = {rule.name.name: index for index, rule in enumerate(self.rule_order)}
+        # Proposing actions ("slots"), numbered in priority-then-position order of their rules.
+        self.slots: list[SlotInfo] = []
+        self.slot_values: list[ast.Expr | ast.OfferAction] = []
+        self.rule_slots: dict[int, list[int]] = {}
+        for index, rule in enumerate(self.rule_order):
+            for action in rule.actions:
+                if isinstance(action, ast.ReasonAction):
+                    continue
+                if isinstance(action, ast.OfferAction):
+                    slot = SlotInfo(index, "offer", OFFERS_OUTPUT)
+                    self.slot_values.append(action)
+                else:
+                    kind = "add" if isinstance(action, ast.AddAction) else "set"
+                    slot = SlotInfo(index, kind, action.output.name)
+                    self.slot_values.append(action.value)
+                self.rule_slots.setdefault(index, []).append(len(self.slots))
+                self.slots.append(slot)
+        self.caps_of: dict[str, list[int]] = {}
+        for index, cap in enumerate(symbols.caps):
+            self.caps_of.setdefault(cap.output.name, []).append(index)
+        for indexes in self.caps_of.values():  # ceilings first, then floors, in declared order
+            indexes.sort(key=lambda i: symbols.caps[i].bound == "least")
+        self.facts_fields = {
+            key: Operand(local, symbols.record_fields(key[0])[key[1]].optional)
+            for key, local in self._field_locals.items()}
+        # Rules making offers that can be withheld with a reason collect those reasons.
+        self.withheld = {
+            self.slots[slot].rule: f"w{self.slots[slot].rule}"
+            for slot, action in enumerate(self.slot_values)
+            if isinstance(action, ast.OfferAction)
+            and symbols.offers[action.offer.name].requires is not None
+            and symbols.offers[action.offer.name].else_reason is not None}
+        self.lets = list(symbols.lets)
+        self.tables = list(symbols.tables)
+        self.outputs = [name for name in program.output_types if name != OFFERS_OUTPUT]
+
+    def globals(self) -> dict[str, Any]:
+        names: dict[str, Any] = {f"k{index}": value for index, value in enumerate(self.constants)}
+        names.update({global_name: runtime.FUNCTIONS[name] for name, global_name in _FUNCTIONS.items()})
+        names.update(ctx_add=runtime.CONTEXT.add, ctx_subtract=runtime.CONTEXT.subtract,
+                     ctx_multiply=runtime.CONTEXT.multiply, ctx_divide=runtime.CONTEXT.divide,
+                     ctx_minus=runtime.CONTEXT.minus, aggregate=runtime.aggregate,
+                     combine=combine, ZERO=runtime.ZERO)
+        return names
+
+    def constant(self, value: Any) -> str:
+        if value is None or isinstance(value, bool):
+            return repr(value)
+        key = (type(value), str(value) if isinstance(value, Decimal | datetime.date) else value)
+        try:
+            found = self._constant_names.get(key)
+        except TypeError:  # unhashable (a dict): never shared
+            found = None
+            key = None
+        if found is None:
+            found = f"k{len(self.constants)}"
+            self.constants.append(value)
+            if key is not None:
+                self._constant_names[key] = found
+        return found
+
+    # ------------------------------------------------------------------ code buffers
+
+    def function(self, traced: bool) -> str:
+        self.traced = traced
+        self.lines: list[str] = []
+        self.depth = 1
+        self.guard: str | None = None
+        self.counter = 0
+        self.recording = False
+        self.scope: dict[str, Operand] = {}
+        self.bound: set[str] = set()  # aggregate variables in scope
+        self.cap_reasons: list[tuple[int, str, str, str, str]] = []
+        name = "decide_traced" if traced else "decide"
+        lines = [f"def {name}(V, today):"]
+        if self.fields:
+            lines.append(f"    ({''.join(local + ', ' for local in self._field_locals.values())}) = V")
+        self.emit(f"U = [False] * {len(self.slots)}")
+        self.emit("R = []")
+        for withheld in self.withheld.values():
+            self.emit(f"{withheld} = []")
+        if traced:
+            self.emit("E = []")
+            self.emit("T = []")
+            self.emit("N = []")
+        for kind, item in self.program.order:
+            if kind == "let":
+                self.let(item)
+            elif kind == "table":
+                self.table(item)
+            elif kind == "rule":
+                self.rule(item)
+            elif item == OFFERS_OUTPUT:
+                self.offers()
+            else:
+                self.output(item)
+        self.reasons()
+        outputs = "".join(self.scope[name].code + ", " for name in self.program.output_types)
+        self.emit(f"return ({outputs}), R" + (", E, T, N, U" if traced else ""))
+        return "\n".join(lines + self.lines)
+
+    def temporary(self, prefix: str = "t") -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def emit(self, line: str) -> None:
+        """One simple statement (or a one-line `if`), under the current guard."""
+        if self.guard and line.startswith("if "):
+            self.emit_block([line])
+            return
+        indent = "    " * self.depth
+        self.lines.append(f"{indent}if {self.guard}: {line}" if self.guard else indent + line)
+
+    def emit_block(self, lines: list[str]) -> None:
+        """A compound statement (given with relative indentation), under the current guard."""
+        if self.guard:
+            self.lines.append("    " * self.depth + f"if {self.guard}:")
+            self.lines.extend("    " * (self.depth + 1) + line for line in lines)
+        else:
+            self.lines.extend("    " * self.depth + line for line in lines)
+
+    @contextmanager
+    def guarded(self, condition: str) -> Iterator[str]:
+        """Statements that run only when ``condition`` (an expression over locals) is true
+        (and the enclosing guard too)."""
+        if self.guard is None and condition.isidentifier():
+            flag = condition  # a flag already: no copy needed
+        else:
+            flag = self.temporary("g")
+            if self.guard is not None:
+                self.lines.append("    " * self.depth + f"{flag} = False")
+            self.emit(f"{flag} = {condition}")
+        saved, self.guard = self.guard, flag
+        try:
+            yield flag
+        finally:
+            self.guard = saved
+
+    @contextmanager
+    def loop(self, variable: str, source: str) -> Iterator[None]:
+        """A loop body: its statements are indented under `for`, without the outer guard."""
+        saved_lines, saved_guard, saved_depth = self.lines, self.guard, self.depth
+        self.lines, self.guard, self.depth = [], None, 1
+        try:
+            yield
+        finally:
+            body = self.lines
+            self.lines, self.guard, self.depth = saved_lines, saved_guard, saved_depth
+            self.emit_block([f"for {variable} in {source} or ():", *(body or ["    pass"])])
+
+    def record(self, operand: Operand) -> None:
+        if self.recording:
+            self.emit(f"T.append({operand.code})")
+
+    def note(self, message: str) -> None:
+        if self.traced:
+            self.emit(f"N.append({self.constant(message)})")
+
+    # ------------------------------------------------------------------ expressions
+
+    def expr(self, node: ast.Expr) -> Operand:
+        """Emit the statements computing ``node``; its value is the returned operand. While
+        recording, every node the trace shows records its value after its operands'."""
+        if isinstance(node, ast.If):
+            return self._if(node)
+        operands = explained_operands(node)
+        if operands is None:
+            recording, self.recording = self.recording, False
+            try:
+                result = self._leaf(node)
+            finally:
+                self.recording = recording
+        else:
+            values = [self.expr(operand) for operand in operands]
+            result = self._operator(node, values)
+        self.record(result)
+        return result
+
+    def _leaf(self, node: ast.Expr) -> Operand:
+        match node:
+            case ast.Literal(value=value):
+                return Operand(self.constant(value), False)
+            case ast.Name(name=name):
+                if name in self.symbols.facts and name not in self.bound:
+                    return self._facts_record(name)
+                return self.scope.get(name, _NONE)
+            case ast.Today():
+                return Operand("today", False)
+            case ast.FieldAccess(target=ast.Name(name=block), field=field) \
+                    if block in self.symbols.facts and block not in self.bound:
+                return self.facts_fields[(block, field.name)]
+            case ast.FieldAccess(target=target, field=field):
+                record = self.expr(target)
+                result = self.temporary()
+                key = self.constant(field.name)
+                if record.nullable:
+                    self.emit(f"{result} = None if {record.code} is None else "
+                              f"{record.code}.get({key})")
+                else:
+                    self.emit(f"{result} = {record.code}.get({key})")
+                return Operand(result, True)
+            case ast.ListLiteral(items=items):
+                values = [self.expr(item) for item in items]
+                result = self.temporary()
+                self.emit(f"{result} = ({''.join(v.code + ', ' for v in values)})")
+                return Operand(result, False)
+            case ast.RecordLiteral(entries=entries):
+                pairs = [(self.constant(e.field.name), self.expr(e.value)) for e in entries]
+                result = self.temporary()
+                self.emit(f"{result} = {{{', '.join(f'{k}: {v.code}' for k, v in pairs)}}}")
+                return Operand(result, False)
+            case ast.Aggregate() | ast.Quantifier():
+                return self._aggregate(node)
+        raise TypeError(f"cannot generate {type(node).__name__}")
+
+    def _facts_record(self, block: str) -> Operand:
+        """A facts block used as a whole value: the record as the reference sees it."""
+        result = self.temporary()
+        entries = ", ".join(f"{self.constant(field)}: {operand.code}"
+                            for (owner, field), operand in self.facts_fields.items()
+                            if owner == block)
+        self.emit(f"{result} = {{{entries}}}")
+        return Operand(result, False)
+
+    def _missing_check(self, operands: list[Operand]) -> str:
+        return " or ".join(f"{o.code} is None" for o in operands if o.nullable)
+
+    def _operator(self, node: ast.Expr, values: list[Operand]) -> Operand:
+        result = self.temporary()
+        nullable = any(v.nullable for v in values)
+        missing = self._missing_check(values)
+        guard = f"None if {missing} else " if missing else ""
+        match node:
+            case ast.Unary(op="not"):
+                (value,) = values
+                self.emit(f"{result} = {guard}not {value.code}")
+            case ast.Unary():
+                (value,) = values
+                self.emit(f"{result} = {guard}ctx_minus({value.code})")
+            case ast.Binary(op="and" | "or" as op):
+                left, right = values
+                if not nullable:
+                    self.emit(f"{result} = {left.code} {op} {right.code}")
+                else:
+                    decisive = "False" if op == "and" else "True"
+                    self.emit(f"{result} = {decisive} if {left.code} is {decisive} or "
+                              f"{right.code} is {decisive} else "
+                              f"(None if {missing} else {'True' if op == 'and' else 'False'})")
+            case ast.Binary(op="/"):
+                left, right = values
+                self._divide(result, left, right, unparse(node))
+                return Operand(result, True)
+            case ast.Binary(op=op) if op in _ARITHMETIC:
+                left, right = values
+                self.emit(f"{result} = {guard}{_ARITHMETIC[op]}({left.code}, {right.code})")
+            case ast.Binary(op=op):
+                left, right = values
+                self.emit(f"{result} = {guard}{left.code} {_COMPARISONS[op]} {right.code}")
+            case ast.Between():
+                value, low, high = values
+                self.emit(f"{result} = {guard}{low.code} <= {value.code} <= {high.code}")
+            case ast.In(negated=negated):
+                value, collection = values
+                self.emit(f"{result} = {guard}{value.code} {'not in' if negated else 'in'} "
+                          f"{collection.code}")
+            case ast.IsMissing(negated=negated):
+                (value,) = values
+                self.emit(f"{result} = {value.code} is {'not ' if negated else ''}None")
+                return Operand(result, False)
+            case ast.Call(function=function):
+                arguments = ", ".join(v.code for v in values)
+                self.emit(f"{result} = {guard}{_FUNCTIONS[function.name]}({arguments})")
+                # round_down/up and the others keep a value, except min/max over missing
+                return Operand(result, True)
+        return Operand(result, nullable)
+
+    def _divide(self, result: str, left: Operand, right: Operand, text: str) -> None:
+        missing = self._missing_check([left, right])
+        lines = []
+        if missing:
+            lines += [f"if {missing}:", f"    {result} = None", f"elif {right.code} == 0:"]
+        else:
+            lines.append(f"if {right.code} == 0:")
+        lines.append(f"    {result} = None")
+        if self.traced:
+            message = f"division by zero in `{text}`: the value is missing"
+            lines.append(f"    N.append({self.constant(message)})")
+        lines += ["else:", f"    {result} = ctx_divide({left.code}, {right.code})"]
+        self.emit_block(lines)
+
+    def _if(self, node: ast.If) -> Operand:
+        condition = self.expr(node.condition)
+        result = self.temporary()
+        self.emit(f"{result} = None")
+        then_test = f"{condition.code} is True" if condition.nullable else condition.code
+        else_test = f"{condition.code} is False" if condition.nullable else f"not {condition.code}"
+        nullable = condition.nullable
+        for test, branch in ((then_test, node.then_value), (else_test, node.else_value)):
+            with self.guarded(test):
+                value = self.expr(branch)
+                self.emit(f"{result} = {value.code}")
+                nullable = nullable or value.nullable
+        operand = Operand(result, nullable)
+        self.record(operand)
+        return operand
+
+    def _aggregate(self, node: ast.Aggregate | ast.Quantifier) -> Operand:
+        source = self.expr(node.source)
+        variable = self.temporary("a")
+        kept = self.temporary("x")
+        self.emit(f"{kept} = []")
+        name = node.variable.name
+        saved, was_bound = self.scope.get(name), name in self.bound
+        self.scope[name] = Operand(variable, False)
+        self.bound.add(name)
+        try:
+            with self.loop(variable, source.code):
+                if isinstance(node, ast.Quantifier):
+                    condition = self.expr(node.condition)
+                    self.emit(f"{kept}.append({condition.code})")
+                else:
+                    if node.condition is None:
+                        test = "True"
+                    else:
+                        condition = self.expr(node.condition)
+                        test = f"{condition.code} is True" if condition.nullable else condition.code
+                    with self.guarded(test):
+                        value = Operand(variable, False) if node.value is None else self.expr(node.value)
+                        self.emit(f"{kept}.append({value.code})")
+        finally:
+            if saved is None:
+                del self.scope[name]
+            else:
+                self.scope[name] = saved
+            if not was_bound:
+                self.bound.discard(name)
+        result = self.temporary()
+        if isinstance(node, ast.Quantifier):
+            helper = "any_of" if node.kind == "any" else "all_of"
+            self.emit(f"{result} = {self.constant(getattr(runtime, helper))}({kept})")
+            return Operand(result, True)
+        self.emit(f"{result} = aggregate({self.constant(node.kind)}, {kept})")
+        return Operand(result, node.kind not in ("count", "sum"))
+
+    # ------------------------------------------------------------------ the procedure
+
+    def let(self, name: str) -> None:
+        value = self.expr(self.symbols.lets[name].value)
+        if not value.code.startswith(("t", "v")):  # a constant, or a name used elsewhere
+            local = self.temporary("v")
+            self.emit(f"{local} = {value.code}")
+            value = Operand(local, value.nullable)
+        self.scope[name] = value
+        local = value.code
+        if self.traced:
+            self.emit(f"E.append(({LET}, {self.lets.index(name)}, {local}))")
+
+    def table(self, name: str) -> None:
+        table = self.symbols.tables[name]
+        policy = table.policy.name if table.policy is not None else "unique"
+        inputs = [self.expr(column) for column in table.inputs]
+        matches = []
+        for row in table.rows:
+            flag = self.temporary("m")
+            self.emit(f"{flag} = True")
+            for cell, value in zip(row.cells, inputs, strict=False):
+                if isinstance(cell, ast.AnyCell):
+                    continue
+                with self.guarded(flag):
+                    test = self.cell(cell, value)
+                    self.emit(f"{flag} = {test}")
+            matches.append(flag)
+        matched = self.temporary("M")
+        self.emit(f"{matched} = []")
+        for index, flag in enumerate(matches):
+            self.emit(f"if {flag}: {matched}.append({index})")
+        proposals = self.temporary("P")
+        self.emit(f"{proposals} = []")
+        for index, (flag, row) in enumerate(zip(matches, table.rows, strict=True)):
+            with self.guarded(flag):
+                value = self.expr(row.result)
+                self.emit(f"{proposals}.append(({index}, {value.code}))")
+        local = self.temporary("v")
+        self.emit(f"{local} = None")
+        with self.guarded(f"not {proposals}"):
+            if table.otherwise is not None:
+                otherwise = self.expr(table.otherwise)
+                self.emit(f"{local} = {otherwise.code}")
+            elif policy == "count":
+                self.emit(f"{local} = ZERO")
+            elif policy in COLLECTING:
+                self.emit(f"{local} = ()")
+        declared = self._table_result_type(table, policy)
+        labels = tuple(f"row {i + 1}" for i in range(len(table.rows)))
+        self.emit(f"if {proposals}: {local} = " + self._combine_call(
+            policy, proposals, "None", f"table `{name}`", labels, declared))
+        self.scope[name] = Operand(local, True)
+        if self.traced:
+            self.emit(f"E.append(({TABLE}, {self.tables.index(name)}, {local}, {matched}))")
+
+    def _table_result_type(self, table: ast.TableDecl, policy: str) -> t.Type:
+        if table.type is None:
+            return t.UNKNOWN
+        result = self.symbols.resolve_type(table.type)
+        return t.ListOf(result) if policy in COLLECTING else result
+
+    def _combine_call(self, policy: str, proposals: str, used: str, what: str,
+                      labels: tuple[str, ...], type_: t.Type) -> str:
+        element = type_.element if isinstance(type_, t.ListOf) else type_
+        order = None
+        if policy in ("priority", "output order") and isinstance(element, t.Enum):
+            order = {value: index for index, value in enumerate(element.values)}
+        if policy == "priority" and not isinstance(type_, t.Enum):
+            order = None
+        is_set = isinstance(type_, t.ListOf) and type_.is_set and policy in COLLECTING
+        return (f"combine({self.constant(policy)}, {proposals}, {used}, {self.constant(what)}, "
+                f"{self.constant(labels)}, {self.constant(order)}, {is_set})")
+
+    def cell(self, cell: ast.Cell, value: Operand) -> str:
+        """A boolean expression over locals: whether ``cell`` matches ``value``."""
+        if isinstance(cell, ast.MissingCell):
+            return f"{value.code} is None"
+        if value.nullable:
+            with self.guarded(f"{value.code} is not None"):
+                test = self._present_cell(cell, value)
+                result = self.temporary("c")
+                self.emit(f"{result} = {test}")
+            return f"{value.code} is not None and {result}"
+        return self._present_cell(cell, value)
+
+    def _present_cell(self, cell: ast.Cell, value: Operand) -> str:
+        if isinstance(cell, ast.AnyCell):
+            return "True"
+        if isinstance(cell, ast.MissingCell):
+            return "False"
+        if isinstance(cell, ast.NotCell):
+            return f"not ({self._present_cell(cell.cell, value)})"
+        if isinstance(cell, ast.Alternatives):
+            found = self.temporary("c")
+            self.emit(f"{found} = False")
+            for test in cell.tests:
+                with self.guarded(f"not {found}"):
+                    self.emit(f"{found} = {self._present_cell(test, value)}")
+            return found
+        if isinstance(cell, ast.IntervalTest):
+            low, high = self.expr(cell.low), self.expr(cell.high)
+            above = ">=" if cell.low_closed else ">"
+            below = "<=" if cell.high_closed else "<"
+            missing = self._missing_check([low, high])
+            test = f"({value.code} {above} {low.code} and {value.code} {below} {high.code})"
+            return f"(not ({missing}) and {test})" if missing else test
+        op = cell.op if isinstance(cell, ast.CompareTest) else "="
+        other = self.expr(cell.value)
+        test = f"({value.code} {_COMPARISONS[op]} {other.code})"
+        return f"({other.code} is not None and {test})" if other.nullable else test
+
+    def rule(self, name: str) -> None:
+        index = self.rule_index[name]
+        rule = self.rule_order[index]
+        start = self.temporary("s")
+        if self.traced:
+            self.emit(f"{start} = len(T)")
+        self.recording = self.traced
+        condition = self.expr(rule.condition)
+        self.recording = False
+        fired = f"r{index}"
+        self.emit(f"{fired} = {condition.code} is True" if condition.nullable
+                  else f"{fired} = {condition.code}")
+        slots = self.rule_slots.get(index, [])
+        with self.guarded(fired):
+            for slot in slots:
+                action = self.slot_values[slot]
+                if isinstance(action, ast.OfferAction):
+                    value = self._offer_value(action)
+                else:
+                    value = self.expr(action)
+                self.emit(f"p{slot} = {value.code}")
+        if self.traced:
+            values = f"({''.join(f'p{s}, ' for s in slots)})" if slots else "()"
+            self.emit(f"E.append(({RULE}, {index}, {condition.code}, {start}, len(T), "
+                      f"{values} if {fired} else None))")
+
+    def _offer_value(self, action: ast.OfferAction) -> Operand:
+        offer = self.symbols.offers[action.offer.name]
+        entries = [(self.constant("name"), Operand(self.constant(offer.name.name), False))]
+        if action.amount is not None:
+            entries.append((self.constant("amount"), self.expr(action.amount)))
+        if offer.partner is not None:
+            entries.append((self.constant("partner"), Operand(self.constant(offer.partner), False)))
+        result = self.temporary()
+        self.emit(f"{result} = {{{', '.join(f'{k}: {v.code}' for k, v in entries)}}}")
+        return Operand(result, False)
+
+    def _proposals(self, output: str) -> list[int]:
+        return [slot for slot, info in enumerate(self.slots) if info.output == output]
+
+    def output(self, name: str) -> None:
+        declaration = self.symbols.outputs[name]
+        policy = self.program.policies[name]
+        proposals = self.temporary("P")
+        slots = self._proposals(name)
+        self.emit(f"{proposals} = []")
+        for slot in slots:
+            self.emit(f"if r{self.slots[slot].rule}: {proposals}.append(({slot}, p{slot}))")
+        combined = self.temporary("o")
+        self.emit(f"{combined} = None")
+        if declaration.default is not None:
+            with self.guarded(f"not {proposals}"):
+                default = self.expr(declaration.default)
+                self.emit(f"{combined} = {default.code}")
+        elif policy == "count":
+            self.emit(f"if not {proposals}: {combined} = ZERO")
+        elif policy in COLLECTING:
+            self.emit(f"if not {proposals}: {combined} = ()")
+        labels = tuple(f"rule `{self.rule_order[slot.rule].name.name}`" for slot in self.slots)
+        self.emit(f"if {proposals}: {combined} = " + self._combine_call(
+            policy, proposals, "U", f"output `{name}`", labels, self.program.output_types[name]))
+        value = self.temporary("v")
+        self.emit(f"{value} = {combined}")
+        caps = [self.cap(index, value, combined) for index in self.caps_of.get(name, [])]
+        self.scope[name] = Operand(value, True)
+        if self.traced:
+            recorded = "".join(f"({status}, {limit}), " for status, limit in caps)
+            self.emit(f"E.append(({OUTPUT}, {self.outputs.index(name)}, {proposals}, {combined}, "
+                      f"{value}, ({recorded})))")
+
+    def cap(self, index: int, value: str, combined: str) -> tuple[str, str]:
+        """Emit one cap; returns the locals of its status and limit."""
+        cap = self.symbols.caps[index]
+        status, limit = self.temporary("cs"), self.temporary("cl")
+        self.emit(f"{status} = {CAP_CONDITION_FALSE}")
+        self.emit(f"{limit} = None")
+        test = "True"
+        if cap.condition is not None:
+            condition = self.expr(cap.condition)
+            test = f"{condition.code} is True" if condition.nullable else condition.code
+        with self.guarded(test):
+            bound = self.expr(cap.limit)
+            self.emit(f"{limit} = {bound.code}")
+            where = f"cap on `{cap.output.name}` skipped"
+            compare = ">" if cap.bound == "most" else "<"
+            lines = [f"if {limit} is None or {value} is None:",
+                     f"    {status} = {CAP_BOUND_MISSING} if {limit} is None else "
+                     f"{CAP_VALUE_MISSING}"]
+            if self.traced:
+                lines.append(f"    N.append({self.constant(where + ': its bound is missing')} "
+                             f"if {limit} is None else "
+                             f"{self.constant(where + ': the value is missing')})")
+            lines += [f"elif {value} {compare} {limit}:",
+                      f"    {value} = {limit}",
+                      f"    {status} = {CAP_APPLIED}",
+                      "else:",
+                      f"    {status} = {CAP_NOT_BINDING}"]
+            self.emit_block(lines)
+        if cap.reason is not None:
+            self.cap_reasons.append((index, status, limit, value, combined))
+        return status, limit
+
+    def offers(self) -> None:
+        kept = self.temporary("O")
+        self.emit(f"{kept} = []")
+        for slot in self._proposals(OFFERS_OUTPUT):
+            rule = self.slots[slot].rule
+            action = self.slot_values[slot]
+            offer = self.symbols.offers[action.offer.name]
+            with self.guarded(f"r{rule}"):
+                self.emit(f"U[{slot}] = True")
+                start = self.temporary("s")
+                if self.traced:
+                    self.emit(f"{start} = len(T)")
+                if offer.requires is None:
+                    self.emit(f"{kept}.append(p{slot})")
+                    requires = Operand("None", True)
+                else:
+                    self.recording = self.traced
+                    requires = self.expr(offer.requires)
+                    self.recording = False
+                    self.emit(f"if {requires.code} is True: {kept}.append(p{slot})")
+                    if offer.else_reason is not None:
+                        self.emit(f"if {requires.code} is not True: "
+                                  f"{self.withheld[rule]}.append({self.constant(offer.else_reason.name)})")
+                if self.traced:
+                    self.emit(f"E.append(({OFFER}, {slot}, {requires.code}, {start}, len(T)))")
+        value = self.temporary("v")
+        self.emit(f"{value} = tuple({kept})")
+        self.scope[OFFERS_OUTPUT] = Operand(value, False)
+
+    def reasons(self) -> None:
+        for index, rule in enumerate(self.rule_order):
+            codes = tuple(a.code.name for a in rule.actions if isinstance(a, ast.ReasonAction))
+            withheld = self.withheld.get(index)
+            if not codes and withheld is None:
+                continue
+            slots = self.rule_slots.get(index, [])
+            test = f"r{index}"
+            if slots and not any(self.slots[s].kind == "offer" for s in slots):
+                test += " and (" + " or ".join(f"U[{s}]" for s in slots) + ")"
+            if codes:
+                self.emit(f"if {test}: R.extend({self.constant(codes)})")
+            if withheld is not None:
+                self.emit(f"if {test}: R.extend({withheld})")
+        # A cap's reason is given when the final value equals its bound and the cap changed it.
+        for index, status, limit, value, combined in sorted(self.cap_reasons):
+            code = self.constant(self.symbols.caps[index].reason.name)
+            self.emit(f"if {status} >= {CAP_APPLIED} and {value} == {limit} and "
+                      f"{value} != {combined}: R.append({code})")
+        self.emit("R = list(dict.fromkeys(R))")
+
+    def metadata(self) -> TraceMetadata:
+        symbols = self.symbols
+        rules = [RuleInfo(rule.name.name, rule.label, rule.condition,
+                          tuple(self.rule_slots.get(index, [])),
+                          tuple(a.code.name for a in rule.actions
+                                if isinstance(a, ast.ReasonAction)))
+                 for index, rule in enumerate(self.rule_order)]
+        offer_slots = {}
+        for slot, value in enumerate(self.slot_values):
+            if isinstance(value, ast.OfferAction):
+                offer = symbols.offers[value.offer.name]
+                offer_slots[slot] = OfferInfo(
+                    offer.name.name, offer.requires,
+                    offer.else_reason.name if offer.else_reason is not None else None)
+        return TraceMetadata(
+            lets=self.lets,
+            tables=[(name, table.policy.name if table.policy is not None else "unique")
+                    for name, table in symbols.tables.items()],
+            rules=rules, slots=self.slots,
+            outputs=[(name, self.program.policies[name], tuple(self.caps_of.get(name, [])))
+                     for name in self.outputs],
+            caps=[CapInfo(cap.bound, cap.reason.name if cap.reason is not None else None,
+                          cap.output.name) for cap in symbols.caps],
+            offer_slots=offer_slots,
+            budget_notes=[f"budget `{budget}` applies to portfolio runs only; it was not "
+                          "applied to this single decision" for budget in symbols.budgets])
