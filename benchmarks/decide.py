@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import decimal
+import json
 import random
 import sys
 from decimal import Decimal
@@ -29,47 +30,95 @@ AS_OF = datetime.date(2026, 12, 15)
 ACTION_ORDER = ("decrease", "hold", "increase")
 
 
-def hand_written(facts: dict) -> tuple[dict, list[str]]:
-    """The rules of limit_review_20.rules, written by hand."""
+# Constants built once, as generated code builds them when a ruleset loads.
+ZERO, ONE, POINT_FOUR, POINT_SEVEN, POINT_EIGHT, POINT_THREE, POINT_TWO = (
+    Decimal(0), Decimal(1), Decimal("0.4"), Decimal("0.7"), Decimal("0.8"), Decimal("0.3"),
+    Decimal("0.2"))
+FACTOR_HIGH, FACTOR_MID, FACTOR_LOW, FACTOR_NONE, MICRO_FACTOR = (
+    Decimal("1.5"), Decimal("1.2"), Decimal("1.1"), Decimal("1.0"), Decimal("1.3"))
+HUNDRED, CAP = Decimal(100), Decimal(200_000)
+FIELDS = {"segment", "current_limit", "balance", "months_on_book", "behavior_score",
+          "max_dpd_12m", "monthly_income", "monthly_debt_payments", "months_since_increase",
+          "fraud_flag"}
+
+
+def money(value: object) -> Decimal:
+    if type(value) is int:
+        return Decimal(value)
+    if type(value) is not Decimal or not value.is_finite():
+        raise ValueError(f"expected money, got {value!r}")
+    return value
+
+
+def integer(value: object) -> int:
+    if type(value) is not int:
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
+
+
+def hand_written_validated(facts: dict) -> tuple[dict, list[str]]:
+    """The baseline with the checks a careful hand-written service makes of its input."""
+    if type(facts) is not dict or facts.keys() != {"customer"}:
+        raise ValueError("expected {customer: ...}")
     c = facts["customer"]
-    limit, balance = Decimal(c["current_limit"]), Decimal(c["balance"])
-    dpd, score, months = c["max_dpd_12m"], c["behavior_score"], c["months_on_book"]
+    if type(c) is not dict or not c.keys() <= FIELDS:
+        raise ValueError("unknown fields")
+    if c["segment"] not in ("retail", "micro_business") or type(c["fraud_flag"]) is not bool:
+        raise ValueError("bad segment or flag")
     income = c.get("monthly_income")
-    income = None if income is None else Decimal(income)
-    debt = Decimal(c["monthly_debt_payments"])
-    utilization = Decimal(0) if limit == 0 else balance / limit
+    return decide_by_hand(
+        c["segment"], money(c["current_limit"]), money(c["balance"]),
+        integer(c["months_on_book"]), integer(c["behavior_score"]), integer(c["max_dpd_12m"]),
+        None if income is None else money(income), money(c["monthly_debt_payments"]),
+        integer(c["months_since_increase"]), c["fraud_flag"])
+
+
+def hand_written(facts: dict) -> tuple[dict, list[str]]:
+    """The baseline trusting its input."""
+    c = facts["customer"]
+    income = c.get("monthly_income")
+    return decide_by_hand(
+        c["segment"], Decimal(c["current_limit"]), Decimal(c["balance"]), c["months_on_book"],
+        c["behavior_score"], c["max_dpd_12m"], None if income is None else Decimal(income),
+        Decimal(c["monthly_debt_payments"]), c["months_since_increase"], c["fraud_flag"])
+
+
+def decide_by_hand(segment, limit, balance, months, score, dpd, income, debt,
+                   months_since_increase, fraud) -> tuple[dict, list[str]]:
+    """The rules of limit_review_20.rules, written by hand."""
+    utilization = ZERO if limit == 0 else balance / limit
     dti = None if income is None or income == 0 else debt / income
     if score >= 750:
-        factor = Decimal("1.5") if utilization >= Decimal("0.8") else Decimal("1.2")
+        factor = FACTOR_HIGH if utilization >= POINT_EIGHT else FACTOR_MID
     elif 700 <= score < 750:
-        factor = Decimal("1.1")
+        factor = FACTOR_LOW
     else:
-        factor = Decimal("1.0")
+        factor = FACTOR_NONE
 
-    # (rule, reason, action proposal, new_limit proposal) in priority-then-position order.
+    # (rule, action proposal, new_limit proposal) in priority-then-position order.
     fired = []
     if dpd > 60:
         fired.append(("D01", "decrease", balance))
-    if c["fraud_flag"]:
-        fired.append(("D03", "decrease", Decimal(0)))
+    if fraud:
+        fired.append(("D03", "decrease", ZERO))
     if dpd > 30:
         fired.append(("D02", "hold", None))
-    if dti is not None and dti > Decimal("0.4"):
+    if dti is not None and dti > POINT_FOUR:
         fired.append(("H01", "hold", None))
     if income is None:
         fired.append(("H02", "hold", None))
-    if c["months_since_increase"] < 6:
+    if months_since_increase < 6:
         fired.append(("H03", "hold", None))
     if months < 6:
         fired.append(("H04", "hold", None))
     if score < 600:
         fired.append(("H05", "hold", None))
-    if factor > 1 and dpd == 0 and dti is not None and dti <= Decimal("0.4"):
-        fired.append(("I01", "increase", (limit * factor / 100).to_integral_value(
-            rounding=decimal.ROUND_FLOOR) * 100))
-    if c["segment"] == "micro_business" and utilization >= Decimal("0.7") and dpd == 0:
-        fired.append(("I02", "increase", (limit * Decimal("1.3") / 100).to_integral_value(
-            rounding=decimal.ROUND_FLOOR) * 100))
+    if factor > 1 and dpd == 0 and dti is not None and dti <= POINT_FOUR:
+        fired.append(("I01", "increase", (limit * factor / HUNDRED).to_integral_value(
+            rounding=decimal.ROUND_FLOOR) * HUNDRED))
+    if segment == "micro_business" and utilization >= POINT_SEVEN and dpd == 0:
+        fired.append(("I02", "increase", (limit * MICRO_FACTOR / HUNDRED).to_integral_value(
+            rounding=decimal.ROUND_FLOOR) * HUNDRED))
 
     actions = [a for _, a, _ in fired]
     action = min(actions, key=ACTION_ORDER.index) if actions else "hold"
@@ -78,9 +127,9 @@ def hand_written(facts: dict) -> tuple[dict, list[str]]:
     reasons = [rule for rule, a, n in fired
                if (actions and a == action) or (n is not None and n == new_limit)]
     before = new_limit
-    if action == "increase" and new_limit > 200_000:
-        new_limit = Decimal(200_000)
-    if new_limit == 200_000 and new_limit != before:
+    if action == "increase" and new_limit > CAP:
+        new_limit = CAP
+    if new_limit == CAP and new_limit != before:
         reasons.append("C01")
 
     points = 0
@@ -88,12 +137,12 @@ def hand_written(facts: dict) -> tuple[dict, list[str]]:
     points += 2 if score >= 750 else 0
     points += 2 if months >= 24 else 0
     points += 1 if months >= 60 else 0
-    points += 1 if Decimal("0.3") <= utilization <= Decimal("0.7") else 0
+    points += 1 if POINT_THREE <= utilization <= POINT_SEVEN else 0
     points += 2 if dpd == 0 else 0
-    points += 1 if dti is not None and dti < Decimal("0.2") else 0
-    points += 1 if c["segment"] == "retail" and balance > 5000 else 0
+    points += 1 if dti is not None and dti < POINT_TWO else 0
+    points += 1 if segment == "retail" and balance > 5000 else 0
     points -= 2 if dpd > 0 else 0
-    points -= 10 if c["fraud_flag"] else 0
+    points -= 10 if fraud else 0
     return {"action": action, "new_limit": new_limit, "score_points": Decimal(points)}, reasons
 
 
@@ -133,23 +182,44 @@ def main() -> None:
 
     ruleset = engine.load(RULESET)
     customers = portfolio(arguments.customers)
-    for facts in customers:  # the baseline must be the same rules
+    for facts in customers:  # the baselines must be the same rules
         decision = ruleset.decide(facts, as_of=AS_OF, trace=False)
-        outputs, reasons = hand_written(facts)
-        assert decision.decision == outputs, (facts, decision.decision, outputs)
-        assert [r["code"] for r in decision.reasons] == reasons, (facts, decision.reasons, reasons)
+        for baseline in (hand_written, hand_written_validated):
+            outputs, reasons = baseline(facts)
+            assert decision.decision == outputs, (facts, decision.decision, outputs)
+            assert [r["code"] for r in decision.reasons] == reasons, (facts, decision.reasons)
+    as_json = [json.loads(json.dumps(c, default=float)) for c in customers]  # floats, as json.load
+    assert ruleset.decide(as_json[0], as_of=AS_OF).decision == \
+        ruleset.decide(customers[0], as_of=AS_OF).decision
 
-    baseline = median_per_call(hand_written, customers, arguments.repeat)
-    untraced = median_per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=False),
-                               customers, arguments.repeat)
-    traced = median_per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True),
-                             customers, arguments.repeat)
+    def per_call(function) -> float:
+        return median_per_call(function, customers, arguments.repeat)
+
+    baseline = per_call(hand_written)
+    validated = per_call(hand_written_validated)
+    untraced = per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=False))
+    traced = per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True))
+    read_trace = per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True).trace)
+    batch = median_seconds(lambda: ruleset.decide_batch(customers, as_of=AS_OF),
+                           arguments.repeat) / len(customers)
+    decisions = [ruleset.decide(f, as_of=AS_OF, trace=False) for f in customers]
+    traced_decisions = [ruleset.decide(f, as_of=AS_OF, trace=True) for f in customers]
+    to_json = median_per_call(lambda d: d.to_json(), decisions, arguments.repeat)
+    to_json_traced = median_per_call(lambda d: d.to_json(), traced_decisions, arguments.repeat)
+
+    def line(label: str, seconds: float, target: str = "") -> None:
+        print(f"  {label:34s} {seconds * 1e6:8.1f} µs   {seconds / baseline:5.2f}x baseline   "
+              f"{seconds / validated:5.2f}x validating baseline  {target}")
+
     print(f"{arguments.customers} customers, median of {arguments.repeat} runs, per decision:")
-    print(f"  hand-written Python:   {baseline * 1e6:8.1f} µs")
-    print(f"  tenet, trace off:      {untraced * 1e6:8.1f} µs   ratio {untraced / baseline:5.1f}x"
-          "  (target 1.5x)")
-    print(f"  tenet, trace on:       {traced * 1e6:8.1f} µs   ratio {traced / baseline:5.1f}x"
-          "  (target 5x)")
+    line("hand-written Python", baseline)
+    line("hand-written, validating its input", validated)
+    line("tenet, trace off", untraced, "(target 1.5x)")
+    line("tenet, trace recorded", traced, "(target 2.5x)")
+    line("tenet, trace recorded and built", read_trace)
+    line("tenet decide_batch", batch, f"({1 / batch:,.0f} decisions/s; target 60,000)")
+    print(f"  Decision.to_json: {to_json * 1e6:.1f} µs without trace, "
+          f"{to_json_traced * 1e6:.1f} µs with trace")
 
 
 if __name__ == "__main__":

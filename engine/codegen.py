@@ -50,7 +50,7 @@ from engine.symbols import OFFERS_OUTPUT
 from engine.unparse import unparse
 
 # Builtins the generated code may use; nothing else is reachable from it.
-_BUILTINS = {"len": len, "tuple": tuple, "list": list, "dict": dict}
+_BUILTINS = {"len": len, "tuple": tuple, "list": list, "dict": dict, "bool": bool}
 
 _FUNCTIONS = {name: f"fn_{index}" for index, name in enumerate(runtime.FUNCTIONS)}
 _COMPARISONS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -66,6 +66,7 @@ class Operand:
 
 
 _NONE = Operand("None", True)
+_NOT_CONSTANT = object()
 
 
 @dataclass
@@ -150,7 +151,7 @@ class _Generator:
         names.update(ctx_add=runtime.CONTEXT.add, ctx_subtract=runtime.CONTEXT.subtract,
                      ctx_multiply=runtime.CONTEXT.multiply, ctx_divide=runtime.CONTEXT.divide,
                      ctx_minus=runtime.CONTEXT.minus, aggregate=runtime.aggregate,
-                     combine=combine, ZERO=runtime.ZERO)
+                     combine=combine, ZERO=runtime.ZERO, Decimal=Decimal)
         return names
 
     def constant(self, value: Any) -> str:
@@ -181,6 +182,8 @@ class _Generator:
         self.scope: dict[str, Operand] = {}
         self.bound: set[str] = set()  # aggregate variables in scope
         self.cap_reasons: list[tuple[int, str, str, str, str]] = []
+        self.fired: dict[int, str] = {}  # rule -> the local (or constant) telling it fired
+        self.proposal: dict[int, Operand] = {}  # slot -> its value, read only if it fired
         name = "decide_traced" if traced else "decide"
         lines = [f"def {name}(V, today):"]
         if self.fields:
@@ -573,22 +576,24 @@ class _Generator:
         self.recording = self.traced
         condition = self.expr(rule.condition)
         self.recording = False
-        fired = f"r{index}"
-        self.emit(f"{fired} = {condition.code} is True" if condition.nullable
-                  else f"{fired} = {condition.code}")
+        if condition.nullable:
+            fired = f"r{index}"
+            self.emit(f"{fired} = {condition.code} is True")
+        else:
+            fired = condition.code  # true or false already
+        self.fired[index] = fired
         slots = self.rule_slots.get(index, [])
         with self.guarded(fired):
             for slot in slots:
                 action = self.slot_values[slot]
                 if isinstance(action, ast.OfferAction):
-                    value = self._offer_value(action)
+                    self.proposal[slot] = self._offer_value(action)
                 else:
-                    value = self.expr(action)
-                self.emit(f"p{slot} = {value.code}")
+                    self.proposal[slot] = self.expr(action)
         if self.traced:
-            values = f"({''.join(f'p{s}, ' for s in slots)})" if slots else "()"
+            values = "".join(f"{self.proposal[s].code}, " for s in slots)
             self.emit(f"E.append(({RULE}, {index}, {condition.code}, {start}, len(T), "
-                      f"{values} if {fired} else None))")
+                      f"({values}) if {fired} else None))")
 
     def _offer_value(self, action: ast.OfferAction) -> Operand:
         offer = self.symbols.offers[action.offer.name]
@@ -607,32 +612,126 @@ class _Generator:
     def output(self, name: str) -> None:
         declaration = self.symbols.outputs[name]
         policy = self.program.policies[name]
-        proposals = self.temporary("P")
+        type_ = self.program.output_types[name]
         slots = self._proposals(name)
-        self.emit(f"{proposals} = []")
-        for slot in slots:
-            self.emit(f"if r{self.slots[slot].rule}: {proposals}.append(({slot}, p{slot}))")
-        combined = self.temporary("o")
-        self.emit(f"{combined} = None")
+        combined, found = self.temporary("o"), self.temporary("h")
+        proposals = self.temporary("P")
+        what = f"output `{name}`"
+        inline = not self.traced and (policy in ("first", "unique", "min", "max", "sum", "count")
+                                      or policy == "priority" and isinstance(type_, t.Enum))
+        if inline:
+            nullable = self._combine_inline(policy, slots, combined, found, what, type_)
+        else:
+            self._proposal_list(proposals, slots)
+            self.emit(f"{combined} = None")
+            self.emit(f"{found} = bool({proposals})")
+            self.emit(f"if {found}: {combined} = " + self._combine_call(
+                policy, proposals, "U", what, self._rule_labels(), type_))
+            nullable = True
         if declaration.default is not None:
-            with self.guarded(f"not {proposals}"):
+            with self.guarded(f"not {found}"):
                 default = self.expr(declaration.default)
                 self.emit(f"{combined} = {default.code}")
+            nullable = nullable or default.nullable
         elif policy == "count":
-            self.emit(f"if not {proposals}: {combined} = ZERO")
+            self.emit(f"if not {found}: {combined} = ZERO")
         elif policy in COLLECTING:
-            self.emit(f"if not {proposals}: {combined} = ()")
-        labels = tuple(f"rule `{self.rule_order[slot.rule].name.name}`" for slot in self.slots)
-        self.emit(f"if {proposals}: {combined} = " + self._combine_call(
-            policy, proposals, "U", f"output `{name}`", labels, self.program.output_types[name]))
+            self.emit(f"if not {found}: {combined} = ()")
+        else:
+            nullable = True
         value = self.temporary("v")
         self.emit(f"{value} = {combined}")
         caps = [self.cap(index, value, combined) for index in self.caps_of.get(name, [])]
-        self.scope[name] = Operand(value, True)
+        self.scope[name] = Operand(value, nullable)
         if self.traced:
             recorded = "".join(f"({status}, {limit}), " for status, limit in caps)
             self.emit(f"E.append(({OUTPUT}, {self.outputs.index(name)}, {proposals}, {combined}, "
                       f"{value}, ({recorded})))")
+
+    def _rule_labels(self) -> tuple[str, ...]:
+        return tuple(f"rule `{self.rule_order[slot.rule].name.name}`" for slot in self.slots)
+
+    def _proposal_list(self, proposals: str, slots: list[int]) -> list[str]:
+        """Emit the list of (slot, value) of the proposals made, in order."""
+        self.emit(f"{proposals} = []")
+        for slot in slots:
+            self.emit(f"if {self.fired[self.slots[slot].rule]}: "
+                      f"{proposals}.append(({slot}, {self.proposal[slot].code}))")
+
+    def _combine_inline(self, policy: str, slots: list[int], combined: str, found: str,
+                        what: str, type_: t.Type) -> bool:
+        """Combine the proposals to an output without building a list (the plain function
+        only); returns whether the result can be missing."""
+        self.emit(f"{combined} = None")
+        self.emit(f"{found} = False")
+        made = [(slot, self.fired[self.slots[slot].rule], self.proposal[slot]) for slot in slots]
+        nullable = any(value.nullable for _, _, value in made)
+        if policy == "unique":
+            count = self.temporary("n")
+            self.emit(f"{count} = 0")
+            for _, fired, _ in made:
+                self.emit(f"if {fired}: {count} += 1")
+            conflict = self.temporary("P")
+            saved, self.lines = self.lines, []
+            self._proposal_list(conflict, slots)
+            self.emit(f"{self._combine_call(policy, conflict, 'None', what, self._rule_labels(), type_)}")
+            block, self.lines = self.lines, saved
+            self.emit_block([f"if {count} > 1:", *("    " + line.strip() for line in block)])
+        if policy in ("first", "unique"):
+            for slot, fired, value in made:
+                self.emit(f"if not {found} and {fired}: {combined} = {value.code}; "
+                          f"U[{slot}] = True; {found} = True")
+            return nullable
+        if policy == "priority":
+            order = {v: i for i, v in enumerate(type_.values)}
+            table, best = self.constant(order), self.temporary("b")
+            self.emit(f"{best} = {len(order) + 1}")
+            for _, fired, value in made:
+                constant = self._constant_value(value)
+                rank = (order.get(constant, len(order)) if constant is not _NOT_CONSTANT
+                        else f"{table}.get({value.code}, {len(order)})")
+                self.emit(f"if {fired} and {rank} < {best}: {best} = {rank}; "
+                          f"{combined} = {value.code}; {found} = True")
+        elif policy in ("min", "max"):
+            missing = self.temporary("z")
+            self.emit(f"{missing} = False")
+            better = "<" if policy == "min" else ">"
+            for _, fired, value in made:
+                lines = [f"if {fired}:"]
+                if value.nullable:
+                    lines += [f"    if {value.code} is None: {missing} = True",
+                              f"    elif not {found} or {value.code} {better} {combined}: "
+                              f"{combined} = {value.code}"]
+                else:
+                    lines.append(f"    if not {found} or {value.code} {better} {combined}: "
+                                 f"{combined} = {value.code}")
+                lines.append(f"    {found} = True")
+                self.emit_block(lines)
+            self.emit(f"if {missing}: {combined} = None")
+        elif policy == "sum":
+            self.emit(f"{combined} = ZERO")
+            for slot, fired, value in made:
+                total = (f"None if {combined} is None or {value.code} is None else "
+                         if value.nullable else f"None if {combined} is None else "
+                         if nullable else "")
+                self.emit(f"if {fired}: {combined} = {total}ctx_add({combined}, {value.code}); "
+                          f"U[{slot}] = True; {found} = True")
+            return nullable
+        else:  # count
+            count = self.temporary("n")
+            self.emit(f"{count} = 0")
+            for slot, fired, _ in made:
+                self.emit(f"if {fired}: {count} += 1; U[{slot}] = True; {found} = True")
+            self.emit(f"if {found}: {combined} = Decimal({count})")
+            return False
+        for slot, fired, value in made:  # priority, min, max: the proposals equal to the result
+            self.emit(f"if {fired}: U[{slot}] = {value.code} == {combined}")
+        return nullable
+
+    def _constant_value(self, operand: Operand) -> Any:
+        if operand.code.startswith("k") and operand.code[1:].isdigit():
+            return self.constants[int(operand.code[1:])]
+        return _NOT_CONSTANT
 
     def cap(self, index: int, value: str, combined: str) -> tuple[str, str]:
         """Emit one cap; returns the locals of its status and limit."""
@@ -673,19 +772,20 @@ class _Generator:
             rule = self.slots[slot].rule
             action = self.slot_values[slot]
             offer = self.symbols.offers[action.offer.name]
-            with self.guarded(f"r{rule}"):
+            with self.guarded(self.fired[rule]):
                 self.emit(f"U[{slot}] = True")
                 start = self.temporary("s")
                 if self.traced:
                     self.emit(f"{start} = len(T)")
                 if offer.requires is None:
-                    self.emit(f"{kept}.append(p{slot})")
+                    self.emit(f"{kept}.append({self.proposal[slot].code})")
                     requires = Operand("None", True)
                 else:
                     self.recording = self.traced
                     requires = self.expr(offer.requires)
                     self.recording = False
-                    self.emit(f"if {requires.code} is True: {kept}.append(p{slot})")
+                    self.emit(f"if {requires.code} is True: "
+                              f"{kept}.append({self.proposal[slot].code})")
                     if offer.else_reason is not None:
                         self.emit(f"if {requires.code} is not True: "
                                   f"{self.withheld[rule]}.append({self.constant(offer.else_reason.name)})")
@@ -702,7 +802,7 @@ class _Generator:
             if not codes and withheld is None:
                 continue
             slots = self.rule_slots.get(index, [])
-            test = f"r{index}"
+            test = self.fired[index]
             if slots and not any(self.slots[s].kind == "offer" for s in slots):
                 test += " and (" + " or ".join(f"U[{s}]" for s in slots) + ")"
             if codes:

@@ -9,6 +9,7 @@ with its path (`customer.balance: expected money, got "lots"`), all at once.
 from __future__ import annotations
 
 import datetime
+import math
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from engine import types as t
 from engine.diagnostics import did_you_mean
+from engine.runtime import CONTEXT
 from engine.symbols import Symbols
 
 
@@ -58,10 +60,14 @@ def _scalar_validator(type_: t.Type):
         name = type_.describe()
 
         def number(value: Any) -> Decimal:
+            if isinstance(value, float) and math.isfinite(value):
+                # A binary float (facts from `json.load`) is read as its shortest text.
+                return number(Decimal(repr(value)))
             if isinstance(value, bool) or not isinstance(value, int | Decimal):
                 _fail(name, value)
             result = Decimal(value)
-            if not result.is_finite() or (type_ == t.INTEGER and result != result.to_integral_value()):
+            if not result.is_finite() or (
+                    type_ == t.INTEGER and result != CONTEXT.to_integral_value(result)):
                 _fail(name, value)
             return result
         return number

@@ -7,15 +7,19 @@ program. A ruleset with errors raises one ``RulesetError`` carrying every diagno
 from __future__ import annotations
 
 import datetime
+import decimal
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import simplejson
-from pydantic import BaseModel, ConfigDict
+import msgspec
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from engine.codegen import generate
+from engine.codegen_facts import generate_validator
 from engine.codegen_runtime import TraceBuilder
 from engine.decide import Decider, DecisionConflict
 from engine.diagnostics import Diagnostic
@@ -52,7 +56,10 @@ class RulesetInfo(BaseModel):
 
 
 class Decision(BaseModel):
-    """One decision: every output's final value, the reasons in order, and the trace."""
+    """One decision: every output's final value, the reasons in order, and the trace.
+
+    ``trace`` is None for a decision made without one. A decision made with one records plain
+    values while deciding and builds the trace events the first time ``trace`` is read."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
@@ -60,26 +67,50 @@ class Decision(BaseModel):
     as_of: datetime.date
     decision: dict[str, Any]
     reasons: list[dict[str, str]]
-    trace: list[TraceEvent] | None = None
+    _trace: Any = PrivateAttr(default=None)  # the events, or a function that builds them
+
+    @property
+    def trace(self) -> list[TraceEvent] | None:
+        trace = self._trace
+        if callable(trace):
+            trace = self._trace = trace()
+        return trace
 
     def to_data(self) -> dict[str, Any]:
         """Plain data: numbers stay Decimals, dates become ISO texts."""
         data = {"ruleset": self.ruleset.model_dump(), "as_of": self.as_of.isoformat(),
                 "decision": normalize(self.decision), "reasons": self.reasons}
-        if self.trace is not None:
-            data["trace"] = [event.to_data() for event in self.trace]
+        trace = self.trace
+        if trace is not None:
+            data["trace"] = [event.to_data() for event in trace]
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
-        """JSON with exact numbers (no binary-float rounding)."""
-        return simplejson.dumps(self.to_data(), use_decimal=True, ensure_ascii=False,
-                                indent=indent, default=_json_default)
+        """JSON with exact numbers (no binary-float rounding); ``indent=None`` writes one
+        compact line."""
+        encoded = _ENCODER.encode(self.to_data())
+        if indent is not None:
+            encoded = msgspec.json.format(encoded, indent=indent)
+        return encoded.decode("utf-8")
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+# Decimals are written as JSON numbers with every digit (msgspec, 5-7x faster than simplejson).
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_FIELDS_SET = frozenset(Decision.model_fields)
+
+
+def _new_decision(info: RulesetInfo, as_of: datetime.date, outputs: dict[str, Any],
+                  reasons: list[dict[str, str]], trace: Any) -> Decision:
+    """A Decision from values the engine made itself, skipping validation. This is what
+    ``Decision.model_construct`` does, without its per-call work on defaults: it costs a
+    tenth of a microsecond instead of a microsecond and a half, on every decision."""
+    decision = object.__new__(Decision)
+    object.__setattr__(decision, "__dict__", {"ruleset": info, "as_of": as_of,
+                                              "decision": outputs, "reasons": reasons})
+    object.__setattr__(decision, "__pydantic_fields_set__", _FIELDS_SET)
+    object.__setattr__(decision, "__pydantic_extra__", None)
+    object.__setattr__(decision, "__pydantic_private__", {"_trace": trace})
+    return decision
 
 
 @dataclass
@@ -101,7 +132,11 @@ class Ruleset:
                                 digest="sha256:" + digest.hexdigest())
         self.schema = FactsSchema(symbols)
         self.reasons = {code: entry.text for code, entry in symbols.reasons.items()}
+        self._reason_entries = {code: {"code": code, "text": text}
+                                for code, text in self.reasons.items()}
         self._generated = generate(program)
+        self._validator_source, self._validate_fast = generate_validator(
+            symbols, self._generated.fields)
         self._trace_builder = TraceBuilder(self._generated.metadata)
         self._reference = Decider(program, Interpreter())
 
@@ -116,34 +151,72 @@ class Ruleset:
     def examples(self):
         return self.check.program.symbols.examples
 
-    def decide(self, facts: dict[str, Any], as_of: datetime.date | None = None,
+    def decide(self, facts: dict[str, Any], as_of: datetime.date | str | None = None,
                trace: bool = True, reference: bool = False) -> Decision:
-        """Decide for one customer. ``facts`` maps each facts block to its object; raises
-        FactsError (every problem with its path), OutsideWindow or DecisionConflict.
-        ``reference`` uses the tree-walking evaluator instead of the compiled one."""
-        as_of = as_of or datetime.date.today()
-        self._check_window(as_of)
-        values = self.schema.validate(facts)
+        """Decide for one customer. ``facts`` maps each facts block to its object (straight
+        from `json.load` is fine); ``as_of`` is a date or an ISO date text, today when None.
+        Raises FactsError (every problem with its path), OutsideWindow or DecisionConflict.
+        ``reference`` uses the tree-walking reference evaluator instead of the generated code."""
+        as_of = self._as_of(as_of)
         if reference:
-            outcome = self._reference.decide(values, as_of, trace)
-            outputs, reasons, events = outcome.outputs, outcome.reasons, outcome.trace
-        else:
-            outputs, reasons, events = self._decide_generated(values, as_of, trace)
-        # Built from values we made ourselves: no need to validate them again.
-        return Decision.model_construct(
-            ruleset=self.info, as_of=as_of, decision=outputs,
-            reasons=[{"code": c, "text": self.reasons[c]} for c in reasons],
-            trace=events)
+            return self._decide_reference(facts, as_of, trace)
+        return self._decide(facts, as_of, trace)
 
-    def _decide_generated(self, values: dict[str, Any], as_of: datetime.date, trace: bool):
+    def decide_batch(self, facts: Iterable[Any], as_of: datetime.date | str | None = None,
+                     trace: bool = False) -> list[Decision | FactsError | DecisionConflict]:
+        """Decide for many customers: in order, a Decision for each item, or the FactsError or
+        DecisionConflict that stopped it. Raises OutsideWindow when ``as_of`` is outside the
+        ruleset's window (it is the same for every item)."""
+        as_of = self._as_of(as_of)
+        decide = self._decide
+        results: list[Decision | FactsError | DecisionConflict] = []
+        for item in facts:
+            try:
+                results.append(decide(item, as_of, trace))
+            except (FactsError, DecisionConflict) as error:
+                results.append(error)
+        return results
+
+    def _as_of(self, as_of: datetime.date | str | None) -> datetime.date:
+        if as_of is None:
+            as_of = datetime.date.today()
+        elif isinstance(as_of, datetime.datetime):
+            as_of = as_of.date()
+        elif isinstance(as_of, str):
+            try:
+                as_of = datetime.date.fromisoformat(as_of)
+            except ValueError:
+                raise ValueError(f"as_of: expected a date (YYYY-MM-DD), got {as_of!r}") from None
+        elif not isinstance(as_of, datetime.date):
+            raise TypeError(f"as_of: expected a date, got {type(as_of).__name__}")
+        self._check_window(as_of)
+        return as_of
+
+    def _decide(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
         generated = self._generated
-        fields = tuple(values[block][name] for block, name in generated.fields)
-        if trace:
-            outputs, reasons, events, tape, notes, used = generated.decide_traced(fields, as_of)
-            events = self._trace_builder.build(events, tape, notes, used)
-        else:
-            (outputs, reasons), events = generated.decide(fields, as_of), None
-        return dict(zip(generated.output_names, outputs, strict=True)), reasons, events
+        fields = self._validate_fast(facts)
+        if fields is None:  # invalid (FactsError says why), or a shape the fast path leaves
+            values = self.schema.validate(facts)
+            fields = tuple(values[block][name] for block, name in generated.fields)
+        try:
+            if trace:
+                outputs, codes, events, tape, notes, used = generated.decide_traced(fields, as_of)
+                recorded = partial(self._trace_builder.build, events, tape, notes, used)
+            else:
+                (outputs, codes), recorded = generated.decide(fields, as_of), None
+        except decimal.DecimalException:
+            # A result beyond the decimal range: the reference evaluator makes it missing
+            # and says so in the trace; such decisions are rare enough to take the slow path.
+            return self._decide_reference(facts, as_of, trace)
+        reasons = self._reason_entries
+        return _new_decision(self.info, as_of, dict(zip(generated.output_names, outputs, strict=True)),
+                             [dict(reasons[code]) for code in codes], recorded)
+
+    def _decide_reference(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
+        outcome = self._reference.decide(self.schema.validate(facts), as_of, trace)
+        reasons = self._reason_entries
+        return _new_decision(self.info, as_of, outcome.outputs,
+                             [dict(reasons[code]) for code in outcome.reasons], outcome.trace)
 
     def _check_window(self, as_of: datetime.date) -> None:
         window = self.window
