@@ -67,6 +67,27 @@ class Operand:
 
 _NONE = Operand("None", True)
 _NOT_CONSTANT = object()
+# Policies whose value is one of the proposals (so missing only if a proposal is).
+_ONE_OF_THEM = ("first", "unique", "any", "priority", "min", "max", "sum")
+
+
+def _is_plain(node: ast.Expr) -> bool:
+    """Whether generating ``node`` emits no statement: a literal or a name's local."""
+    return isinstance(node, ast.Literal | ast.Name | ast.Today) or (
+        isinstance(node, ast.FieldAccess) and isinstance(node.target, ast.Name))
+
+
+def _cell_values(cell: ast.Cell) -> list[ast.Expr]:
+    match cell:
+        case ast.NotCell(cell=inner):
+            return _cell_values(inner)
+        case ast.Alternatives(tests=tests):
+            return [value for test in tests for value in _cell_values(test)]
+        case ast.IntervalTest(low=low, high=high):
+            return [low, high]
+        case ast.EqualsTest(value=value) | ast.CompareTest(value=value):
+            return [value]
+    return []
 
 
 @dataclass
@@ -75,9 +96,8 @@ class GeneratedRuleset:
 
     source: str
     constants: tuple[Any, ...]
-    decide: Any  # (field values, as-of date) -> (outputs, reasons)
-    decide_traced: Any  # -> (outputs, reasons, events, tape, notes, used)
-    output_names: tuple[str, ...]
+    decide: Any  # (field values, as-of date) -> ({output: value}, reason codes)
+    decide_traced: Any  # -> (outputs, reasons, events, notes, used)
     fields: tuple[tuple[str, str], ...]  # (facts block, field) in the order decide takes them
     metadata: TraceMetadata
 
@@ -91,8 +111,7 @@ def generate(program: CheckedProgram) -> GeneratedRuleset:
     code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
     exec(code, namespace)  # the source holds engine-chosen names only: see the module docstring
     return GeneratedRuleset(source, tuple(generator.constants), namespace["decide"],
-                            namespace["decide_traced"], tuple(program.output_types),
-                            generator.fields, generator.metadata())
+                            namespace["decide_traced"], generator.fields, generator.metadata())
 
 
 class _Generator:
@@ -178,7 +197,6 @@ class _Generator:
         self.depth = 1
         self.guard: str | None = None
         self.counter = 0
-        self.recording = False
         self.scope: dict[str, Operand] = {}
         self.bound: set[str] = set()  # aggregate variables in scope
         self.cap_reasons: list[tuple[int, str, str, str, str]] = []
@@ -194,7 +212,6 @@ class _Generator:
             self.emit(f"{withheld} = []")
         if traced:
             self.emit("E = []")
-            self.emit("T = []")
             self.emit("N = []")
         for kind, item in self.program.order:
             if kind == "let":
@@ -208,8 +225,9 @@ class _Generator:
             else:
                 self.output(item)
         self.reasons()
-        outputs = "".join(self.scope[name].code + ", " for name in self.program.output_types)
-        self.emit(f"return ({outputs}), R" + (", E, T, N, U" if traced else ""))
+        outputs = ", ".join(f"{self.constant(name)}: {self.scope[name].code}"
+                            for name in self.program.output_types)
+        self.emit(f"return {{{outputs}}}, R" + (", E, N, U" if traced else ""))
         return "\n".join(lines + self.lines)
 
     def temporary(self, prefix: str = "t") -> str:
@@ -261,10 +279,6 @@ class _Generator:
             self.lines, self.guard, self.depth = saved_lines, saved_guard, saved_depth
             self.emit_block([f"for {variable} in {source} or ():", *(body or ["    pass"])])
 
-    def record(self, operand: Operand) -> None:
-        if self.recording:
-            self.emit(f"T.append({operand.code})")
-
     def note(self, message: str) -> None:
         if self.traced:
             self.emit(f"N.append({self.constant(message)})")
@@ -272,22 +286,13 @@ class _Generator:
     # ------------------------------------------------------------------ expressions
 
     def expr(self, node: ast.Expr) -> Operand:
-        """Emit the statements computing ``node``; its value is the returned operand. While
-        recording, every node the trace shows records its value after its operands'."""
+        """Emit the statements computing ``node``; its value is the returned operand."""
         if isinstance(node, ast.If):
             return self._if(node)
         operands = explained_operands(node)
         if operands is None:
-            recording, self.recording = self.recording, False
-            try:
-                result = self._leaf(node)
-            finally:
-                self.recording = recording
-        else:
-            values = [self.expr(operand) for operand in operands]
-            result = self._operator(node, values)
-        self.record(result)
-        return result
+            return self._leaf(node)
+        return self._operator(node, [self.expr(operand) for operand in operands])
 
     def _leaf(self, node: ast.Expr) -> Operand:
         match node:
@@ -413,9 +418,7 @@ class _Generator:
                 value = self.expr(branch)
                 self.emit(f"{result} = {value.code}")
                 nullable = nullable or value.nullable
-        operand = Operand(result, nullable)
-        self.record(operand)
-        return operand
+        return Operand(result, nullable)
 
     def _aggregate(self, node: ast.Aggregate | ast.Quantifier) -> Operand:
         source = self.expr(node.source)
@@ -472,44 +475,86 @@ class _Generator:
         table = self.symbols.tables[name]
         policy = table.policy.name if table.policy is not None else "unique"
         inputs = [self.expr(column) for column in table.inputs]
-        matches = []
-        for row in table.rows:
-            flag = self.temporary("m")
-            self.emit(f"{flag} = True")
-            for cell, value in zip(row.cells, inputs, strict=False):
-                if isinstance(cell, ast.AnyCell):
-                    continue
-                with self.guarded(flag):
-                    test = self.cell(cell, value)
-                    self.emit(f"{flag} = {test}")
-            matches.append(flag)
-        matched = self.temporary("M")
-        self.emit(f"{matched} = []")
-        for index, flag in enumerate(matches):
-            self.emit(f"if {flag}: {matched}.append({index})")
-        proposals = self.temporary("P")
-        self.emit(f"{proposals} = []")
-        for index, (flag, row) in enumerate(zip(matches, table.rows, strict=True)):
-            with self.guarded(flag):
-                value = self.expr(row.result)
-                self.emit(f"{proposals}.append(({index}, {value.code}))")
-        local = self.temporary("v")
+        matches = [self._row_matches(row, inputs) for row in table.rows]
+        local, found = self.temporary("v"), self.temporary("h")
         self.emit(f"{local} = None")
-        with self.guarded(f"not {proposals}"):
+        labels = tuple(f"row {i + 1}" for i in range(len(table.rows)))
+        declared = self._table_result_type(table, policy)
+        what = f"table `{name}`"
+        matched, proposals = self.temporary("M"), self.temporary("P")
+        results: list[Operand] = []
+        if not self.traced and policy in ("first", "unique"):
+            # The plain function evaluates the result of the one row that decides.
+            self.emit(f"{found} = False")
+            if policy == "unique":
+                count = self.temporary("n")
+                self.emit(f"{count} = {' + '.join(matches[:1] or ['0'])}")
+                for flag in matches[1:]:
+                    self.emit(f"if {flag}: {count} += 1")
+                with self.guarded(f"{count} > 1"):
+                    self._row_results(table, matches, proposals)
+                    self.emit(self._combine_call(policy, proposals, "None", what, labels,
+                                                 declared))
+            for flag, row in zip(matches, table.rows, strict=True):
+                with self.guarded(f"not {found} and {flag}"):
+                    value = self.expr(row.result)
+                    self.emit(f"{local} = {value.code}")
+                    self.emit(f"{found} = True")
+                    results.append(value)
+        else:
+            self.emit(f"{matched} = []")
+            for index, flag in enumerate(matches):
+                self.emit(f"if {flag}: {matched}.append({index})")
+            results = self._row_results(table, matches, proposals)
+            self.emit(f"{found} = bool({proposals})")
+            self.emit(f"if {found}: {local} = " + self._combine_call(
+                policy, proposals, "None", what, labels, declared))
+        nullable = any(result.nullable for result in results) or policy not in _ONE_OF_THEM
+        with self.guarded(f"not {found}"):
             if table.otherwise is not None:
                 otherwise = self.expr(table.otherwise)
                 self.emit(f"{local} = {otherwise.code}")
+                nullable = nullable or otherwise.nullable
             elif policy == "count":
                 self.emit(f"{local} = ZERO")
             elif policy in COLLECTING:
                 self.emit(f"{local} = ()")
-        declared = self._table_result_type(table, policy)
-        labels = tuple(f"row {i + 1}" for i in range(len(table.rows)))
-        self.emit(f"if {proposals}: {local} = " + self._combine_call(
-            policy, proposals, "None", f"table `{name}`", labels, declared))
-        self.scope[name] = Operand(local, True)
+            else:
+                nullable = True
+        self.scope[name] = Operand(local, nullable)
         if self.traced:
             self.emit(f"E.append(({TABLE}, {self.tables.index(name)}, {local}, {matched}))")
+
+    def _row_matches(self, row: ast.TableRow, inputs: list[Operand]) -> str:
+        """Emit whether ``row`` matches; returns the flag (or constant) that says so."""
+        tested = [(cell, value) for cell, value in zip(row.cells, inputs, strict=False)
+                  if not isinstance(cell, ast.AnyCell)]
+        if not tested:
+            return "True"
+        flag = self.temporary("m")
+        if all(_is_plain(value) for cell, _ in tested for value in _cell_values(cell)):
+            # Cells that compare with constants or locals: one expression, which stops at the
+            # first cell that does not match, as the reference does.
+            self.emit(f"{flag} = " + " and ".join(f"({self.cell(cell, value)})"
+                                                  for cell, value in tested))
+            return flag
+        self.emit(f"{flag} = True")
+        for cell, value in tested:
+            with self.guarded(flag):
+                self.emit(f"{flag} = {self.cell(cell, value)}")
+        return flag
+
+    def _row_results(self, table: ast.TableDecl, matches: list[str],
+                     proposals: str) -> list[Operand]:
+        """Emit the list of (row, result) of the rows that match."""
+        self.emit(f"{proposals} = []")
+        results = []
+        for index, (flag, row) in enumerate(zip(matches, table.rows, strict=True)):
+            with self.guarded(flag):
+                value = self.expr(row.result)
+                self.emit(f"{proposals}.append(({index}, {value.code}))")
+                results.append(value)
+        return results
 
     def _table_result_type(self, table: ast.TableDecl, policy: str) -> t.Type:
         if table.type is None:
@@ -530,30 +575,37 @@ class _Generator:
                 f"{self.constant(labels)}, {self.constant(order)}, {is_set})")
 
     def cell(self, cell: ast.Cell, value: Operand) -> str:
-        """A boolean expression over locals: whether ``cell`` matches ``value``."""
+        """A boolean expression over locals: whether ``cell`` matches ``value``. No cell but
+        `missing` matches a missing value, and then its own values are not evaluated."""
         if isinstance(cell, ast.MissingCell):
             return f"{value.code} is None"
-        if value.nullable:
-            with self.guarded(f"{value.code} is not None"):
-                test = self._present_cell(cell, value)
-                result = self.temporary("c")
-                self.emit(f"{result} = {test}")
-            return f"{value.code} is not None and {result}"
-        return self._present_cell(cell, value)
+        plain = all(_is_plain(node) for node in _cell_values(cell))
+        if not value.nullable:
+            return self._present_cell(cell, value, plain)
+        if plain:
+            return f"{value.code} is not None and {self._present_cell(cell, value, plain)}"
+        with self.guarded(f"{value.code} is not None"):
+            test = self._present_cell(cell, value, plain)
+        return f"{value.code} is not None and {test}"
 
-    def _present_cell(self, cell: ast.Cell, value: Operand) -> str:
+    def _present_cell(self, cell: ast.Cell, value: Operand, plain: bool) -> str:
+        """Whether ``cell`` matches ``value``, which is not missing; ``plain`` cells emit no
+        statement, so alternatives can be one expression stopping at the first match."""
         if isinstance(cell, ast.AnyCell):
             return "True"
         if isinstance(cell, ast.MissingCell):
             return "False"
         if isinstance(cell, ast.NotCell):
-            return f"not ({self._present_cell(cell.cell, value)})"
+            return f"not ({self._present_cell(cell.cell, value, plain)})"
+        if isinstance(cell, ast.Alternatives) and plain:
+            return "(" + " or ".join(self._present_cell(test, value, plain)
+                                     for test in cell.tests) + ")"
         if isinstance(cell, ast.Alternatives):
             found = self.temporary("c")
             self.emit(f"{found} = False")
             for test in cell.tests:
                 with self.guarded(f"not {found}"):
-                    self.emit(f"{found} = {self._present_cell(test, value)}")
+                    self.emit(f"{found} = {self._present_cell(test, value, plain)}")
             return found
         if isinstance(cell, ast.IntervalTest):
             low, high = self.expr(cell.low), self.expr(cell.high)
@@ -570,12 +622,7 @@ class _Generator:
     def rule(self, name: str) -> None:
         index = self.rule_index[name]
         rule = self.rule_order[index]
-        start = self.temporary("s")
-        if self.traced:
-            self.emit(f"{start} = len(T)")
-        self.recording = self.traced
         condition = self.expr(rule.condition)
-        self.recording = False
         if condition.nullable:
             fired = f"r{index}"
             self.emit(f"{fired} = {condition.code} is True")
@@ -592,8 +639,8 @@ class _Generator:
                     self.proposal[slot] = self.expr(action)
         if self.traced:
             values = "".join(f"{self.proposal[s].code}, " for s in slots)
-            self.emit(f"E.append(({RULE}, {index}, {condition.code}, {start}, len(T), "
-                      f"({values}) if {fired} else None))")
+            self.emit(f"E.append(({RULE}, {index}, {condition.code}, ({values}) if {fired} "
+                      "else None))")
 
     def _offer_value(self, action: ast.OfferAction) -> Operand:
         offer = self.symbols.offers[action.offer.name]
@@ -617,8 +664,8 @@ class _Generator:
         combined, found = self.temporary("o"), self.temporary("h")
         proposals = self.temporary("P")
         what = f"output `{name}`"
-        inline = not self.traced and (policy in ("first", "unique", "min", "max", "sum", "count")
-                                      or policy == "priority" and isinstance(type_, t.Enum))
+        inline = (policy in ("first", "unique", "min", "max", "sum", "count")
+                  or policy == "priority" and isinstance(type_, t.Enum))
         if inline:
             nullable = self._combine_inline(policy, slots, combined, found, what, type_)
         else:
@@ -645,8 +692,8 @@ class _Generator:
         self.scope[name] = Operand(value, nullable)
         if self.traced:
             recorded = "".join(f"({status}, {limit}), " for status, limit in caps)
-            self.emit(f"E.append(({OUTPUT}, {self.outputs.index(name)}, {proposals}, {combined}, "
-                      f"{value}, ({recorded})))")
+            self.emit(f"E.append(({OUTPUT}, {self.outputs.index(name)}, {combined}, {value}, "
+                      f"({recorded})))")
 
     def _rule_labels(self) -> tuple[str, ...]:
         return tuple(f"rule `{self.rule_order[slot.rule].name.name}`" for slot in self.slots)
@@ -774,23 +821,19 @@ class _Generator:
             offer = self.symbols.offers[action.offer.name]
             with self.guarded(self.fired[rule]):
                 self.emit(f"U[{slot}] = True")
-                start = self.temporary("s")
-                if self.traced:
-                    self.emit(f"{start} = len(T)")
                 if offer.requires is None:
                     self.emit(f"{kept}.append({self.proposal[slot].code})")
                     requires = Operand("None", True)
                 else:
-                    self.recording = self.traced
                     requires = self.expr(offer.requires)
-                    self.recording = False
                     self.emit(f"if {requires.code} is True: "
                               f"{kept}.append({self.proposal[slot].code})")
                     if offer.else_reason is not None:
                         self.emit(f"if {requires.code} is not True: "
-                                  f"{self.withheld[rule]}.append({self.constant(offer.else_reason.name)})")
+                                  f"{self.withheld[rule]}.append"
+                                  f"({self.constant(offer.else_reason.name)})")
                 if self.traced:
-                    self.emit(f"E.append(({OFFER}, {slot}, {requires.code}, {start}, len(T)))")
+                    self.emit(f"E.append(({OFFER}, {slot}, {requires.code}))")
         value = self.temporary("v")
         self.emit(f"{value} = tuple({kept})")
         self.scope[OFFERS_OUTPUT] = Operand(value, False)
@@ -841,4 +884,5 @@ class _Generator:
                           cap.output.name) for cap in symbols.caps],
             offer_slots=offer_slots,
             budget_notes=[f"budget `{budget}` applies to portfolio runs only; it was not "
-                          "applied to this single decision" for budget in symbols.budgets])
+                          "applied to this single decision" for budget in symbols.budgets],
+            fields=self.fields)

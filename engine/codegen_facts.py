@@ -101,13 +101,14 @@ class _ValidatorGenerator:
 
     def _check_present(self, value: str, type_: t.Type, reject: str) -> list[str]:
         if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
-            lines = [f"if type({value}) is int: {value} = Decimal({value})",
-                     f"elif type({value}) is float: {value} = float_number({value})",
-                     f"elif type({value}) is not Decimal or not {value}.is_finite(): {reject}",
-                     f"if {value} is REJECTED: {reject}"]
-            if type_ == t.INTEGER:
-                lines.append(f"if {value} != to_integral({value}): {reject}")
-            return lines
+            whole = f" or {value} != to_integral({value})" if type_ == t.INTEGER else ""
+            return [f"if type({value}) is int: {value} = Decimal({value})",
+                    f"elif type({value}) is Decimal:",
+                    f"    if not {value}.is_finite(){whole}: {reject}",
+                    f"elif type({value}) is float:",
+                    f"    {value} = float_number({value})",
+                    f"    if {value} is REJECTED{whole}: {reject}",
+                    f"else: {reject}"]
         if type_ == t.BOOLEAN:
             return [f"if type({value}) is not bool: {reject}"]
         if type_ == t.DATE:

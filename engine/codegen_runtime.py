@@ -1,22 +1,23 @@
 """What generated decision functions call, and how their recordings become trace events.
 
-The generated code (``engine.codegen``) inlines expressions and rules; combining proposals under
-a policy and reporting conflicts is here, written once and shared with nothing else. A traced
-decision records only plain values while it runs (an event tape ``E``, a value tape ``T`` for
-conditions, notes ``N`` and the used flags ``U``); ``TraceBuilder`` turns them into the same
-events the reference evaluator builds, when someone reads the trace.
+The generated code (``engine.codegen``) inlines expressions and rules; combining proposals
+under the rarer policies and reporting conflicts is here. A traced decision records only plain
+values while it runs (an event tape ``E``, notes ``N`` and the used flags ``U``);
+``TraceBuilder`` turns them into the events the reference evaluator builds, when someone reads
+the trace.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from engine import ast, runtime
 from engine.decide import DecisionConflict
+from engine.interpreter import Env, Interpreter
 from engine.trace import (
     CapEvent,
-    ExprTrace,
     NoteEvent,
     OfferEvent,
     OutputEvent,
@@ -25,7 +26,6 @@ from engine.trace import (
     TraceEvent,
     ValueEvent,
 )
-from engine.unparse import unparse
 
 # Event kinds on the event tape.
 LET, TABLE, RULE, OUTPUT, OFFER = range(5)
@@ -123,63 +123,61 @@ class TraceMetadata:
     caps: list[CapInfo]
     offer_slots: dict[int, OfferInfo]
     budget_notes: list[str]
+    fields: tuple[tuple[str, str], ...]  # (facts block, field) of the recorded field values
 
 
 class TraceBuilder:
-    """Builds trace events from a traced decision's recordings."""
+    """Builds trace events from a traced decision's recordings.
+
+    The generated code records each value it computed for a let, table, rule, output or offer,
+    not the operand values inside conditions: those are recomputed here by the reference
+    interpreter from the facts and the recorded values, which gives the same condition trees
+    the reference evaluator shows, at no cost to a decision whose trace nobody reads."""
 
     def __init__(self, metadata: TraceMetadata) -> None:
         self.metadata = metadata
-        self._texts: dict[int, str] = {}
-        self._keep: list[ast.Expr] = []  # keeps nodes alive, so their ids stay theirs
+        self.interpreter = Interpreter()
 
-    def build(self, events: list[tuple], tape: list[Any], notes: list[str],
-              used: list[bool]) -> list[TraceEvent]:
+    def build(self, fields: tuple[Any, ...], today: datetime.date, outputs: dict[str, Any],
+              events: list[tuple], notes: list[str], used: list[bool]) -> list[TraceEvent]:
         meta = self.metadata
+        facts: dict[str, dict[str, Any]] = {block: {} for block, _ in meta.fields}
+        for (block, name), value in zip(meta.fields, fields, strict=True):
+            facts[block][name] = value
+        env = Env({**facts, **outputs}, today, runtime.Notes())
         built: list[TraceEvent] = []
         rule_events: dict[int, RuleEvent] = {}
-        proposals: dict[int, Proposal] = {}
+        made_by_output: dict[str, list[Proposal]] = {}
         for entry in events:
             kind = entry[0]
             if kind == LET:
-                built.append(ValueEvent("let", meta.lets[entry[1]], entry[2]))
+                name = meta.lets[entry[1]]
+                env.values[name] = entry[2]
+                built.append(ValueEvent("let", name, entry[2]))
             elif kind == TABLE:
                 name, policy = meta.tables[entry[1]]
+                env.values[name] = entry[2]
                 built.append(ValueEvent("table", name, entry[2], [i + 1 for i in entry[3]],
                                         policy))
             elif kind == RULE:
-                _, index, condition_value, start, end, values = entry
-                info = meta.rules[index]
-                condition = self.rebuild(info.condition, tape, start, end)
-                status = {True: "fired", None: "unknown"}.get(condition_value, "not matched")
-                made: list[Proposal] = []
-                codes: list[str] = []
-                if condition_value is True:
-                    for slot, value in zip(info.slots, values, strict=True):
-                        proposal = Proposal(info.name, meta.slots[slot].output, value,
-                                            meta.slots[slot].kind, used[slot])
-                        proposals[slot] = proposal
-                        made.append(proposal)
-                    codes = list(info.codes)
-                    if made and not any(p.used for p in made):
-                        status = "overridden"
-                event = RuleEvent(info.name, info.label, status, condition, made, codes)
-                rule_events[index] = event
+                event = self._rule(entry, env, used, made_by_output)
+                rule_events[entry[1]] = event
                 built.append(event)
             elif kind == OUTPUT:
-                _, index, made, combined, value, caps = entry
+                _, index, combined, value, caps = entry
                 name, policy, cap_indexes = meta.outputs[index]
+                made = made_by_output.get(name, [])
                 built.append(OutputEvent(
-                    name, policy, [proposals[slot] for slot, _ in made], combined,
+                    name, policy, made, combined,
                     [self._cap(meta.caps[i], status, limit)
                      for i, (status, limit) in zip(cap_indexes, caps, strict=True)],
                     value, defaulted=not made))
             else:
-                _, slot, requires_value, start, end = entry
+                _, slot, requires_value = entry
                 info = meta.offer_slots[slot]
                 rule = meta.slots[slot].rule
                 requires = (None if info.requires is None
-                            else self.rebuild(info.requires, tape, start, end))
+                            else self.interpreter.explain(info.requires, env))
                 made_offer = info.requires is None or requires_value is True
                 reason = None if made_offer else info.else_reason
                 if reason is not None:
@@ -190,6 +188,26 @@ class TraceBuilder:
         built.extend(NoteEvent(note) for note in dict.fromkeys(notes))
         return built
 
+    def _rule(self, entry: tuple, env: Env, used: list[bool],
+              made_by_output: dict[str, list[Proposal]]) -> RuleEvent:
+        meta = self.metadata
+        _, index, condition_value, values = entry
+        info = meta.rules[index]
+        condition = self.interpreter.explain(info.condition, env)
+        status = {True: "fired", None: "unknown"}.get(condition_value, "not matched")
+        made: list[Proposal] = []
+        codes: list[str] = []
+        if condition_value is True:
+            for slot, value in zip(info.slots, values, strict=True):
+                target = meta.slots[slot]
+                proposal = Proposal(info.name, target.output, value, target.kind, used[slot])
+                made_by_output.setdefault(target.output, []).append(proposal)
+                made.append(proposal)
+            codes = list(info.codes)
+            if made and not any(p.used for p in made):
+                status = "overridden"
+        return RuleEvent(info.name, info.label, status, condition, made, codes)
+
     @staticmethod
     def _cap(info: CapInfo, status: int, limit: Any) -> CapEvent:
         text = {CAP_CONDITION_FALSE: "skipped: its condition is not true",
@@ -198,44 +216,9 @@ class TraceBuilder:
                 CAP_APPLIED: "applied", CAP_NOT_BINDING: "not binding"}[status]
         return CapEvent(info.bound, limit, text, info.reason)
 
-    def rebuild(self, expr: ast.Expr, tape: list[Any], start: int, end: int) -> ExprTrace:
-        """The condition tree of ``expr`` from the values it recorded in ``tape[start:end]``,
-        in post-order (operands before the operator; an `if` records only its branch taken)."""
-        position = start
-
-        def take() -> Any:
-            nonlocal position
-            position += 1
-            return tape[position - 1]
-
-        def walk(node: ast.Expr) -> ExprTrace:
-            if isinstance(node, ast.If):
-                condition = walk(node.condition)
-                if condition.value is None:
-                    return ExprTrace(self.text(node), take(), [condition])
-                branch = walk(node.then_value if condition.value else node.else_value)
-                return ExprTrace(self.text(node), take(), [condition, branch])
-            operands = explained_operands(node)
-            if operands is None:
-                return ExprTrace(self.text(node), take())
-            children = [walk(operand) for operand in operands]
-            op = node.op if isinstance(node, ast.Binary) else None
-            return ExprTrace(self.text(node), take(), children, op)
-
-        result = walk(expr)
-        assert position == end, "the recorded condition does not match its expression"
-        return result
-
-    def text(self, node: ast.Expr) -> str:
-        found = self._texts.get(id(node))
-        if found is None:
-            found = self._texts[id(node)] = unparse(node)
-            self._keep.append(node)
-        return found
-
 
 def explained_operands(node: ast.Expr) -> list[ast.Expr] | None:
-    """The operands a trace shows below ``node``, or None for a node shown as one value."""
+    """The operands of an operator node, or None for a node without operands of its own."""
     match node:
         case ast.Unary(operand=operand):
             return [operand]
