@@ -50,9 +50,20 @@ class OutsideWindow(Exception):
 
 
 class RulesetInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     name: str
     version: str | None
     digest: str
+
+    _data: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def as_data(self) -> dict[str, Any]:
+        """``model_dump()``, made once: every decision of the ruleset writes it."""
+        private = self.__pydantic_private__
+        if private["_data"] is None:
+            private["_data"] = self.model_dump()
+        return dict(private["_data"])
 
 
 class Decision(BaseModel):
@@ -71,14 +82,15 @@ class Decision(BaseModel):
 
     @property
     def trace(self) -> list[TraceEvent] | None:
-        trace = self._trace
+        private = self.__pydantic_private__  # a plain dict: faster than pydantic's attribute
+        trace = private["_trace"]
         if callable(trace):
-            trace = self._trace = trace()
+            trace = private["_trace"] = trace()
         return trace
 
     def to_data(self) -> dict[str, Any]:
         """Plain data: numbers stay Decimals, dates become ISO texts."""
-        data = {"ruleset": self.ruleset.model_dump(), "as_of": self.as_of.isoformat(),
+        data = {"ruleset": self.ruleset.as_data(), "as_of": self.as_of.isoformat(),
                 "decision": normalize(self.decision), "reasons": self.reasons}
         trace = self.trace
         if trace is not None:

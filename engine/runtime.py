@@ -212,16 +212,26 @@ def aggregate(kind: str, values: list[Any]) -> Any:
 
 def normalize(value: Any) -> Any:
     """A value as a decision shows it: whole numbers without a decimal part (15000, not
-    15000.0), other numbers without trailing zeros; lists of such values likewise."""
+    15000.0), other numbers without trailing zeros; lists of such values likewise. Nothing goes
+    through ``int``: a whole number too long to write out keeps its exponent (1E+40)."""
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return Decimal(int(value))
-        return _strip(value)
-    if isinstance(value, tuple | list):
+        integral = value.to_integral_value(None, CONTEXT)  # positional: keywords cost more
+        if value != integral:
+            return _strip(value)
+        if not integral:
+            return ZERO  # no negative zero
+        try:
+            return integral.quantize(_ONE, None, CONTEXT)
+        except decimal.InvalidOperation:  # more digits than the context holds
+            return integral
+    if isinstance(value, (tuple, list)):  # noqa: UP038 (a tuple of types is faster here)
         return [normalize(item) for item in value]
     if isinstance(value, dict):
         return {key: normalize(item) for key, item in value.items()}
     return value
+
+
+_ONE = Decimal(1)
 
 
 def _strip(value: Decimal) -> Decimal:
