@@ -39,7 +39,7 @@ test: $(VENV)/.installed $(SARIF_SCHEMA)
 	$(BIN)/tenet check --strict rulesets/
 	$(BIN)/tenet fmt --check rulesets/
 	$(BIN)/tenet test rulesets/ > build/rulesets-examples.log || (cat build/rulesets-examples.log; exit 1)
-	$(BIN)/python -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/check_5000_rules.py

@@ -747,10 +747,10 @@ class _Generator:
                 lines = [f"if {fired}:"]
                 if value.nullable:
                     lines += [f"    if {value.code} is None: {missing} = True",
-                              f"    elif not {found} or {value.code} {better} {combined}: "
+                              f"    elif {combined} is None or {value.code} {better} {combined}: "
                               f"{combined} = {value.code}"]
                 else:
-                    lines.append(f"    if not {found} or {value.code} {better} {combined}: "
+                    lines.append(f"    if {combined} is None or {value.code} {better} {combined}: "
                                  f"{combined} = {value.code}")
                 lines.append(f"    {found} = True")
                 self.emit_block(lines)

@@ -147,7 +147,7 @@ class TraceBuilder:
         env = Env({**facts, **outputs}, today, runtime.Notes())
         built: list[TraceEvent] = []
         rule_events: dict[int, RuleEvent] = {}
-        made_by_output: dict[str, list[Proposal]] = {}
+        made: dict[int, Proposal] = {}  # by slot: slots are numbered in proposal order
         for entry in events:
             kind = entry[0]
             if kind == LET:
@@ -160,18 +160,19 @@ class TraceBuilder:
                 built.append(ValueEvent("table", name, entry[2], [i + 1 for i in entry[3]],
                                         policy))
             elif kind == RULE:
-                event = self._rule(entry, env, used, made_by_output)
+                event = self._rule(entry, env, used, made)
                 rule_events[entry[1]] = event
                 built.append(event)
             elif kind == OUTPUT:
                 _, index, combined, value, caps = entry
                 name, policy, cap_indexes = meta.outputs[index]
-                made = made_by_output.get(name, [])
+                proposals = [made[slot] for slot, info in enumerate(meta.slots)
+                             if info.output == name and slot in made]
                 built.append(OutputEvent(
-                    name, policy, made, combined,
+                    name, policy, proposals, combined,
                     [self._cap(meta.caps[i], status, limit)
                      for i, (status, limit) in zip(cap_indexes, caps, strict=True)],
-                    value, defaulted=not made))
+                    value, defaulted=not proposals))
             else:
                 _, slot, requires_value = entry
                 info = meta.offer_slots[slot]
@@ -189,7 +190,7 @@ class TraceBuilder:
         return built
 
     def _rule(self, entry: tuple, env: Env, used: list[bool],
-              made_by_output: dict[str, list[Proposal]]) -> RuleEvent:
+              made_by_slot: dict[int, Proposal]) -> RuleEvent:
         meta = self.metadata
         _, index, condition_value, values = entry
         info = meta.rules[index]
@@ -201,7 +202,7 @@ class TraceBuilder:
             for slot, value in zip(info.slots, values, strict=True):
                 target = meta.slots[slot]
                 proposal = Proposal(info.name, target.output, value, target.kind, used[slot])
-                made_by_output.setdefault(target.output, []).append(proposal)
+                made_by_slot[slot] = proposal
                 made.append(proposal)
             codes = list(info.codes)
             if made and not any(p.used for p in made):

@@ -13,7 +13,15 @@ import math
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from engine import types as t
@@ -119,7 +127,10 @@ class FactsSchema:
     def __init__(self, symbols: Symbols) -> None:
         self.symbols = symbols
         self._models: dict[str, type[BaseModel]] = {}
-        blocks = {name: (self._annotation(t.Record(name)), ...) for name in symbols.facts}
+        # Python attributes are engine-chosen (`f0`, `f1`, …) and the ruleset's names are
+        # aliases: pydantic would take a name such as `_x` or `__builtins__` for private.
+        blocks = {f"f{index}": (self._annotation(t.Record(name)), Field(alias=name))
+                  for index, name in enumerate(symbols.facts)}
         self.model = create_model("Facts", __config__=ConfigDict(extra="forbid"), **blocks)
 
     def _annotation(self, type_: t.Type) -> Any:
@@ -135,12 +146,13 @@ class FactsSchema:
     def _record_model(self, name: str) -> type[BaseModel]:
         if name not in self._models:
             fields: dict[str, Any] = {}
-            for field_name, declaration in self.symbols.record_fields(name).items():
+            for index, (field_name, declaration) in enumerate(
+                    self.symbols.record_fields(name).items()):
                 annotation = self._annotation(self.symbols.resolve_type(declaration.type))
                 if declaration.optional:
-                    fields[field_name] = (annotation | None, None)
+                    fields[f"f{index}"] = (annotation | None, Field(None, alias=field_name))
                 else:
-                    fields[field_name] = (annotation, ...)
+                    fields[f"f{index}"] = (annotation, Field(alias=field_name))
             self._models[name] = create_model(
                 f"Record_{name}", __config__=ConfigDict(extra="forbid"), **fields)
         return self._models[name]
@@ -154,7 +166,7 @@ class FactsSchema:
             validated = self.model.model_validate(facts)
         except ValidationError as error:
             raise FactsError([self._problem(e) for e in error.errors()]) from None
-        return {name: _as_runtime(getattr(validated, name)) for name in self.symbols.facts}
+        return _as_runtime(validated)
 
     def _problem(self, error: dict) -> str:
         path = _path(error["loc"])
@@ -206,7 +218,8 @@ def _path(loc: tuple) -> str:
 def _as_runtime(value: Any) -> Any:
     """Validated models become plain dicts and tuples, the evaluators' values."""
     if isinstance(value, BaseModel):
-        return {name: _as_runtime(getattr(value, name)) for name in type(value).model_fields}
+        return {info.alias: _as_runtime(getattr(value, name))
+                for name, info in type(value).model_fields.items()}
     if isinstance(value, list | tuple):
         return tuple(_as_runtime(item) for item in value)
     return value

@@ -19,7 +19,7 @@ from engine import ast
 from engine.diagnostics import Diagnostic
 from engine.parser import parse_module
 from engine.source import normalize_newlines, split_lines
-from engine.unparse import chain_operand, literal_text, unparse
+from engine.unparse import chain_operand, literal_text, unparse, unparse_closed
 
 WIDTH = 100
 INDENT = "  "
@@ -211,8 +211,9 @@ class _Printer:
         if node.policy is not None:
             head += f" hit {node.policy.name}"
         self.emit(head, node, last=node.span.line)
-        grid = [[unparse(e) for e in (*node.inputs, node.result_column)]]
-        grid += [[cell_text(c) for c in row.cells] + [unparse(row.result)] for row in node.rows]
+        grid = [[unparse_closed(e) for e in (*node.inputs, node.result_column)]]
+        grid += [[cell_text(c) for c in row.cells] + [unparse_closed(row.result)]
+                 for row in node.rows]
         columns = max(len(row) for row in grid)
         widths = [max((len(row[i]) for row in grid if i < len(row)), default=0)
                   for i in range(columns)]
@@ -333,11 +334,12 @@ def cell_text(cell: ast.Cell) -> str:
     if isinstance(cell, ast.Alternatives):
         return ", ".join(cell_text(test) for test in cell.tests)
     if isinstance(cell, ast.IntervalTest):
-        return (("[" if cell.low_closed else "(") + f"{unparse(cell.low)}..{unparse(cell.high)}"
+        return (("[" if cell.low_closed else "(")
+                + f"{unparse_closed(cell.low)}..{unparse_closed(cell.high)}"
                 + ("]" if cell.high_closed else ")"))
     if isinstance(cell, ast.CompareTest):
-        return f"{cell.op} {unparse(cell.value)}"
-    return unparse(cell.value)
+        return f"{cell.op} {unparse_closed(cell.value)}"
+    return unparse_closed(cell.value)
 
 
 def action_text(action: ast.Action) -> str:

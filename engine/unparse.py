@@ -45,6 +45,12 @@ def unparse(expr: ast.Expr) -> str:
     return _text(expr)[0]
 
 
+def unparse_closed(expr: ast.Expr) -> str:
+    """``expr`` as text that can stand where open forms (`if`, `… where …`) cannot, such as a
+    table cell: an open form is parenthesised."""
+    return _wrap(expr, _UNARY)
+
+
 def _wrap(expr: ast.Expr, needed: int) -> str:
     text, strength = _text(expr)
     return f"({text})" if strength < needed else text

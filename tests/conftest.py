@@ -7,9 +7,17 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from engine.console import render_diagnostic
 from engine.pipeline import CheckResult
+
+# How hard the property tests look: `dev` for a quick local run, `ci` for `make test` (and CI),
+# `deep` for a long hunt started on demand: HYPOTHESIS_PROFILE=deep make test.
+settings.register_profile("dev", max_examples=100)
+settings.register_profile("ci", max_examples=300, print_blob=True)
+settings.register_profile("deep", max_examples=5000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -19,6 +19,7 @@ from engine.symbols import Symbols
 from tests.conftest import FIXTURES, ROOT
 
 RULESETS = sorted({*ROOT.joinpath("rulesets").rglob("*.rules"),
+                   *(FIXTURES / "differential").glob("*.rules"),
                    *(FIXTURES / "language").glob("*.rules"),
                    *(FIXTURES / "traces").glob("*.rules")})
 TEXTS = ["share_with_insurer", "share", "retail", "x", ""]
