@@ -17,7 +17,7 @@ from rich.console import Console
 from engine.codes import CODES
 from engine.console import print_diagnostics, print_explanation, print_summary
 from engine.diagnostics import Diagnostic, Severity, Span, sort_diagnostics
-from engine.formatter import FormatError, format_text
+from engine.formatter import FormatError, format_text, same_meaning
 from engine.loader import not_utf8
 from engine.pipeline import check_files, find_rule_files
 from engine.report import to_github, to_json, to_sarif
@@ -254,6 +254,13 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
                 nl=False)
         elif check_only:
             console.print(f"would reformat {shown}")
+        elif not same_meaning(original, formatted):
+            console.print(f"[bold red]error:[/] {shown}: the canonical layout would not read "
+                          "back as the same ruleset (a formatter bug: please report it); the "
+                          "file is unchanged", soft_wrap=True)
+            failed += 1
+            changed -= 1
+            continue
         else:
             try:
                 write_atomically(file.path, formatted)

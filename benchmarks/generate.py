@@ -89,3 +89,15 @@ def generate_ruleset(rules: int, seed: int = 7) -> str:
             "  then\n" + "".join(f"    {a}\n" for a in actions)
             + f"    reason R{index % 100:03d}\nend\n")
     return "\n".join(parts)
+
+
+def sample_customer() -> dict:
+    """Facts for the schema of ``generate_ruleset``."""
+    from decimal import Decimal
+
+    return {"customer": {
+        "segment": "retail", "current_limit": 20_000, "balance": Decimal("12500.50"),
+        "months_on_book": 30, "behavior_score": 720, "max_dpd_12m": 0, "monthly_income": 9_000,
+        "monthly_debt_payments": 1_200, "utilization_target": Decimal("0.6"),
+        "opened": "2022-03-01", "consents": ["share_3"], "loans": [{"amount": 5_000, "dpd": 0}],
+    }}

@@ -18,6 +18,7 @@ guard flags rather than nested blocks, so no ruleset can reach Python's nesting 
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,8 +64,10 @@ class Operand:
 
     code: str
     nullable: bool
+    depth: int = 0  # how deeply an inline expression nests; 0 for a local or constant
 
 
+_INLINE_DEPTH = 6
 _NONE = Operand("None", True)
 _NOT_CONSTANT = object()
 # Policies whose value is one of the proposals (so missing only if a proposal is).
@@ -90,28 +93,51 @@ def _cell_values(cell: ast.Cell) -> list[ast.Expr]:
     return []
 
 
-@dataclass
 class GeneratedRuleset:
-    """The generated functions of one ruleset, and what reading their results needs."""
+    """The generated functions of one ruleset, and what reading their results needs.
 
-    source: str
-    constants: tuple[Any, ...]
-    decide: Any  # (field values, as-of date) -> ({output: value}, reason codes)
-    decide_traced: Any  # -> (outputs, reasons, events, notes, used)
-    fields: tuple[tuple[str, str], ...]  # (facts block, field) in the order decide takes them
-    metadata: TraceMetadata
+    ``decide`` takes the facts' field values (in the order of ``fields``) and the as-of date
+    and returns ({output: value}, reason codes). ``decide_traced`` also returns what the trace
+    is built from; it is generated the first time it is needed, since most callers of a large
+    ruleset never ask for traces and each function of a 5,000-rule ruleset takes a second and
+    megabytes to compile."""
+
+    def __init__(self, program: CheckedProgram) -> None:
+        self._generator = _Generator(program)
+        self.fields: tuple[tuple[str, str], ...] = self._generator.fields
+        self.decide = self._compile(traced=False)
+        self.metadata: TraceMetadata = self._generator.metadata()
+        self._traced: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def decide_traced(self) -> Any:
+        if self._traced is None:
+            with self._lock:
+                if self._traced is None:
+                    self._traced = self._compile(traced=True)
+        return self._traced
+
+    def source(self) -> str:
+        """Both functions as Python text, then the constants they refer to (for debugging)."""
+        generator = self._generator
+        constants = "\n".join(f"# k{i} = {value!r}" for i, value in enumerate(generator.constants))
+        return "\n\n".join([generator.function(traced=False), generator.function(traced=True),
+                            "# constants\n" + constants]) + "\n"
+
+    def _compile(self, traced: bool) -> Any:
+        generator = self._generator
+        source = generator.function(traced)
+        namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS)}
+        namespace.update(generator.globals())
+        code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
+        exec(code, namespace)  # engine-chosen names only: see the module docstring
+        return namespace["decide_traced" if traced else "decide"]
 
 
 def generate(program: CheckedProgram) -> GeneratedRuleset:
-    """Generate and compile the decision functions of a checked program."""
-    generator = _Generator(program)
-    source = "\n".join([generator.function(traced=False), "", generator.function(traced=True), ""])
-    namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS)}
-    namespace.update(generator.globals())
-    code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
-    exec(code, namespace)  # the source holds engine-chosen names only: see the module docstring
-    return GeneratedRuleset(source, tuple(generator.constants), namespace["decide"],
-                            namespace["decide_traced"], generator.fields, generator.metadata())
+    """The decision functions of a checked program."""
+    return GeneratedRuleset(program)
 
 
 class _Generator:
@@ -344,53 +370,56 @@ class _Generator:
         return " or ".join(f"{o.code} is None" for o in operands if o.nullable)
 
     def _operator(self, node: ast.Expr, values: list[Operand]) -> Operand:
-        result = self.temporary()
+        """An operator over computed operands. A result that cannot be missing stays an
+        inline expression (up to a small depth), so that a condition such as `a > 1 and b`
+        costs one statement, not three; every other result goes to a temporary."""
         nullable = any(v.nullable for v in values)
         missing = self._missing_check(values)
         guard = f"None if {missing} else " if missing else ""
+        codes = [v.code for v in values]
         match node:
             case ast.Unary(op="not"):
-                (value,) = values
-                self.emit(f"{result} = {guard}not {value.code}")
+                expression = f"{guard}not {codes[0]}"
             case ast.Unary():
-                (value,) = values
-                self.emit(f"{result} = {guard}ctx_minus({value.code})")
+                expression = f"{guard}ctx_minus({codes[0]})"
+            case ast.Binary(op="and" | "or" as op) if not nullable:
+                expression = f"{codes[0]} {op} {codes[1]}"
             case ast.Binary(op="and" | "or" as op):
-                left, right = values
-                if not nullable:
-                    self.emit(f"{result} = {left.code} {op} {right.code}")
-                else:
-                    decisive = "False" if op == "and" else "True"
-                    self.emit(f"{result} = {decisive} if {left.code} is {decisive} or "
-                              f"{right.code} is {decisive} else "
-                              f"(None if {missing} else {'True' if op == 'and' else 'False'})")
+                decisive = "False" if op == "and" else "True"
+                expression = (f"{decisive} if {codes[0]} is {decisive} or {codes[1]} is "
+                              f"{decisive} else (None if {missing} else {op == 'and'})")
             case ast.Binary(op="/"):
-                left, right = values
-                self._divide(result, left, right, unparse(node))
+                result = self.temporary()
+                self._divide(result, values[0], self.materialize(values[1]), unparse(node))
                 return Operand(result, True)
             case ast.Binary(op=op) if op in _ARITHMETIC:
-                left, right = values
-                self.emit(f"{result} = {guard}{_ARITHMETIC[op]}({left.code}, {right.code})")
+                expression = f"{guard}{_ARITHMETIC[op]}({codes[0]}, {codes[1]})"
             case ast.Binary(op=op):
-                left, right = values
-                self.emit(f"{result} = {guard}{left.code} {_COMPARISONS[op]} {right.code}")
+                expression = f"{guard}{codes[0]} {_COMPARISONS[op]} {codes[1]}"
             case ast.Between():
-                value, low, high = values
-                self.emit(f"{result} = {guard}{low.code} <= {value.code} <= {high.code}")
+                expression = f"{guard}{codes[1]} <= {codes[0]} <= {codes[2]}"
             case ast.In(negated=negated):
-                value, collection = values
-                self.emit(f"{result} = {guard}{value.code} {'not in' if negated else 'in'} "
-                          f"{collection.code}")
+                expression = f"{guard}{codes[0]} {'not in' if negated else 'in'} {codes[1]}"
             case ast.IsMissing(negated=negated):
-                (value,) = values
-                self.emit(f"{result} = {value.code} is {'not ' if negated else ''}None")
-                return Operand(result, False)
+                expression, nullable = f"{codes[0]} is {'not ' if negated else ''}None", False
             case ast.Call(function=function):
-                arguments = ", ".join(v.code for v in values)
-                self.emit(f"{result} = {guard}{_FUNCTIONS[function.name]}({arguments})")
-                # round_down/up and the others keep a value, except min/max over missing
-                return Operand(result, True)
+                # Functions give missing for some values (min/max of missing, …).
+                expression = f"{guard}{_FUNCTIONS[function.name]}({', '.join(codes)})"
+                nullable = True
+        depth = 1 + max((v.depth for v in values), default=0)
+        if not nullable and depth <= _INLINE_DEPTH:
+            return Operand(f"({expression})", False, depth)
+        result = self.temporary()
+        self.emit(f"{result} = {expression}")
         return Operand(result, nullable)
+
+    def materialize(self, operand: Operand) -> Operand:
+        """``operand`` as a local or constant, for code that reads it more than once."""
+        if operand.depth == 0:
+            return operand
+        result = self.temporary()
+        self.emit(f"{result} = {operand.code}")
+        return Operand(result, operand.nullable)
 
     def _divide(self, result: str, left: Operand, right: Operand, text: str) -> None:
         missing = self._missing_check([left, right])
@@ -407,7 +436,7 @@ class _Generator:
         self.emit_block(lines)
 
     def _if(self, node: ast.If) -> Operand:
-        condition = self.expr(node.condition)
+        condition = self.materialize(self.expr(node.condition))
         result = self.temporary()
         self.emit(f"{result} = None")
         then_test = f"{condition.code} is True" if condition.nullable else condition.code
@@ -474,7 +503,7 @@ class _Generator:
     def table(self, name: str) -> None:
         table = self.symbols.tables[name]
         policy = table.policy.name if table.policy is not None else "unique"
-        inputs = [self.expr(column) for column in table.inputs]
+        inputs = [self.materialize(self.expr(column)) for column in table.inputs]
         matches = [self._row_matches(row, inputs) for row in table.rows]
         local, found = self.temporary("v"), self.temporary("h")
         self.emit(f"{local} = None")
@@ -622,7 +651,7 @@ class _Generator:
     def rule(self, name: str) -> None:
         index = self.rule_index[name]
         rule = self.rule_order[index]
-        condition = self.expr(rule.condition)
+        condition = self.materialize(self.expr(rule.condition))
         if condition.nullable:
             fired = f"r{index}"
             self.emit(f"{fired} = {condition.code} is True")
@@ -636,7 +665,7 @@ class _Generator:
                 if isinstance(action, ast.OfferAction):
                     self.proposal[slot] = self._offer_value(action)
                 else:
-                    self.proposal[slot] = self.expr(action)
+                    self.proposal[slot] = self.materialize(self.expr(action))
         if self.traced:
             values = "".join(f"{self.proposal[s].code}, " for s in slots)
             self.emit(f"E.append(({RULE}, {index}, {condition.code}, ({values}) if {fired} "
@@ -825,7 +854,7 @@ class _Generator:
                     self.emit(f"{kept}.append({self.proposal[slot].code})")
                     requires = Operand("None", True)
                 else:
-                    requires = self.expr(offer.requires)
+                    requires = self.materialize(self.expr(offer.requires))
                     self.emit(f"if {requires.code} is True: "
                               f"{kept}.append({self.proposal[slot].code})")
                     if offer.else_reason is not None:

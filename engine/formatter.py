@@ -70,6 +70,14 @@ def format_text(text: str, path: str = "<text>") -> str:
     return _place_comments(printer.lines, _comments(text))
 
 
+def same_meaning(original: str, formatted: str) -> bool:
+    """Whether ``formatted`` parses to the same ruleset as ``original``: `tenet fmt` checks this
+    before it writes a file, so that no formatter bug can ever change a decision."""
+    before, _ = parse_module(normalize_newlines(original), "<original>")
+    after, diagnostics = parse_module(formatted, "<original>")
+    return not diagnostics and after.declarations == before.declarations
+
+
 def _blank_between(lines: list[str], after: int, before: int) -> bool:
     return any(not lines[i].strip() for i in range(after, min(before - 1, len(lines))))
 

@@ -489,8 +489,9 @@ class AstBuilder(Transformer):
         token = children[0]
         if token.type == "NUMERAL":
             digits = token.value.replace("_", "")
-            if digits.endswith("%"):
-                return ast.Literal(Decimal(digits[:-1]) / 100, "percent", token.value, span=span)
+            if digits.endswith("%"):  # exact, and in no decimal context: the exponent moves
+                return ast.Literal(Decimal(digits[:-1] + "E-2"), "percent", token.value,
+                                   span=span)
             return ast.Literal(Decimal(digits), "number", token.value, span=span)
         if token.type == "STRING":
             return ast.Literal(self._text(token), "text", span=span)
@@ -519,7 +520,7 @@ class AstBuilder(Transformer):
         # `-3` is a literal, so that it carries no unit and prints back as written.
         if isinstance(operand, ast.Literal) and isinstance(operand.value, Decimal):
             source = None if operand.source is None else "-" + operand.source
-            return ast.Literal(-operand.value, operand.kind, source, span=span)
+            return ast.Literal(operand.value.copy_negate(), operand.kind, source, span=span)
         return ast.Unary("-", operand, span=span)
 
     def not_op(self, span, children):

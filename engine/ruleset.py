@@ -156,11 +156,9 @@ class Ruleset:
         self._reference = Decider(program, Interpreter())
 
     def source(self) -> str:
-        """The Python code generated for this ruleset (for debugging; constants appear as
-        `k…` names, listed at the end)."""
-        generated = self._generated
-        constants = "\n".join(f"# k{i} = {value!r}" for i, value in enumerate(generated.constants))
-        return generated.source + "\n# constants\n" + constants + "\n"
+        """The Python code generated for this ruleset, for debugging: the plain decision
+        function, the one that records traces, and the constants (`k…`) they use."""
+        return self._generated.source() + "\n# facts validation\n" + self._validator_source
 
     @property
     def examples(self):

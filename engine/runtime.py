@@ -57,7 +57,9 @@ def divide(left: Any, right: Any, notes: Notes, where: str) -> Any:
 
 
 def negate(value: Any) -> Any:
-    return None if value is None else -value
+    # CONTEXT, never the thread's: a host that set `getcontext().prec = 6` must not change
+    # a decision.
+    return None if value is None else CONTEXT.minus(value)
 
 
 ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {"+": add, "-": subtract, "*": multiply}
@@ -176,7 +178,7 @@ def _round(value: Decimal, places: Decimal = ZERO) -> Decimal:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": _missing_if_any(lambda *values: min(values)),
     "max": _missing_if_any(lambda *values: max(values)),
-    "abs": _missing_if_any(abs),
+    "abs": _missing_if_any(CONTEXT.abs),
     "round": _missing_if_any(_round),
     "round_down": _missing_if_any(lambda v, s: _rounded_to_step(v, s, decimal.ROUND_FLOOR)),
     "round_up": _missing_if_any(lambda v, s: _rounded_to_step(v, s, decimal.ROUND_CEILING)),

@@ -115,11 +115,11 @@ def _aggregate_text(expr: ast.Aggregate | ast.Quantifier) -> tuple[str, int]:
 def chain_operand(expr: ast.Expr, op: str, position: int, count: int) -> str:
     """Operand ``position`` of a chain of ``count`` operands joined by `and` or `or`, as the
     formatter breaks it over lines: parenthesised where it binds less than the chain, except an
-    open form (`if`, `… where …`) in last place, which may stand bare."""
+    open form (`if`, `… where …`) in last place of an `and`/`or` chain, which may stand bare."""
     strength = _BINARY[op]
     if position == 0:
         return _wrap(expr, strength)
     text, own = _text(expr)
-    if own == _OPEN and position == count - 1:
-        return text
+    if own == _OPEN and position == count - 1 and op in ("and", "or"):
+        return text  # the grammar takes an open form bare only after `and`/`or`
     return _wrap(expr, strength + 1)

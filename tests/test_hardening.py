@@ -231,3 +231,16 @@ def test_fmt_that_cannot_write_leaves_the_original_intact(tmp_path: Path, failin
     assert output.rstrip().endswith("0 files reformatted, 0 unchanged, 1 with errors")
     assert ruleset.read_text() == MESSY
     assert [p.name for p in tmp_path.iterdir()] == ["r.rules"]  # no temporary file left
+
+
+def test_fmt_never_writes_a_layout_that_reads_back_differently(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ruleset = tmp_path / "r.rules"
+    ruleset.write_text(MESSY)
+    import cli
+
+    monkeypatch.setattr(cli, "format_text", lambda text, path: TIDY.replace("0", "1"))
+    code, output = invoke("fmt", str(ruleset))
+    assert code == 1
+    assert "the canonical layout would not read back as the same ruleset" in output
+    assert ruleset.read_text() == MESSY
