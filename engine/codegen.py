@@ -128,6 +128,7 @@ class GeneratedRuleset:
     def _compile(self, traced: bool) -> Any:
         generator = self._generator
         source = generator.function(traced)
+        generator.forget()
         namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS)}
         namespace.update(generator.globals())
         code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
@@ -255,6 +256,11 @@ class _Generator:
                             for name in self.program.output_types)
         self.emit(f"return {{{outputs}}}, R" + (", E, N, U" if traced else ""))
         return "\n".join(lines + self.lines)
+
+    def forget(self) -> None:
+        """Drop the state of the last function generated (its lines, scope and proposals):
+        on a large ruleset it holds megabytes that the compiled function does not need."""
+        self.lines, self.scope, self.proposal, self.fired = [], {}, {}, {}
 
     def temporary(self, prefix: str = "t") -> str:
         self.counter += 1

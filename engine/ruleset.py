@@ -146,6 +146,9 @@ class Ruleset:
         self.info = RulesetInfo(name=self.name, version=self.version,
                                 digest="sha256:" + digest.hexdigest())
         self.schema = FactsSchema(symbols)
+        # The type of every expression served the checker and the static analysis; deciding
+        # does not need it, and on a large ruleset it holds megabytes.
+        program.types.clear()
         self.reasons = {code: entry.text for code, entry in symbols.reasons.items()}
         self._reason_entries = {code: {"code": code, "text": text}
                                 for code, text in self.reasons.items()}
@@ -153,7 +156,7 @@ class Ruleset:
         self._validator_source, self._validate_fast = generate_validator(
             symbols, self._generated.fields)
         self._trace_builder = TraceBuilder(self._generated.metadata)
-        self._reference = Decider(program, Interpreter())
+        self._reference_decider: Decider | None = None
 
     def source(self) -> str:
         """The Python code generated for this ruleset, for debugging: the plain decision
@@ -227,7 +230,9 @@ class Ruleset:
                              recorded)
 
     def _decide_reference(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
-        outcome = self._reference.decide(self.schema.validate(facts), as_of, trace)
+        if self._reference_decider is None:  # built when first needed: it holds megabytes
+            self._reference_decider = Decider(self.check.program, Interpreter())
+        outcome = self._reference_decider.decide(self.schema.validate(facts), as_of, trace)
         reasons = self._reason_entries
         return _new_decision(self.info, as_of, outcome.outputs,
                              [dict(reasons[code]) for code in outcome.reasons], outcome.trace)
