@@ -3,6 +3,7 @@ leak a file outside the ruleset's folder, or leave a half-written file."""
 
 from __future__ import annotations
 
+import decimal
 import errno
 import json
 import os
@@ -10,6 +11,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -244,3 +246,45 @@ def test_fmt_never_writes_a_layout_that_reads_back_differently(
     assert code == 1
     assert "the canonical layout would not read back as the same ruleset" in output
     assert ruleset.read_text() == MESSY
+
+
+# --------------------------------------------------------------------------- decimal context
+
+
+CONTEXT_RULESET = """ruleset context
+facts c
+  x: number
+end
+outputs
+  negated: number default 0
+  absolute: number default 0
+  percent: number default 0
+  third: number default 0
+end
+rule A when c.x > 0 then
+  set negated = -c.x
+  set absolute = abs(-1234567.891 - c.x)
+  set percent = c.x * 12.345%
+  set third = c.x / 3
+end
+"""
+
+
+def test_the_hosts_decimal_context_changes_nothing() -> None:
+    facts = {"c": {"x": Decimal("1234567.891")}}
+    expected = {"negated": Decimal("-1234567.891"), "absolute": Decimal("2469135.782"),
+                "percent": Decimal("152407.40614395"),
+                "third": Decimal("411522.6303333333333333333333333333")}
+    baseline = engine.load_text(CONTEXT_RULESET).decide(facts, as_of="2026-12-01")
+    assert baseline.decision == expected
+    with decimal.localcontext() as hostile:
+        hostile.prec = 6
+        hostile.rounding = decimal.ROUND_UP
+        hostile.traps[decimal.Inexact] = hostile.traps[decimal.Rounded] = True
+        ruleset = engine.load_text(CONTEXT_RULESET)
+        for reference in (False, True):
+            for trace in (False, True):
+                decision = ruleset.decide(facts, as_of="2026-12-01", trace=trace,
+                                          reference=reference)
+                assert decision.to_json() == baseline.to_json() if trace else \
+                    decision.decision == expected
