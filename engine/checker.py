@@ -20,6 +20,15 @@ from engine.symbols import OFFERS_OUTPUT, Symbols, collect_symbols
 from engine.typecheck import ExpressionChecker
 
 COLLECTING = ("collect", "output order")
+
+
+def table_result_type(symbols: Symbols, table: ast.TableDecl, policy: str) -> t.Type:
+    """The type of a table's value: its declared result type, a list of it for `collect` and
+    `output order`, unknown when not declared."""
+    if table.type is None:
+        return t.UNKNOWN
+    result = symbols.resolve_type(table.type)
+    return t.ListOf(result) if policy in COLLECTING else result
 OFFER_RECORD = "offer"  # the element type of the implicit `offers` output; a keyword, so no clash
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from engine import ast, runtime
 from engine import types as t
-from engine.checker import COLLECTING, CheckedProgram
+from engine.checker import COLLECTING, CheckedProgram, table_result_type
 from engine.codegen_runtime import (
     CAP_APPLIED,
     CAP_BOUND_MISSING,
@@ -514,7 +514,7 @@ class _Generator:
         local, found = self.temporary("v"), self.temporary("h")
         self.emit(f"{local} = None")
         labels = tuple(f"row {i + 1}" for i in range(len(table.rows)))
-        declared = self._table_result_type(table, policy)
+        declared = table_result_type(self.symbols, table, policy)
         what = f"table `{name}`"
         matched, proposals = self.temporary("M"), self.temporary("P")
         results: list[Operand] = []
@@ -545,17 +545,7 @@ class _Generator:
             self.emit(f"if {found}: {local} = " + self._combine_call(
                 policy, proposals, "None", what, labels, declared))
         nullable = any(result.nullable for result in results) or policy not in _ONE_OF_THEM
-        with self.guarded(f"not {found}"):
-            if table.otherwise is not None:
-                otherwise = self.expr(table.otherwise)
-                self.emit(f"{local} = {otherwise.code}")
-                nullable = nullable or otherwise.nullable
-            elif policy == "count":
-                self.emit(f"{local} = ZERO")
-            elif policy in COLLECTING:
-                self.emit(f"{local} = ()")
-            else:
-                nullable = True
+        nullable = self._fallback(local, found, table.otherwise, policy) or nullable
         self.scope[name] = Operand(local, nullable)
         if self.traced:
             self.emit(f"E.append(({TABLE}, {self.tables.index(name)}, {local}, {matched}))")
@@ -591,11 +581,20 @@ class _Generator:
                 results.append(value)
         return results
 
-    def _table_result_type(self, table: ast.TableDecl, policy: str) -> t.Type:
-        if table.type is None:
-            return t.UNKNOWN
-        result = self.symbols.resolve_type(table.type)
-        return t.ListOf(result) if policy in COLLECTING else result
+    def _fallback(self, local: str, found: str, default: ast.Expr | None, policy: str) -> bool:
+        """The value of a table or output without proposals (LANGUAGE.md §5, §9): its
+        `otherwise` or `default`, else 0 for `count`, [] for `collect` and `output order`,
+        else missing. Returns whether that can be missing."""
+        if default is not None:
+            with self.guarded(f"not {found}"):
+                value = self.expr(default)
+                self.emit(f"{local} = {value.code}")
+            return value.nullable
+        if policy == "count":
+            self.emit(f"if not {found}: {local} = ZERO")
+        elif policy in COLLECTING:
+            self.emit(f"if not {found}: {local} = ()")
+        return policy not in COLLECTING and policy != "count"
 
     def _combine_call(self, policy: str, proposals: str, used: str, what: str,
                       labels: tuple[str, ...], type_: t.Type) -> str:
@@ -710,17 +709,7 @@ class _Generator:
             self.emit(f"if {found}: {combined} = " + self._combine_call(
                 policy, proposals, "U", what, self._rule_labels(), type_))
             nullable = True
-        if declaration.default is not None:
-            with self.guarded(f"not {found}"):
-                default = self.expr(declaration.default)
-                self.emit(f"{combined} = {default.code}")
-            nullable = nullable or default.nullable
-        elif policy == "count":
-            self.emit(f"if not {found}: {combined} = ZERO")
-        elif policy in COLLECTING:
-            self.emit(f"if not {found}: {combined} = ()")
-        else:
-            nullable = True
+        nullable = self._fallback(combined, found, declaration.default, policy) or nullable
         value = self.temporary("v")
         self.emit(f"{value} = {combined}")
         caps = [self.cap(index, value, combined) for index in self.caps_of.get(name, [])]

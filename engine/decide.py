@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from engine import ast, runtime
 from engine import types as t
-from engine.checker import COLLECTING, CheckedProgram
+from engine.checker import CheckedProgram, table_result_type
 from engine.interpreter import Env
 from engine.symbols import OFFERS_OUTPUT
 from engine.trace import (
@@ -321,19 +321,13 @@ class Decider:
             proposals = [Proposal(str(index + 1), table.name.name,
                                   self.evaluator.value(table.rows[index].result, env))
                          for index in matched]
-            declared = self._table_result_type(table, policy)
+            declared = table_result_type(self.symbols, table, policy)
             value = self._combine(f"table `{table.name.name}`", policy, declared, proposals,
                                   lambda p: f"row {p.rule}")
         if events is not None:
             events.append(ValueEvent("table", table.name.name, value,
                                      [index + 1 for index in matched], policy))
         return value
-
-    def _table_result_type(self, table: ast.TableDecl, policy: str) -> t.Type:
-        if table.type is None:
-            return t.UNKNOWN
-        result = self.symbols.resolve_type(table.type)
-        return t.ListOf(result) if policy in COLLECTING else result
 
     def _matches(self, cell: ast.Cell, value: Any, env: Env) -> bool:
         if isinstance(cell, ast.AnyCell):
