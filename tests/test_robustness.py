@@ -13,6 +13,7 @@ import engine
 from engine.diagnostics import Diagnostic
 from engine.parser import keywords
 from engine.pipeline import check_text
+from engine.source import normalize_newlines
 from tests.conftest import FIXTURES
 
 EXAMPLE = (FIXTURES / "language" / "complete_example.rules").read_text(encoding="utf-8")
@@ -26,7 +27,7 @@ FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCh
 
 def assert_only_diagnostics(text: str) -> None:
     result = check_text(text, "fuzz.rules")
-    line_count = max(1, text.count("\n") + 1)
+    line_count = max(1, normalize_newlines(text).count("\n") + 1)
     for diagnostic in result.diagnostics:
         assert isinstance(diagnostic, Diagnostic)
         assert diagnostic.span.file == "fuzz.rules"
