@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -112,18 +110,16 @@ def _load_or_exit(path: Path, root: Path | None):
 
 
 def _read_facts(path: Path):
+    from engine.facts import FactsJsonError, parse_facts_json
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise click.UsageError(f"cannot read facts file {path}: {error}") from None
     try:
-        # Numbers become Decimals: facts never pass through binary floats.
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise click.UsageError(f"{path}:{error.lineno}:{error.colno}: the facts are not valid "
-                               f"JSON: {error.msg}") from None
-    except RecursionError:
-        raise click.UsageError(f"{path}: the facts are nested too deeply to read") from None
+        return parse_facts_json(text)
+    except FactsJsonError as error:
+        raise click.UsageError(f"{path}{error.where}: {error}") from None
 
 
 @main.command()
@@ -155,10 +151,11 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
         decision = ruleset.decide(facts, as_of=as_of.date() if as_of else None,
                                   trace=not no_trace)
     except FactsError as error:
-        _console(stderr=True).print(f"[bold red]error:[/] {facts_path}: the facts do not fit "
-                                    f"ruleset `{ruleset.name}`")
+        errors = _console(stderr=True)
+        errors.print(f"[bold red]error:[/] {facts_path}: the facts do not fit ruleset "
+                     f"`{ruleset.name}`", soft_wrap=True)
         for problem in error.problems:
-            _console(stderr=True).print(f"  {problem}", markup=False)
+            errors.print(f"  {problem}", markup=False, soft_wrap=True)
         sys.exit(EXIT_USAGE)
     except OutsideWindow as error:
         _console(stderr=True).print(f"[bold red]error:[/] {error}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from engine import runtime
 from engine import types as t
+from engine.facts import LARGEST_INTEGER, number_in_range
 from engine.symbols import Symbols
 
 REJECTED = object()
@@ -51,7 +52,8 @@ def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]) ->
     namespace.update({f"k{i}": value for i, value in enumerate(generator.constants)})
     namespace.update(Decimal=Decimal, date=datetime.date, REJECTED=REJECTED,
                      parse_date=parse_date, float_number=float_number,
-                     to_integral=runtime.CONTEXT.to_integral_value)
+                     to_integral=runtime.CONTEXT.to_integral_value,
+                     number_in_range=number_in_range, LARGEST_INTEGER=LARGEST_INTEGER)
     exec(compile(source, "<tenet facts validator>", "exec"), namespace)  # engine-chosen names only
     return source, namespace["validate"]
 
@@ -102,12 +104,15 @@ class _ValidatorGenerator:
     def _check_present(self, value: str, type_: t.Type, reject: str) -> list[str]:
         if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
             whole = f" or {value} != to_integral({value})" if type_ == t.INTEGER else ""
-            return [f"if type({value}) is int: {value} = Decimal({value})",
+            in_range = f" or not number_in_range({value})"
+            return [f"if type({value}) is int:",
+                    f"    if not -LARGEST_INTEGER < {value} < LARGEST_INTEGER: {reject}",
+                    f"    {value} = Decimal({value})",
                     f"elif type({value}) is Decimal:",
-                    f"    if not {value}.is_finite(){whole}: {reject}",
+                    f"    if not {value}.is_finite(){whole}{in_range}: {reject}",
                     f"elif type({value}) is float:",
                     f"    {value} = float_number({value})",
-                    f"    if {value} is REJECTED{whole}: {reject}",
+                    f"    if {value} is REJECTED{whole}{in_range}: {reject}",
                     f"else: {reject}"]
         if type_ == t.BOOLEAN:
             return [f"if type({value}) is not bool: {reject}"]

@@ -117,6 +117,9 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "Aggregates, `in` and `length` need a list or set."),
     CodeInfo("E413", _E, "values cannot be ordered",
              "`<`, `<=`, `>`, `>=`, `between`, intervals and `min`/`max` need numbers or dates."),
+    CodeInfo("E414", _E, "decimal places out of range",
+             "`round(x, places)` takes a whole number of places from -20 to 20 (negative "
+             "places round to tens, hundreds, …)."),
     CodeInfo("E501", _E, "dependency cycle",
              "Lets, tables, outputs and rules read each other in a circle, so no evaluation "
              "order exists; the cycle is named."),

@@ -203,7 +203,7 @@ class Decider:
         declaration = self.symbols.outputs[name]
         if proposals:
             combined = self._combine(f"output `{name}`", policy, self.output_types[name],
-                                     proposals, lambda p: f"rule `{p.rule}`")
+                                     proposals, lambda p: f"rule `{p.rule}`", env.notes)
         elif declaration.default is not None:
             combined = self.evaluator.value(declaration.default, env)
         else:  # LANGUAGE.md §5: no proposal and no default
@@ -215,7 +215,7 @@ class Decider:
         return value
 
     def _combine(self, what: str, policy: str, type_: t.Type, proposals: list[Proposal],
-                 who) -> Any:
+                 who, notes: runtime.Notes) -> Any:
         """The final value of ``proposals`` under ``policy``; marks the proposals used."""
         values = [p.value for p in proposals]
         if policy in ("first", "unique", "any"):
@@ -238,7 +238,8 @@ class Decider:
             for p in proposals:
                 p.used = True
             if policy == "sum":
-                return runtime.aggregate("sum", values)
+                return runtime.guarded(runtime.aggregate, notes, f"the sum of {what}", "sum",
+                                       values)
             if policy == "count":
                 return runtime.aggregate("count", values)
             element = type_.element if isinstance(type_, t.ListOf) else None
@@ -323,7 +324,7 @@ class Decider:
                          for index in matched]
             declared = table_result_type(self.symbols, table, policy)
             value = self._combine(f"table `{table.name.name}`", policy, declared, proposals,
-                                  lambda p: f"row {p.rule}")
+                                  lambda p: f"row {p.rule}", env.notes)
         if events is not None:
             events.append(ValueEvent("table", table.name.name, value,
                                      [index + 1 for index in matched], policy))

@@ -9,6 +9,7 @@ with its path (`customer.balance: expected money, got "lots"`), all at once.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from decimal import Decimal
 from typing import Annotated, Any
@@ -39,13 +40,99 @@ class FactsError(Exception):
         self.problems = problems
 
 
+# Numbers in facts: at most 34 significant digits (what decisions compute with), and a size
+# between 1E-34 and 1E+34 (or zero). Larger or finer numbers are facts errors, not surprises
+# deep inside a decision.
+DIGITS = CONTEXT.prec
+LARGEST_INTEGER = 10**DIGITS
+_SHOWN_TEXT = 60  # characters of a text value shown in an error message
+
+
+def number_in_range(value: Decimal) -> bool:
+    return not value or (-DIGITS <= value.adjusted() < DIGITS and CONTEXT.plus(value) == value)
+
+
+class FactsJsonError(ValueError):
+    """Facts text that is not a JSON value Tenet reads; ``where`` is `:line:col` or empty."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class _Repeated(dict):
+    """A JSON object in which a key appeared more than once (the first such key is kept)."""
+
+    repeated: str
+
+
+def parse_facts_json(text: str) -> Any:
+    """Facts from JSON text: numbers as Decimals (never binary floats; a whole number too long
+    for Python's int is a Decimal too, for the schema to refuse), and an object with a repeated
+    key refused with the key's path, since which value would count is not obvious."""
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_int=_json_integer,
+                           object_pairs_hook=_note_repeated_keys)
+    except json.JSONDecodeError as error:
+        raise FactsJsonError(f"the facts are not valid JSON: {error.msg}",
+                             f":{error.lineno}:{error.colno}") from None
+    except RecursionError:
+        raise FactsJsonError("the facts are nested too deeply to read") from None
+    repeated = _repeated_key(value, "")
+    if repeated is not None:
+        raise FactsJsonError(f"`{repeated}` is given twice")
+    return value
+
+
+def _json_integer(digits: str) -> int | Decimal:
+    return int(digits) if len(digits) < 40 else Decimal(digits)
+
+
+def _note_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    repeated = None
+    for key, value in pairs:
+        if key in found and repeated is None:
+            repeated = key
+        found.setdefault(key, value)
+    if repeated is None:
+        return found
+    marked = _Repeated(found)
+    marked.repeated = repeated
+    return marked
+
+
+def _repeated_key(value: Any, path: str) -> str | None:
+    """The path of the first repeated key, depth first."""
+    stack = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, _Repeated):
+            return f"{where}.{node.repeated}" if where else node.repeated
+        if isinstance(node, dict):
+            stack.extend((item, f"{where}.{key}" if where else key)
+                         for key, item in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in reversed(list(enumerate(node))))
+    return None
+
+
 def describe_json(value: Any) -> str:
+    """A value as the error message shows it: JSON-like, control characters escaped, long
+    texts and huge numbers shortened (a 12 MB text must not take a minute to print)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        shown = json.dumps(value[:_SHOWN_TEXT], ensure_ascii=False)
+        return shown if len(value) <= _SHOWN_TEXT else \
+            f"{shown[:-1]}…\" ({len(value):,} characters)"
+    if isinstance(value, int) and abs(value) >= LARGEST_INTEGER:
+        digits = int(value.bit_length() * 0.30103) + 1  # str() refuses ints this long
+        return f"a whole number of about {digits:,} digits"
+    if isinstance(value, Decimal) and len(value.as_tuple().digits) > 2 * DIGITS:
+        return f"a number of {len(value.as_tuple().digits):,} digits"
     if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, float):
@@ -62,6 +149,13 @@ def _fail(expected: str, value: Any) -> None:
                               {"expected": expected, "got": describe_json(value)})
 
 
+def _out_of_range(value: Any) -> None:
+    raise PydanticCustomError(
+        "tenet", "{got} is out of range: numbers in facts have at most {digits} significant "
+                 "digits and lie between 1E-{digits} and 1E+{digits}",
+        {"got": describe_json(value), "digits": DIGITS})
+
+
 def _scalar_validator(type_: t.Type):
     """A strict conversion from a JSON value to the runtime value of ``type_``."""
     if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
@@ -73,10 +167,14 @@ def _scalar_validator(type_: t.Type):
                 return number(Decimal(repr(value)))
             if isinstance(value, bool) or not isinstance(value, int | Decimal):
                 _fail(name, value)
+            if isinstance(value, int) and not -LARGEST_INTEGER < value < LARGEST_INTEGER:
+                _out_of_range(value)
             result = Decimal(value)
             if not result.is_finite() or (
                     type_ == t.INTEGER and result != CONTEXT.to_integral_value(result)):
                 _fail(name, value)
+            if not number_in_range(result):
+                _out_of_range(value)
             return result
         return number
     if type_ == t.BOOLEAN:

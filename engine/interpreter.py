@@ -61,8 +61,9 @@ class Interpreter:
 
     def _Unary(self, expr: ast.Unary, env: Env):
         operand = self.explain(expr.operand, env)
-        function = runtime.logical_not if expr.op == "not" else runtime.negate
-        return function(operand.value), [operand]
+        if expr.op == "not":
+            return runtime.logical_not(operand.value), [operand]
+        return runtime.guarded(runtime.negate, env.notes, unparse(expr), operand.value), [operand]
 
     def _Binary(self, expr: ast.Binary, env: Env):
         left, right = self.explain(expr.left, env), self.explain(expr.right, env)
@@ -72,9 +73,12 @@ class Interpreter:
         elif op == "or":
             value = runtime.logical_or(left.value, right.value)
         elif op == "/":
-            value = runtime.divide(left.value, right.value, env.notes, unparse(expr))
+            text = unparse(expr)
+            value = runtime.guarded(runtime.divide, env.notes, text, left.value, right.value,
+                                    env.notes, text)
         elif op in runtime.ARITHMETIC:
-            value = runtime.ARITHMETIC[op](left.value, right.value)
+            value = runtime.guarded(runtime.ARITHMETIC[op], env.notes, unparse(expr), left.value,
+                                    right.value)
         else:
             value = runtime.compare(op, left.value, right.value)
         return value, [left, right]
@@ -100,7 +104,9 @@ class Interpreter:
 
     def _Call(self, expr: ast.Call, env: Env):
         arguments = [self.explain(a, env) for a in expr.arguments]
-        return runtime.FUNCTIONS[expr.function.name](*(a.value for a in arguments)), arguments
+        function = runtime.FUNCTIONS[expr.function.name]
+        return runtime.guarded(function, env.notes, unparse(expr),
+                               *(a.value for a in arguments)), arguments
 
     def _ListLiteral(self, expr: ast.ListLiteral, env: Env):
         return tuple(self.value(item, env) for item in expr.items), []
@@ -124,7 +130,8 @@ class Interpreter:
     def _Aggregate(self, expr: ast.Aggregate, env: Env):
         values = [item if expr.value is None else self.value(expr.value, env)
                   for item, kept in self._elements(expr, env) if kept is True]
-        return runtime.aggregate(expr.kind, values), []
+        return runtime.guarded(runtime.aggregate, env.notes, unparse(expr), expr.kind,
+                               values), []
 
     def _Quantifier(self, expr: ast.Quantifier, env: Env):
         kept = [kept for _, kept in self._elements(expr, env)]

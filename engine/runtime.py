@@ -21,6 +21,22 @@ CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN,
 ZERO = Decimal(0)
 
 
+def out_of_range(where: str) -> str:
+    """The note for a result beyond the numbers Tenet computes with."""
+    return (f"`{where}` is beyond the numbers Tenet computes with (34 digits, exponents to "
+            "±999,999): the value is missing")
+
+
+def guarded(function: Callable[..., Any], notes: Notes, where: str, *arguments: Any) -> Any:
+    """``function(*arguments)``, or missing with a note when the result is out of range (an
+    overflow, or more digits than `round` can give): a decision never fails on a number."""
+    try:
+        return function(*arguments)
+    except decimal.DecimalException:
+        notes.add(out_of_range(where))
+        return None
+
+
 class Notes:
     """Notes the evaluation leaves in the trace (division by zero, skipped caps, …)."""
 

@@ -17,10 +17,11 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from engine.runtime import normalize
+from engine.runtime import CONTEXT, normalize
 from engine.trace import ExprTrace, NoteEvent, OfferEvent, OutputEvent, RuleEvent, TraceEvent, ValueEvent
 from engine.unparse import literal_text
 
+_MICRO = Decimal("0.000001")
 _MARKS = {"fired": ("✓", "bold green"), "not matched": ("·", "dim"),
           "unknown": ("?", "bold yellow"), "overridden": ("↷", "magenta")}
 
@@ -31,8 +32,10 @@ def show(value: Any) -> str:
     if value is None:
         return "missing"
     if isinstance(value, Decimal):
+        if value and not -7 < value.adjusted() < 34:  # too large or too fine to write out
+            return str(value)
         if value.as_tuple().exponent < -6:  # long fractions are shown to 6 places
-            return f"{value.quantize(Decimal('0.000001')):,}…"
+            return f"{value.quantize(_MICRO, None, CONTEXT):,}…"
         return f"{value:,}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(show(item) for item in value) + "]"

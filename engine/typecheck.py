@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from engine import ast
 from engine import types as t
@@ -48,6 +49,11 @@ FUNCTIONS: dict[str, Signature] = {
 
 # Resolves a declared name (let, table, output or facts block) to its kind and type.
 Lookup = Callable[[str], "tuple[str, t.Type] | None"]
+
+
+# `round(x, places)`: more places than this cannot be meant, and would exceed the 34 digits
+# Tenet computes with.
+MAX_PLACES = 20
 
 
 class ExpressionChecker:
@@ -327,6 +333,15 @@ class ExpressionChecker:
             if expr.function.name == "round":
                 if argument not in (t.INTEGER, t.NUMERAL):
                     return self._argument_error(expr, index, "a whole number of places", argument)
+                places = expr.arguments[index]
+                if isinstance(places, ast.Literal) and isinstance(places.value, Decimal) and (
+                        places.value != places.value.to_integral_value()
+                        or not -MAX_PLACES <= places.value <= MAX_PLACES):
+                    return self.error(
+                        "E414", f"`round` to {places.source or places.value} places: places "
+                                f"are a whole number from -{MAX_PLACES} to {MAX_PLACES}", places,
+                        help="money is usually rounded to 2 places; negative places round to "
+                             "tens (-1), hundreds (-2), …")
             elif not t.is_numeric(argument):
                 return self._argument_error(expr, index, "a number", argument)
             elif argument != t.NUMERAL and (argument == t.MONEY) != (arguments[0] == t.MONEY):

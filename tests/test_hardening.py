@@ -288,3 +288,92 @@ def test_the_hosts_decimal_context_changes_nothing() -> None:
                                           reference=reference)
                 assert decision.to_json() == baseline.to_json() if trace else \
                     decision.decision == expected
+
+
+# --------------------------------------------------------------------------- decide is total
+
+
+SQUARES = "\n".join(["ruleset squares", "facts c", "  x: number", "end", "outputs",
+                     "  out: number default 0", "  rounded: number default 0", "end",
+                     "let s0 = c.x * c.x"]
+                    + [f"let s{i} = s{i - 1} * s{i - 1}" for i in range(1, 17)]
+                    + ["rule A when true then", "  set out = s16", "  set rounded = round(c.x, 20)",
+                       "end"]) + "\n"
+
+
+def test_results_beyond_the_decimal_range_are_missing_with_a_note() -> None:
+    ruleset = engine.load_text(SQUARES)
+    facts = {"c": {"x": Decimal("1E+30")}}
+    for reference in (False, True):
+        decision = ruleset.decide(facts, as_of="2026-12-01", reference=reference)
+        assert decision.decision == {"out": None, "rounded": None}
+        notes = [e.message for e in decision.trace if type(e).__name__ == "NoteEvent"]
+        assert notes == [
+            "`s14 * s14` is beyond the numbers Tenet computes with (34 digits, exponents to "
+            "±999,999): the value is missing",
+            "`round(c.x, 20)` is beyond the numbers Tenet computes with (34 digits, exponents "
+            "to ±999,999): the value is missing"]
+    assert ruleset.decide(facts, as_of="2026-12-01").to_json() == \
+        ruleset.decide(facts, as_of="2026-12-01", reference=True).to_json()
+
+
+@pytest.mark.parametrize("number", ["1e600000", "1e-999999", "1" * 5000, "12345678901234567890"
+                                    "12345678901234567890.5"])
+def test_facts_numbers_beyond_the_documented_range_are_facts_errors(tmp_path: Path,
+                                                                    number: str) -> None:
+    ruleset, facts = tmp_path / "r.rules", tmp_path / "facts.json"
+    ruleset.write_text(SQUARES)
+    facts.write_text('{"c": {"x": ' + number + "}}")
+    code, output = invoke("run", str(ruleset), "--facts", str(facts), "--as-of", "2026-12-01")
+    assert code == 2
+    assert "is out of range: numbers in facts have at most 34 significant digits and lie " \
+           "between 1E-34 and 1E+34" in output
+    assert len(output) < 600
+
+
+def test_round_places_are_bounded_by_the_checker() -> None:
+    with pytest.raises(engine.RulesetError, match="E414"):
+        engine.load_text(SQUARES.replace("round(c.x, 20)", "round(c.x, 40)"))
+    with pytest.raises(engine.RulesetError, match="E414"):
+        engine.load_text(SQUARES.replace("round(c.x, 20)", "round(c.x, 1.5)"))
+
+
+# --------------------------------------------------------------------------- facts text
+
+
+TEXT_RULESET = """ruleset texts
+facts c
+  name: one of "a", "b"
+  loans: list of loan
+end
+type loan
+  amount: money
+end
+outputs
+  out: integer default 0
+end
+rule A when c.name = "a" then set out = 1 end
+"""
+
+
+def test_repeated_keys_in_facts_are_refused_with_their_path(tmp_path: Path) -> None:
+    ruleset, facts = tmp_path / "r.rules", tmp_path / "facts.json"
+    ruleset.write_text(TEXT_RULESET)
+    facts.write_text('{"c": {"name": "a", "loans": [{"amount": 1}, '
+                     '{"amount": 1, "amount": 1000000}]}}')
+    code, output = invoke("run", str(ruleset), "--facts", str(facts))
+    assert code == 2
+    assert "`c.loans[1].amount` is given twice" in output
+
+
+def test_long_and_hostile_texts_in_facts_errors_are_shortened_and_escaped(tmp_path: Path) -> None:
+    ruleset, facts = tmp_path / "r.rules", tmp_path / "facts.json"
+    ruleset.write_text(TEXT_RULESET)
+    facts.write_text(json.dumps({"c": {"name": "\x1b[2J\x1b[31mred" + "x" * 12_000_000,
+                                       "loans": []}}))
+    code, output = invoke("run", str(ruleset), "--facts", str(facts))
+    assert code == 2
+    assert '`c.name`' not in output and "\x1b" not in output
+    assert 'c.name: expected one of "a", "b", got "\\u001b[2J\\u001b[31mred' in output
+    assert "…\" (12,000,012 characters)" in output
+    assert len(output) < 1000
