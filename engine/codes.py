@@ -22,9 +22,14 @@ class CodeInfo:
     example: str = ""  # a ruleset fragment that triggers it
 
 
-_E, _W = Severity.ERROR, Severity.WARNING
+_E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in (
+    CodeInfo("I001", _I, "analysis incomplete",
+             "The static analysis of a table, a rule or a `combine unique` output stopped at its "
+             "work budget (conditions with many `or` terms multiply the cases to compare), so "
+             "findings about it (E601, W202, W203, W205, W206) may be missing. Nothing is wrong "
+             "with the ruleset; `tenet check` stays fast whatever it is given."),
     CodeInfo("E101", _E, "syntax error",
              "The text does not follow the grammar of the rule language at this point."),
     CodeInfo("E102", _E, "block not closed",

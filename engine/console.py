@@ -19,7 +19,7 @@ from engine.source import split_lines
 # the terminal's cursor or reorder the text; each is shown as one replacement character.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
                           "\u2066-\u2069]")
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
 
 def display_width(text: str) -> int:
@@ -63,7 +63,8 @@ def print_diagnostics(console: Console, diagnostics: list[Diagnostic],
 
 def print_summary(console: Console, diagnostics: list[Diagnostic], files: int) -> None:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+    notes = len(diagnostics) - errors - warnings
     checked = f"{files} file{'s' if files != 1 else ''} checked"
     if not diagnostics:
         console.print(f"[bold green]✓[/] {checked}, no problems", highlight=False)
@@ -73,6 +74,8 @@ def print_summary(console: Console, diagnostics: list[Diagnostic], files: int) -
         parts.append(f"[bold red]{errors} error{'s' if errors != 1 else ''}[/]")
     if warnings:
         parts.append(f"[bold yellow]{warnings} warning{'s' if warnings != 1 else ''}[/]")
+    if notes:
+        parts.append(f"[bold blue]{notes} note{'s' if notes != 1 else ''}[/]")
     console.print(f"{checked}: " + ", ".join(parts), highlight=False)
 
 

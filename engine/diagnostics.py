@@ -31,6 +31,7 @@ class Span:
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # nothing wrong: something the user should know (an analysis incomplete)
 
 
 @dataclass(frozen=True, slots=True)

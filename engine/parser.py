@@ -106,7 +106,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     _, parser, builder = _parser()
     text, diagnostics = _without_line_separators(text, path)
     declarations: tuple[ast.Declaration, ...] = ()
-    start = 0
+    start = syntax_errors = 0
     while True:
         # Blank out what was already consumed (keeping line breaks) so positions stay true.
         masked = re.sub(r"[^\n]", " ", text[:start]) + text[start:]
@@ -117,6 +117,16 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
                 diagnostics.extend(builder.diagnostics)
         except UnexpectedInput as error:
             diagnostics.append(describe_syntax_error(error, masked, path))
+            syntax_errors += 1
+            if syntax_errors >= MAX_SYNTAX_ERRORS:
+                last = diagnostics[-1].span
+                diagnostics.append(Diagnostic(
+                    "E101", Severity.ERROR,
+                    f"too many syntax errors: the rest of the file was not read after "
+                    f"{MAX_SYNTAX_ERRORS}", Span(path, last.line, last.column, last.line,
+                                                 last.column + 1),
+                    help="fix these first; is this a ruleset file?"))
+                break
             resume = _RESYNC.search(masked, _error_offset(error, masked))
             if resume is not None and resume.start() <= start:
                 resume = _RESYNC.search(masked, masked.find("\n", start) + 1 or len(masked))
@@ -155,6 +165,9 @@ def _without_line_separators(text: str, path: str) -> tuple[str, list[Diagnostic
 
 
 MAX_DEPTH = 200
+# After this many syntax errors the rest of a file is not read: more would not help anyone,
+# and each resumption rescans the file.
+MAX_SYNTAX_ERRORS = 100
 
 
 def _too_deep(declarations: tuple[ast.Declaration, ...]) -> list[Diagnostic]:
@@ -199,8 +212,20 @@ def _error_offset(error: UnexpectedInput, text: str) -> int:
 # --------------------------------------------------------------------------- tree -> AST
 
 
+# Limits on literals, far beyond any real ruleset, so that no text makes a pass slow.
+MAX_TEXT = 10_000  # characters of one text
+MAX_LIST = 10_000  # items of one list literal
+
+
 def _unescape(token: Token, path: str, diagnostics: list[Diagnostic]) -> str:
     body = token.value[1:-1]
+    if len(body) > MAX_TEXT:
+        diagnostics.append(Diagnostic(
+            "E104", Severity.ERROR, f"a text of {len(body):,} characters: texts have at most "
+                                    f"{MAX_TEXT:,}", Span(path, token.line, token.column,
+                                                          token.line, token.column + 1),
+            help="a ruleset holds labels and codes; keep long documents elsewhere"))
+        return body[:MAX_TEXT]
 
     def replace(match: re.Match[str]) -> str:
         escaped = match.group(1)
@@ -567,7 +592,15 @@ class AstBuilder(Transformer):
                         span=span)
 
     def list_literal(self, span, children):
-        return ast.ListLiteral(tuple(c for c in children if c is not None), span=span)
+        items = tuple(c for c in children if c is not None)
+        if len(items) > MAX_LIST:
+            self.diagnostics.append(Diagnostic(
+                "E104", Severity.ERROR, f"a list of {len(items):,} items: lists written in a "
+                                        f"ruleset have at most {MAX_LIST:,}",
+                Span(span.file, span.line, span.column, span.line, span.column + 1),
+                help="give long lists as facts"))
+            items = items[:MAX_LIST]
+        return ast.ListLiteral(items, span=span)
 
     def record_entry(self, span, children):
         return ast.RecordEntry(children[0], children[1], span=span)

@@ -63,7 +63,7 @@ def _unsuppressed(diagnostics: list[Diagnostic], sources: SourceSet) -> list[Dia
     kept = []
     lines_of: dict[str, list[str]] = {}
     for diagnostic in diagnostics:
-        suppressible = diagnostic.severity is Severity.WARNING or diagnostic.code.startswith("E6")
+        suppressible = diagnostic.severity is not Severity.ERROR or diagnostic.code.startswith("E6")
         file = diagnostic.span.file
         if suppressible and file not in lines_of:
             lines_of[file] = split_lines(sources.sources.get(file, ""))

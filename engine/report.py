@@ -6,7 +6,7 @@ import json
 from pathlib import PurePath
 
 from engine.codes import CODES
-from engine.diagnostics import Diagnostic
+from engine.diagnostics import Diagnostic, Severity
 
 TOOL_NAME = "tenet"
 TOOL_VERSION = "0.1.0"
@@ -36,8 +36,13 @@ def to_github(diagnostics: list[Diagnostic]) -> str:
             ("endLine", span.end_line), ("endColumn", span.end_column),
             ("title", f"{diagnostic.code} {CODES[diagnostic.code].title}")))
         message = diagnostic.message + (f"\nhelp: {diagnostic.help}" if diagnostic.help else "")
-        lines.append(f"::{diagnostic.severity.value} {properties}::{_escape_data(message)}")
+        command = _GITHUB_COMMAND[diagnostic.severity]
+        lines.append(f"::{command} {properties}::{_escape_data(message)}")
     return "\n".join(lines)
+
+
+_GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def _escape_data(text: str) -> str:
@@ -57,7 +62,7 @@ def to_sarif(diagnostics: list[Diagnostic]) -> str:
         "name": _rule_name(CODES[code].title),
         "shortDescription": {"text": CODES[code].title},
         "fullDescription": {"text": CODES[code].explanation},
-        "defaultConfiguration": {"level": CODES[code].severity.value},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code].severity]},
     } for code in rule_ids]
     results = []
     for diagnostic in diagnostics:
@@ -66,7 +71,7 @@ def to_sarif(diagnostics: list[Diagnostic]) -> str:
         results.append({
             "ruleId": diagnostic.code,
             "ruleIndex": index[diagnostic.code],
-            "level": diagnostic.severity.value,
+            "level": _SARIF_LEVEL[diagnostic.severity],
             "message": {"text": message},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": PurePath(span.file).as_posix()},

@@ -23,6 +23,8 @@ _ONE_LINERS = {"LET": "let", "CAP": "cap", "RULESET": "ruleset", "INCLUDE": "inc
 _DECLARATION_STARTS = {name for name in (*_BLOCKS, *_ONE_LINERS)}
 
 _LAST_WORD = re.compile(r"([^\W\d]\w*)\s*\Z")
+_WORD_CHAR = re.compile(r"\w")
+_LONGEST_KEYWORD = 16
 
 # Terminals that can begin an expression: when most of them are expected, say "an expression".
 _EXPRESSION_STARTS = {"NAME", "NUMERAL", "STRING", "DATE_LITERAL", "TRUE", "FALSE", "LPAR",
@@ -112,8 +114,11 @@ def absorbed_keyword(error: UnexpectedInput, text: str) -> Token | None:
     if parser is None or not isinstance(token, Token) or not parser.parser_state.value_stack:
         return None
     end = len(text) if token.type == "$END" or token.start_pos is None else token.start_pos
-    match = _LAST_WORD.search(text, 0, end)
-    if match is None:
+    # Only the end of the text before the error matters: searching all of it would take
+    # quadratic time behind a long word (a comment of 60,000 letters took minutes).
+    window = max(0, len(text[:end].rstrip()) - _LONGEST_KEYWORD)
+    match = _LAST_WORD.search(text, window, end)
+    if match is None or (match.start(1) == window and window and _WORD_CHAR.match(text, window - 1)):
         return None
     word = match.group(1)
     keyword = word.upper()

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from engine import ast
 from engine.lint.domains import Box, ValueSet, box_intersect, box_is_empty, box_subtract, describe_witness
-from engine.lint.findings import Findings, dimension_of
+from engine.lint.findings import Budget, Findings, dimension_of
 
 _FLIPPED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _MAX_BOXES = 64
+_OUT_OF_BUDGET = "<out of budget>"
 
 
 @dataclass(frozen=True)
@@ -193,9 +194,13 @@ def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
         if any(policies.get(target) != "first" for target in targets):
             continue
         winners = []
+        budget = Budget()
         for target in sorted(targets):
-            winner = indexes[target].earliest_container(regions[name], rank[name], rank)
-            if winner is None:
+            winner = indexes[target].earliest_container(regions[name], rank[name], rank, budget)
+            if winner is _OUT_OF_BUDGET:
+                findings.incomplete(f"whether rule `{name}` is always overridden",
+                                    rule.name.span)
+            if winner is None or winner is _OUT_OF_BUDGET:
                 break
             winners.append(winner)
         else:
@@ -225,13 +230,17 @@ class _ContainerIndex:
             else:
                 self.others.append(rule.name.name)
 
-    def earliest_container(self, region: Region, before: int, rank: dict[str, int]) -> str | None:
-        """The first rule ranked before ``before`` whose region contains ``region``."""
+    def earliest_container(self, region: Region, before: int, rank: dict[str, int],
+                           budget: Budget) -> str | None:
+        """The first rule ranked before ``before`` whose region contains ``region``, None, or
+        _OUT_OF_BUDGET."""
         inputs = frozenset.intersection(*(frozenset(box) for box in region.boxes))
         candidates = [*self.others, *(name for key, names in self.by_inputs.items()
                                       if key <= inputs for name in names)]
         earlier = sorted((n for n in candidates if rank[n] < before), key=rank.__getitem__)
         for name in earlier:
+            if not budget.spend(len(region.boxes) * len(self.regions[name].boxes)):
+                return _OUT_OF_BUDGET
             if contained(region, self.regions[name]):
                 return name
         return None
@@ -240,19 +249,28 @@ class _ContainerIndex:
 def _unique_conflicts(findings: Findings, proposers: dict[str, list[ast.RuleDecl]],
                       regions: dict[str, Region]) -> None:
     for output, rules in proposers.items():
-        if findings.program.policies.get(output) != "unique":
-            continue
-        for later_index, later in enumerate(rules):
-            for earlier in rules[:later_index]:
-                first, second = regions[earlier.name.name], regions[later.name.name]
-                if not (first.exact and second.exact):
-                    continue
-                both = [box for a in first.boxes for b in second.boxes
-                        if not box_is_empty(box := box_intersect(a, b))]
-                if both:
-                    findings.report(
-                        "W206", f"rules `{earlier.name.name}` and `{later.name.name}` can both "
-                                f"propose `{output}` (`combine unique`): a customer with "
-                                f"{describe_witness(both[0])} gets no decision",
-                        later.name.span,
-                        help="make their conditions exclusive, or choose another policy")
+        if findings.program.policies.get(output) == "unique":
+            _unique_conflicts_on(findings, output, rules, regions)
+
+
+def _unique_conflicts_on(findings: Findings, output: str, rules: list[ast.RuleDecl],
+                         regions: dict[str, Region]) -> None:
+    budget = Budget()
+    for later_index, later in enumerate(rules):
+        for earlier in rules[:later_index]:
+            first, second = regions[earlier.name.name], regions[later.name.name]
+            if not (first.exact and second.exact):
+                continue
+            if not budget.spend(len(first.boxes) * len(second.boxes)):
+                findings.incomplete(f"`combine unique` conflicts on output `{output}` (from "
+                                    f"rule `{later.name.name}` on)", later.name.span)
+                return
+            both = next((box for box in (box_intersect(a, b) for a in first.boxes
+                                         for b in second.boxes) if not box_is_empty(box)), None)
+            if both is not None:
+                findings.report(
+                    "W206", f"rules `{earlier.name.name}` and `{later.name.name}` can both "
+                            f"propose `{output}` (`combine unique`): a customer with "
+                            f"{describe_witness(both)} gets no decision",
+                    later.name.span,
+                    help="make their conditions exclusive, or choose another policy")

@@ -25,6 +25,28 @@ class Findings:
     def report(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, CODES[code].severity, message, span, help))
 
+    def incomplete(self, what: str, span: Span) -> None:
+        self.report("I001", f"the analysis of {what} stopped at its work budget: findings "
+                            "about it may be missing", span,
+                    help="conditions with fewer `or` terms (or a table with fewer rows) are "
+                         "analysed completely")
+
+
+class Budget:
+    """The work one analysis (of one table, rule or output) may do, in units of box
+    operations: every analysis stays well under a second whatever the ruleset, and one that
+    runs out says so (I001) instead of stalling."""
+
+    UNITS = 50_000
+
+    def __init__(self) -> None:
+        self.left = self.UNITS
+
+    def spend(self, units: int) -> bool:
+        """Whether ``units`` more are allowed (they are spent either way)."""
+        self.left -= units
+        return self.left >= 0
+
 
 def dimension_of(expr: ast.Expr, findings: Findings, can_be_missing: bool = False
                  ) -> Dimension | None:

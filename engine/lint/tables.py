@@ -14,7 +14,7 @@ from engine.lint.domains import (
     box_subtract,
     describe_witness,
 )
-from engine.lint.findings import Findings, dimension_of
+from engine.lint.findings import Budget, Findings, dimension_of
 
 
 class _NotAnalysable(Exception):
@@ -34,12 +34,17 @@ def lint_tables(findings: Findings) -> None:
         except _NotAnalysable:
             continue
         policy = table.policy.name if table.policy is not None else "unique"
+        budget = Budget()
+        complete = True
         if policy == "unique":
-            _overlaps(findings, table, boxes)
+            complete = _overlaps(findings, table, boxes, budget)
         if policy == "first":
-            _shadowed(findings, table, boxes)
-        if table.otherwise is None and policy not in ("collect", "output order", "count"):
-            _gaps(findings, table, boxes, dimensions)
+            complete = _shadowed(findings, table, boxes, budget)
+        if complete and table.otherwise is None and policy not in ("collect", "output order",
+                                                                   "count"):
+            complete = _gaps(findings, table, boxes, dimensions, budget)
+        if not complete:
+            findings.incomplete(f"table `{table.name.name}`", table.name.span)
 
 
 def _row_box(row: ast.TableRow, dimensions: list[Dimension]) -> Box:
@@ -75,8 +80,12 @@ def _constant(expr: ast.Expr):
     raise _NotAnalysable
 
 
-def _overlaps(findings: Findings, table: ast.TableDecl, boxes: list[Box]) -> None:
+def _overlaps(findings: Findings, table: ast.TableDecl, boxes: list[Box],
+              budget: Budget) -> bool:
+    """Reports overlapping rows; False when the budget ran out."""
     for later in range(len(boxes)):
+        if not budget.spend(later):
+            return False
         for earlier in range(later):
             common = box_intersect(boxes[earlier], boxes[later])
             if not box_is_empty(common):
@@ -86,12 +95,17 @@ def _overlaps(findings: Findings, table: ast.TableDecl, boxes: list[Box]) -> Non
                     table.rows[later].span,
                     help="under `hit unique` at most one row may match; narrow one of the rows, "
                          "or choose `hit first` if the earlier row should win")
+    return True
 
 
-def _shadowed(findings: Findings, table: ast.TableDecl, boxes: list[Box]) -> None:
+def _shadowed(findings: Findings, table: ast.TableDecl, boxes: list[Box],
+              budget: Budget) -> bool:
+    """Reports rows that can never match; False when the budget ran out."""
     for index, box in enumerate(boxes):
         remaining = [box]
         for earlier in boxes[:index]:
+            if not budget.spend(len(remaining)):
+                return False
             remaining = [piece for part in remaining for piece in box_subtract(part, earlier)]
             if not remaining:
                 break
@@ -100,17 +114,22 @@ def _shadowed(findings: Findings, table: ast.TableDecl, boxes: list[Box]) -> Non
                 "W202", f"row {index + 1} of table `{table.name.name}` can never match: the rows "
                         "above it take every customer it would match", table.rows[index].span,
                 help="under `hit first` the first matching row wins; move this row up or remove it")
+    return True
 
 
 def _gaps(findings: Findings, table: ast.TableDecl, boxes: list[Box],
-          dimensions: list[Dimension]) -> None:
+          dimensions: list[Dimension], budget: Budget) -> bool:
+    """Reports inputs no row matches; False when the budget ran out."""
     remaining: list[Box] = [{d.text: ValueSet.everything(d, d.can_be_missing) for d in dimensions}]
     for box in boxes:
+        if not budget.spend(len(remaining)):
+            return False
         remaining = [piece for part in remaining for piece in box_subtract(part, box)]
         if not remaining:
-            return
+            return True
     findings.report(
         "W203", f"table `{table.name.name}` has no row for some inputs: a customer with "
                 f"{describe_witness(remaining[0])} matches no row, so the table is missing",
         table.name.span,
         help="add a row for these inputs, or an `otherwise` value")
+    return True
