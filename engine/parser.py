@@ -12,6 +12,7 @@ import datetime
 import gc
 import os
 import re
+import stat
 import threading
 from contextlib import contextmanager
 from decimal import Decimal
@@ -73,14 +74,34 @@ def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
 
 def _cache_file() -> str | bool:
     """Where Lark keeps the analysed grammar between runs (building it takes about a second,
-    which every `tenet` command would pay): a private per-user folder. Lark checks the
-    grammar's hash before using it; without a writable folder there is no cache."""
+    which every `tenet` command would pay): a private per-user folder.
+
+    Lark's cache is a pickle, loaded before its hash is checked, so whoever can write the
+    cache can run code in every later `tenet` (a CI cache restored from a pull request, a
+    shared XDG_CACHE_HOME). It is used only from a real folder that belongs to this user and
+    that nobody else can write, holding a file of this user's that nobody else can write;
+    anything else means no cache (a second slower), never a risk."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenet"
     try:
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(base, directory=True):
+            return False
+        cache = base / f"grammar-lark-{lark_version}.cache"
+        if cache.exists() and not _private(cache, directory=False):
+            return False
     except OSError:
         return False
-    return str(base / f"grammar-lark-{lark_version}.cache")
+    return str(cache)
+
+
+def _private(path: Path, directory: bool) -> bool:
+    """Owned by this user, not a symbolic link, writable by nobody else."""
+    if not hasattr(os, "getuid"):  # Windows: folders under the user's profile are private
+        return True
+    info = path.lstat()
+    kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+    return kind and info.st_uid == os.getuid() and not info.st_mode & 0o022 and (
+        not directory or not info.st_mode & 0o077)
 
 
 def grammar() -> Lark:

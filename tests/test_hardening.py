@@ -377,3 +377,54 @@ def test_long_and_hostile_texts_in_facts_errors_are_shortened_and_escaped(tmp_pa
     assert 'c.name: expected one of "a", "b", got "\\u001b[2J\\u001b[31mred' in output
     assert "…\" (12,000,012 characters)" in output
     assert len(output) < 1000
+
+
+# --------------------------------------------------------------------------- grammar cache
+
+
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _plant_cache(tmp_path: Path, folder_mode: int) -> tuple[dict, Path]:
+    import pickle
+
+    from lark import __version__ as lark_version
+
+    environment = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    subprocess.run([sys.executable, str(ROOT / "cli.py"), "check",
+                    str(ROOT / "rulesets" / "cross_sell.rules")], env=environment,
+                   capture_output=True, check=True)  # a genuine cache, for its hash line
+    cache = tmp_path / "cache" / "tenet" / f"grammar-lark-{lark_version}.cache"
+    genuine = cache.read_bytes()
+    marker = tmp_path / "pwned"
+    # An attacker can compute the hash line: it depends on the public grammar only.
+    cache.write_bytes(genuine.split(b"\n", 1)[0] + b"\n" + pickle.dumps(_Payload(marker)))
+    cache.parent.chmod(folder_mode)
+    return environment, marker
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_grammar_cache_others_can_write_is_never_loaded(tmp_path: Path) -> None:
+    environment, marker = _plant_cache(tmp_path, 0o777)
+    process = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check",
+                              str(ROOT / "rulesets" / "cross_sell.rules")],
+                             capture_output=True, text=True, env=environment)
+    assert process.returncode == 0, process.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to chown")
+def test_a_grammar_cache_file_of_another_user_is_never_loaded(tmp_path: Path) -> None:
+    environment, marker = _plant_cache(tmp_path, 0o700)
+    for cache in (tmp_path / "cache" / "tenet").iterdir():
+        os.chown(cache, 65534, 65534)
+    process = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check",
+                              str(ROOT / "rulesets" / "cross_sell.rules")],
+                             capture_output=True, text=True, env=environment)
+    assert process.returncode == 0, process.stderr
+    assert not marker.exists()
