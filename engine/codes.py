@@ -133,6 +133,17 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E503", _E, "example facts do not fit the schema",
              "An example's `given` must give every required field with a value of its type and "
              "no undeclared field, and every facts block must be given."),
+    CodeInfo("W301", _W, "bidirectional control character",
+             "A Unicode bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) makes "
+             "editors and code review show the text around it in another order than Tenet reads "
+             "it, so a rule can look different from what it does (the Trojan Source attack). "
+             "Right-to-left text needs none of them.",
+             "rule A when customer.segment = \"retail\u202e\" then set action = \"hold\" end"),
+    CodeInfo("W302", _W, "confusable name",
+             "A declared name that mixes scripts (Latin with Cyrillic or Greek) or that looks "
+             "like another declared name (`а` Cyrillic and `a` Latin): a reader cannot tell them "
+             "apart, so a rule can read a different value than it seems to.",
+             "let limit = 100\nlet lіmit = 200   # the second `і` is Cyrillic"),
     CodeInfo("W101", _W, "unused value",
              "A let or table that nothing reads: remove it or use it."),
     CodeInfo("W102", _W, "unused reason code",

@@ -5,7 +5,6 @@ This is the only module of the engine that imports rich; everything else returns
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from rich.console import Console
@@ -13,12 +12,8 @@ from rich.text import Text
 
 from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Severity
-from engine.source import split_lines
+from engine.source import UNPRINTABLE, escape_unprintable, split_lines
 
-# Control characters, line separators and bidi controls in an echoed source line would move
-# the terminal's cursor or reorder the text; each is shown as one replacement character.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
-                          "\u2066-\u2069]")
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
 
@@ -35,10 +30,11 @@ def render_diagnostic(diagnostic: Diagnostic, source: str | None) -> Text:
     text.append(f"{span.file}:{span.line}:{span.column}: ", style="bold")
     text.append(f"{diagnostic.code} ", style=style)
     text.append(f"[{diagnostic.severity.value}] ", style=style)
-    text.append(diagnostic.message)
+    text.append(escape_unprintable(diagnostic.message))
     lines = split_lines(source) if source is not None else []
     if 1 <= span.line <= len(lines):
-        line = _UNPRINTABLE.sub("\ufffd", lines[span.line - 1].replace("\t", " "))
+        # One replacement character each, so that the caret stays under its column.
+        line = UNPRINTABLE.sub("\ufffd", lines[span.line - 1].replace("\t", " "))
         gutter = f"{span.line:>4} | "
         end = span.end_column if span.end_line == span.line else len(line) + 1
         before = line[: span.column - 1]
@@ -49,7 +45,7 @@ def render_diagnostic(diagnostic: Diagnostic, source: str | None) -> Text:
         text.append(" " * display_width(before) + "^" * max(1, display_width(marked)), style=style)
     if diagnostic.help:
         text.append("\n  = help: ", style="bold cyan")
-        text.append(diagnostic.help)
+        text.append(escape_unprintable(diagnostic.help))
     return text
 
 
@@ -86,5 +82,5 @@ def print_explanation(console: Console, code: str) -> None:
     console.print(info.explanation, highlight=False)
     if info.example:
         console.print("\nFor example:", style="bold", highlight=False)
-        for line in info.example.splitlines():
+        for line in escape_unprintable(info.example).splitlines():
             console.print(f"    {line}", highlight=False, markup=False)

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from engine import types as t
 from engine.diagnostics import did_you_mean
 from engine.runtime import CONTEXT
+from engine.source import escape_unprintable
 from engine.symbols import Symbols
 
 
@@ -125,7 +126,7 @@ def describe_json(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        shown = json.dumps(value[:_SHOWN_TEXT], ensure_ascii=False)
+        shown = escape_unprintable(json.dumps(value[:_SHOWN_TEXT], ensure_ascii=False))
         return shown if len(value) <= _SHOWN_TEXT else \
             f"{shown[:-1]}…\" ({len(value):,} characters)"
     if isinstance(value, int) and abs(value) >= LARGEST_INTEGER:

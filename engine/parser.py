@@ -27,7 +27,7 @@ from lark.exceptions import UnexpectedInput
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.lalr import LalrDriver
-from engine.source import LINE_SEPARATORS
+from engine.source import BIDI_CONTROLS, LINE_SEPARATORS
 
 
 def _grammar_text() -> str:
@@ -161,26 +161,37 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
 
 
 _LINE_SEPARATOR = re.compile(f"[{LINE_SEPARATORS}]")
+_SUSPICIOUS = re.compile(f"[{LINE_SEPARATORS}]|{BIDI_CONTROLS.pattern}")
 _NAMES = {"\v": "a vertical tab", "\f": "a form feed", "\x85": "a next-line character (U+0085)",
           "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)"}
 
 
 def _without_line_separators(text: str, path: str) -> tuple[str, list[Diagnostic]]:
     """Characters that some editors show as a line break and the language does not (see
-    ``engine.source``) are errors; they are read as spaces so that parsing goes on."""
+    ``engine.source``) are errors; they are read as spaces so that parsing goes on. Bidi
+    controls, which make an editor show text in another order than it is read (Trojan
+    Source), are warnings."""
     found = []
     line, counted = 1, 0
-    for match in _LINE_SEPARATOR.finditer(text):
+    for match in _SUSPICIOUS.finditer(text):
         start = match.start()
         line += text.count("\n", counted, start)
         counted = start
         column = start - (text.rfind("\n", 0, start) + 1) + 1
-        name = _NAMES.get(match.group(), f"a record separator (U+{ord(match.group()):04X})")
+        span = Span(path, line, column, line, column + 1)
+        character = match.group()
+        if BIDI_CONTROLS.match(character):
+            found.append(Diagnostic(
+                "W301", Severity.WARNING,
+                f"a bidirectional control character (U+{ord(character):04X}) here: editors "
+                "may show the text around it in another order than Tenet reads it", span,
+                help="remove it; right-to-left text displays correctly without it"))
+            continue
+        name = _NAMES.get(character, f"a record separator (U+{ord(character):04X})")
         found.append(Diagnostic(
             "E107", Severity.ERROR, f"{name} here: editors disagree on whether it breaks the line",
-            Span(path, line, column, line, column + 1),
-            help="replace it with a line break or a space"))
-    if found:
+            span, help="replace it with a line break or a space"))
+    if any(d.code == "E107" for d in found):
         text = _LINE_SEPARATOR.sub(" ", text)
     return text, found
 

@@ -7,6 +7,7 @@ from pathlib import PurePath
 
 from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Severity
+from engine.source import escape_unprintable
 
 TOOL_NAME = "tenet"
 TOOL_VERSION = "0.1.0"
@@ -46,7 +47,8 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape_unprintable(escaped)
 
 
 def _escape_property(text: str) -> str:

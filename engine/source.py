@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -42,6 +43,19 @@ class RuleFile:
 
     path: Path
     root: Path
+
+
+# Characters that would move a terminal's cursor, reorder text (Trojan Source) or break a line
+# where none is shown, if echoed as they are.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_unprintable(text: str) -> str:
+    """``text`` with every control, line-separator and bidi character written as `\\u…`,
+    for messages that quote the user's text."""
+    return UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def display_path(path: Path) -> str:

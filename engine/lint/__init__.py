@@ -11,10 +11,11 @@ from engine.diagnostics import Diagnostic
 from engine.lint.conditions import lint_conditions
 from engine.lint.division import lint_divisions
 from engine.lint.findings import Findings
+from engine.lint.names import lint_names
 from engine.lint.reasons import lint_adverse_actions
 from engine.lint.tables import lint_tables
 
-LINTS = (lint_tables, lint_conditions, lint_divisions, lint_adverse_actions)
+LINTS = (lint_tables, lint_conditions, lint_divisions, lint_adverse_actions, lint_names)
 
 
 def lint(program: CheckedProgram) -> list[Diagnostic]:
