@@ -59,7 +59,7 @@ def check_algebra(dimension: Dimension, a: ValueSet, b: ValueSet) -> None:
         assert a.contains(a.witness()) or (a.witness() is None and a.missing)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.data())
 def test_value_set_algebra(data: st.DataObject) -> None:
     dimension = data.draw(st.sampled_from([WHOLE, CONTINUOUS, DISCRETE, TEXT]))

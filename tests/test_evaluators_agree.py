@@ -60,7 +60,7 @@ def test_generated_and_reference_agree(path: Path) -> None:
     facts = st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
     start = ruleset.window.start if ruleset.window else datetime.date(2026, 1, 1)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(facts, st.integers(0, 20))
     def check(generated: dict, days: int) -> None:
         as_of = start + datetime.timedelta(days=days)

@@ -4,16 +4,20 @@ properties parse(fmt(x)) == parse(x), fmt(fmt(x)) == fmt(x), every comment kept.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli import main
 from engine.formatter import FormatError, format_text
+from engine.loader import read_sources
 from engine.parser import parse_module
+from engine.source import normalize_newlines
 from tests.conftest import FIXTURES, ROOT, assert_golden
 from tests.test_robustness import mutated
 
@@ -21,7 +25,8 @@ FMT = FIXTURES / "fmt"
 FORMATTED_IN_REPOSITORY = sorted({*ROOT.joinpath("rulesets").rglob("*.rules"),
                                   *ROOT.joinpath("benchmarks").glob("*.rules"),
                                   *(FIXTURES / "traces").glob("*.rules")})
-ALL_FIXTURES = sorted(p for p in FIXTURES.rglob("*.rules") if "diagnostics" not in p.parts)
+ALL_FIXTURES = sorted(p for p in FIXTURES.rglob("*.rules")
+                      if "diagnostics" not in p.parts and "hostile" not in p.parts)
 
 
 def comments(text: str) -> Counter:
@@ -58,15 +63,28 @@ def test_fixtures_format_faithfully(path: Path) -> None:
     assert_faithful(path.read_text(encoding="utf-8"))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated())
-def test_formatting_keeps_meaning_and_comments_of_any_parsable_text(text: str) -> None:
-    _, diagnostics = parse_module(text, "x.rules")
-    if any(d.severity.value == "error" for d in diagnostics):
-        with pytest.raises(FormatError):
-            format_text(text, "x.rules")
-        return
-    assert_faithful(text)
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(), st.sampled_from(["\n", "\r\n", "\r"]), st.booleans(),
+       st.sampled_from(["", "\u2028", "\f", "\u202e"]))
+def test_formatting_a_file_keeps_what_every_command_reads(text: str, line_break: str, bom: bool,
+                                                          odd: str) -> None:
+    """Through the files and the one reader every command uses: whatever the line breaks,
+    byte-order mark or odd characters, what `fmt` writes is what `check` and `run` read."""
+    text = text.replace("\n", line_break).replace("# ", "# " + odd, 1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.rules"
+        path.write_bytes(("\ufeff" if bom else "") .encode() + text.encode("utf-8"))
+        checked = read_sources(path)
+        original = path.read_bytes().decode("utf-8")
+        if any(d.severity.value == "error" for d in checked.diagnostics):
+            with pytest.raises(FormatError):
+                format_text(original, "x.rules")
+            return
+        formatted = format_text(original, "x.rules")
+        path.write_text(formatted, encoding="utf-8")
+        assert read_sources(path).modules[0].declarations == checked.modules[0].declarations
+        assert format_text(formatted, "x.rules") == formatted
+        assert comments(formatted) == comments(normalize_newlines(original))
 
 
 def test_fmt_command(tmp_path: Path) -> None:

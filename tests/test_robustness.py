@@ -22,7 +22,8 @@ SYMBOLS = ["=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "(", ")", "[", "
            "|", ",", ":", ".", "..", "%", '"', "#", "\n", "0", "12", "40%", "2026-12-01",
            '"text"', "customer", "customer.balance", "new_limit", "action", "D01", "x", "客户"]
 TOKENS = st.sampled_from(sorted(keywords()) + SYMBOLS)
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# How many examples: the hypothesis profile (tests/conftest.py) decides.
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_only_diagnostics(text: str) -> None:
@@ -50,6 +51,26 @@ def test_token_soup(tokens: list[str]) -> None:
 @given(st.lists(TOKENS, min_size=1, max_size=6), st.data())
 def test_header_plus_token_soup(tokens: list[str], data: st.DataObject) -> None:
     assert_only_diagnostics("ruleset r\n" + " ".join(tokens))
+
+
+# Large inputs, which found the quadratic and worse cases: long lines, thousands of tokens,
+# many syntax errors, nesting around the limit, long texts, long comments before an error.
+LARGE = st.one_of(
+    # Repeated draws: large outputs from small choices (hypothesis caps what it draws).
+    st.tuples(st.text(min_size=1, max_size=40), st.integers(50, 2_000)).map(lambda t: t[0] * t[1]),
+    st.tuples(st.lists(TOKENS, min_size=1, max_size=30), st.integers(20, 200))
+    .map(lambda t: " ".join(t[0] * t[1])),
+    st.integers(50, 400).map(lambda n: "ruleset r\n" + "let = \n" * n),
+    st.integers(150, 260).map(lambda k: "ruleset r\nlet x = " + "(" * k + "1" + ")" * k + "\n"),
+    st.integers(1_000, 100_000).map(lambda n: 'ruleset r\nlet s = "' + "a" * n + '"\n'),
+    st.integers(1_000, 100_000).map(lambda n: "ruleset r\n# " + "x" * n + "\nlet = \n"),
+)
+
+
+@FUZZ
+@given(LARGE)
+def test_large_inputs(text: str) -> None:
+    assert_only_diagnostics(text)
 
 
 @st.composite
@@ -90,6 +111,8 @@ def test_mutated_rulesets(text: str) -> None:
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8)
     | st.decimals(allow_nan=False, allow_infinity=False, places=3)
+    | st.decimals(allow_nan=False, allow_infinity=False)  # any exponent
+    | st.integers(10**30, 10**6000) | st.floats(allow_nan=False)
     | st.sampled_from(["2026-12-01", "retail", "share_with_insurer", "2026-02-30"]),
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(st.sampled_from(["segment", "balance", "current_limit", "consents",
