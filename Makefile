@@ -44,6 +44,7 @@ test: $(VENV)/.installed $(SARIF_SCHEMA)
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/check_5000_rules.py
 	$(BIN)/python benchmarks/decide.py
+	$(BIN)/python benchmarks/load_5000_rules.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check engine cli.py tests benchmarks
