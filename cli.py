@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import difflib
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -96,8 +98,9 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, root: Path 
     sys.exit(EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK)
 
 
-def _load_or_exit(path: Path, root: Path | None):
-    """The compiled ruleset; its errors are printed as `check` prints them (exit 1)."""
+def _load_or_exit(path: Path, root: Path | None, exit_status: int = EXIT_FINDINGS):
+    """The compiled ruleset; its errors are printed as `check` prints them (exit 1, or
+    ``exit_status``)."""
     from engine.ruleset import RulesetError, load
 
     try:
@@ -106,7 +109,7 @@ def _load_or_exit(path: Path, root: Path | None):
         console = _console(stderr=True)
         print_diagnostics(console, error.result.diagnostics, error.result.sources.sources)
         print_summary(console, error.result.diagnostics, 1)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(exit_status)
 
 
 def _read_facts(path: Path):
@@ -273,6 +276,98 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
                   f"{len(files) - changed - failed} unchanged"
                   + (f", {failed} with errors" if failed else ""), highlight=False)
     sys.exit(EXIT_FINDINGS if failed or (changed and (check_only or show_diff)) else EXIT_OK)
+
+
+@main.command()
+@click.argument("ruleset_path", metavar="RULESET", type=click.Path(path_type=Path, exists=True,
+                                                                   dir_okay=False))
+@click.option("--facts", "facts_path", required=True, metavar="IN",
+              help="The portfolio: .jsonl/.ndjson (one facts object a line), .csv or .parquet "
+                   "(a column per field, `block.field`); - for JSONL on standard input.")
+@click.option("--out", "out_path", required=True, metavar="OUT",
+              help="The decisions: .jsonl, .csv or .parquet; - for JSONL on standard output.")
+@click.option("--errors", "errors_path", metavar="FILE",
+              help="Rows that could not be decided, with why (JSONL; default OUT with "
+                   ".errors.jsonl).")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
+              help="The decision date (YYYY-MM-DD); today when omitted.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes (default: the number of cores).")
+@click.option("--id", "id_field", metavar="FIELD",
+              help="A facts path such as customer.customer_id, copied into every output and "
+                   "error row.")
+@click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE.json", help="Also write the summary as JSON.")
+@click.option("--trace", is_flag=True, help="Include each decision's trace (JSONL output).")
+@click.option("--quiet", is_flag=True, help="No progress bar; only the summary.")
+@_root_option
+def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str | None,
+          as_of: datetime.datetime | None, jobs: int | None, id_field: str | None,
+          summary_path: Path | None, trace: bool, quiet: bool, root: Path | None) -> None:
+    """Decide a whole portfolio, apply the budgets, and summarise.
+
+    Every row ends up either in OUT or in the errors file. The output is the same whatever
+    --jobs. Exit status: 0 every row decided, 1 some rows went to the errors file, 2 usage
+    errors and rulesets with errors.
+    """
+    from engine.portfolio import BatchOptions, default_jobs, run_batch
+    from engine.portfolio.formats import FormatError, format_of
+    from engine.portfolio.report import render_summary
+
+    ruleset = _load_or_exit(ruleset_path, root, exit_status=EXIT_USAGE)
+    try:
+        for path in (facts_path, out_path):
+            format_of(path)
+        if trace and format_of(out_path) != "jsonl":
+            raise click.UsageError("--trace needs JSONL output")
+        if facts_path != "-" and not Path(facts_path).is_file():
+            raise click.UsageError(f"no such file: {facts_path}")
+    except FormatError as error:
+        raise click.UsageError(str(error)) from None
+    options = BatchOptions(out=out_path, errors=errors_path,
+                           as_of=as_of.date() if as_of else None,
+                           jobs=jobs or default_jobs(), id_field=id_field, trace=trace)
+    errors = _console(stderr=True)
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        with _batch_progress(errors, show_progress) as progress:
+            summary = run_batch(ruleset, facts_path, options, root=root, progress=progress,
+                                ruleset_path=ruleset_path)
+    except (OSError, ValueError) as error:
+        errors.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    data = summary.to_data()
+    if summary_path is not None:
+        import msgspec
+
+        from engine.source import write_atomically
+
+        text = msgspec.json.format(msgspec.json.Encoder(decimal_format="number").encode(data),
+                                   indent=2).decode()
+        write_atomically(summary_path, text + "\n")
+    errors.print(render_summary(data, options.out, options.errors_path))
+    sys.exit(EXIT_FINDINGS if summary.errors else EXIT_OK)
+
+
+@contextlib.contextmanager
+def _batch_progress(console: Console, shown: bool):
+    """A progress bar on stderr (rows, rows/s, errors so far), or nothing."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} rows"),
+                  TextColumn("{task.fields[speed]}"), TextColumn("{task.fields[errors]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("batch", total=None, speed="", errors="")
+        start = time.perf_counter()
+
+        def update(rows: int, errors: int) -> None:
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            bar.update(task, completed=rows, speed=f"{rows / elapsed:,.0f} rows/s",
+                       errors=f"{errors:,} errors" if errors else "")
+        yield update
 
 
 @main.command()

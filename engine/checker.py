@@ -289,6 +289,10 @@ class Checker:
                 self._error("E413", f"`rank by` needs a number or a date, not {rank.describe()}",
                             budget.rank_by.span)
         for action in budget.otherwise:
+            if isinstance(action, ast.AddAction | ast.OfferAction):
+                self._error("E415", "a budget's `else` can set outputs and give a reason, "
+                                    "not add to a list or make an offer", action.span)
+                continue
             self._check_action(action)
 
     # -- tables

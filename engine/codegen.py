@@ -107,7 +107,9 @@ class GeneratedRuleset:
         self.fields: tuple[tuple[str, str], ...] = self._generator.fields
         self.decide = self._compile(traced=False)
         self.metadata: TraceMetadata = self._generator.metadata()
+        self.counters: int = self._generator.counters
         self._traced: Any = None
+        self._batch: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -118,6 +120,14 @@ class GeneratedRuleset:
                     self._traced = self._compile(traced=True)
         return self._traced
 
+    @property
+    def decide_batch(self) -> Any:
+        if self._batch is None:
+            with self._lock:
+                if self._batch is None:
+                    self._batch = self._compile(traced=False, batch=True)
+        return self._batch
+
     def source(self) -> str:
         """Both functions as Python text, then the constants they refer to (for debugging)."""
         generator = self._generator
@@ -125,15 +135,15 @@ class GeneratedRuleset:
         return "\n\n".join([generator.function(traced=False), generator.function(traced=True),
                             "# constants\n" + constants]) + "\n"
 
-    def _compile(self, traced: bool) -> Any:
+    def _compile(self, traced: bool, batch: bool = False) -> Any:
         generator = self._generator
-        source = generator.function(traced)
+        source = generator.function(traced, batch)
         generator.forget()
         namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS)}
         namespace.update(generator.globals())
         code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
         exec(code, namespace)  # engine-chosen names only: see the module docstring
-        return namespace["decide_traced" if traced else "decide"]
+        return namespace["decide_batch" if batch else "decide_traced" if traced else "decide"]
 
 
 def generate(program: CheckedProgram) -> GeneratedRuleset:
@@ -188,6 +198,13 @@ class _Generator:
             and symbols.offers[action.offer.name].requires is not None
             and symbols.offers[action.offer.name].else_reason is not None}
         self.lets = list(symbols.lets)
+        # Counters of the batch function: rules fired, rules used, then each table's rows.
+        self.table_counters: dict[str, int] = {}
+        offset = 2 * len(self.rule_order)
+        for name, table in symbols.tables.items():
+            self.table_counters[name] = offset
+            offset += len(table.rows)
+        self.counters = offset
         self.tables = list(symbols.tables)
         self.outputs = [name for name in program.output_types if name != OFFERS_OUTPUT]
 
@@ -218,8 +235,11 @@ class _Generator:
 
     # ------------------------------------------------------------------ code buffers
 
-    def function(self, traced: bool) -> str:
-        self.traced = traced
+    def function(self, traced: bool, batch: bool = False) -> str:
+        """The source of `decide`, of `decide_traced` (``traced``), or of `decide_batch`
+        (``batch``: it also returns who gave each reason, the used flags and every budget's
+        values, and counts rules and table rows in ``C``, for portfolio runs)."""
+        self.traced, self.batch = traced, batch
         self.lines: list[str] = []
         self.depth = 1
         self.guard: str | None = None
@@ -229,12 +249,14 @@ class _Generator:
         self.cap_reasons: list[tuple[int, str, str, str, str]] = []
         self.fired: dict[int, str] = {}  # rule -> the local (or constant) telling it fired
         self.proposal: dict[int, Operand] = {}  # slot -> its value, read only if it fired
-        name = "decide_traced" if traced else "decide"
-        lines = [f"def {name}(V, today):"]
+        name = "decide_batch" if batch else "decide_traced" if traced else "decide"
+        lines = [f"def {name}(V, today, C):" if batch else f"def {name}(V, today):"]
         if self.fields:
             lines.append(f"    ({''.join(local + ', ' for local in self._field_locals.values())}) = V")
         self.emit(f"U = [False] * {len(self.slots)}")
         self.emit("R = []")
+        if batch:
+            self.emit("G = []")
         for withheld in self.withheld.values():
             self.emit(f"{withheld} = []")
         if traced:
@@ -254,7 +276,10 @@ class _Generator:
         self.reasons()
         outputs = ", ".join(f"{self.constant(name)}: {self.scope[name].code}"
                             for name in self.program.output_types)
-        self.emit(f"return {{{outputs}}}, R" + (", E, N, U" if traced else ""))
+        if batch:
+            self.emit(f"return {{{outputs}}}, R, G, U, {self.budget_values()}")
+        else:
+            self.emit(f"return {{{outputs}}}, R" + (", E, N, U" if traced else ""))
         return "\n".join(lines + self.lines)
 
     def forget(self) -> None:
@@ -511,6 +536,10 @@ class _Generator:
         policy = table.policy.name if table.policy is not None else "unique"
         inputs = [self.materialize(self.expr(column)) for column in table.inputs]
         matches = [self._row_matches(row, inputs) for row in table.rows]
+        if self.batch:
+            offset = self.table_counters[name]
+            for index, flag in enumerate(matches):
+                self.emit(f"if {flag}: C[{offset + index}] += 1")
         local, found = self.temporary("v"), self.temporary("h")
         self.emit(f"{local} = None")
         labels = tuple(f"row {i + 1}" for i in range(len(table.rows)))
@@ -663,6 +692,8 @@ class _Generator:
         else:
             fired = condition.code  # true or false already
         self.fired[index] = fired
+        if self.batch:
+            self.emit(f"if {fired}: C[{index}] += 1")
         slots = self.rule_slots.get(index, [])
         with self.guarded(fired):
             for slot in slots:
@@ -863,25 +894,49 @@ class _Generator:
         self.scope[OFFERS_OUTPUT] = Operand(value, False)
 
     def reasons(self) -> None:
+        """A rule's reasons when it fired and a proposal of it was used (or it proposes
+        nothing), in priority-then-position order; then the caps'. The batch function also
+        records who gave each code (a rule's index, or -1 - a cap's), for budgets to withdraw,
+        and counts the rules that were used."""
+        batch = self.batch
         for index, rule in enumerate(self.rule_order):
             codes = tuple(a.code.name for a in rule.actions if isinstance(a, ast.ReasonAction))
             withheld = self.withheld.get(index)
-            if not codes and withheld is None:
+            if not codes and withheld is None and not batch:
                 continue
             slots = self.rule_slots.get(index, [])
             test = self.fired[index]
             if slots and not any(self.slots[s].kind == "offer" for s in slots):
                 test += " and (" + " or ".join(f"U[{s}]" for s in slots) + ")"
+            if batch:
+                self.emit(f"if {test}: C[{len(self.rule_order) + index}] += 1")
             if codes:
-                self.emit(f"if {test}: R.extend({self.constant(codes)})")
+                givers = f"; G.extend({self.constant((index,) * len(codes))})" if batch else ""
+                self.emit(f"if {test}: R.extend({self.constant(codes)}){givers}")
             if withheld is not None:
-                self.emit(f"if {test}: R.extend({withheld})")
+                givers = f"; G.extend([{index}] * len({withheld}))" if batch else ""
+                self.emit(f"if {test}: R.extend({withheld}){givers}")
         # A cap's reason is given when the final value equals its bound and the cap changed it.
         for index, status, limit, value, combined in sorted(self.cap_reasons):
             code = self.constant(self.symbols.caps[index].reason.name)
+            givers = f"; G.append({-1 - index})" if batch else ""
             self.emit(f"if {status} >= {CAP_APPLIED} and {value} == {limit} and "
-                      f"{value} != {combined}: R.append({code})")
-        self.emit("R = list(dict.fromkeys(R))")
+                      f"{value} != {combined}: R.append({code}){givers}")
+        if not batch:
+            self.emit("R = list(dict.fromkeys(R))")
+
+    def budget_values(self) -> str:
+        """A tuple with, for each budget in declared order, (among, total, rank, the values of
+        its `else` set actions), evaluated on the decision as it stands."""
+        budgets = []
+        for budget in self.symbols.budgets.values():
+            among = self.materialize(self.expr(budget.among)).code if budget.among else "True"
+            total = self.materialize(self.expr(budget.total)).code
+            rank = self.materialize(self.expr(budget.rank_by)).code if budget.rank_by else "None"
+            sets = [self.materialize(self.expr(action.value)).code for action in budget.otherwise
+                    if isinstance(action, ast.SetAction)]
+            budgets.append(f"({among}, {total}, {rank}, ({''.join(v + ', ' for v in sets)}))")
+        return f"({''.join(b + ', ' for b in budgets)})"
 
     def metadata(self) -> TraceMetadata:
         symbols = self.symbols

@@ -125,6 +125,9 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E414", _E, "decimal places out of range",
              "`round(x, places)` takes a whole number of places from -20 to 20 (negative "
              "places round to tens, hundreds, …)."),
+    CodeInfo("E415", _E, "budget action not allowed",
+             "A budget overrides the decisions it cannot afford: its `else` sets outputs and "
+             "gives a reason; adding to a list or making an offer there has no meaning."),
     CodeInfo("E501", _E, "dependency cycle",
              "Lets, tables, outputs and rules read each other in a circle, so no evaluation "
              "order exists; the cycle is named."),

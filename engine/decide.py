@@ -65,6 +65,7 @@ class Outcome:
     outputs: dict[str, Any]
     reasons: list[str]
     trace: list[TraceEvent] | None
+    values: dict[str, Any] = field(default_factory=dict)  # facts, lets, tables and outputs
 
 
 @dataclass
@@ -136,7 +137,7 @@ class Decider:
                                         "it was not applied to this single decision"))
             events.extend(NoteEvent(message) for message in env.notes.messages)
         outputs = {name: env.values.get(name) for name in self.output_types}
-        return Outcome(outputs, self._reasons(results, cap_reasons), events)
+        return Outcome(outputs, self._reasons(results, cap_reasons), events, env.values)
 
     # -- rules
 

@@ -229,10 +229,14 @@ class Ruleset:
         return _new_decision(self.info, as_of, outputs, [dict(reasons[code]) for code in codes],
                              recorded)
 
-    def _decide_reference(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
-        if self._reference_decider is None:  # built when first needed: it holds megabytes
+    def _reference(self) -> Decider:
+        """The reference evaluator, built when first needed: it holds megabytes."""
+        if self._reference_decider is None:
             self._reference_decider = Decider(self.check.program, Interpreter())
-        outcome = self._reference_decider.decide(self.schema.validate(facts), as_of, trace)
+        return self._reference_decider
+
+    def _decide_reference(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
+        outcome = self._reference().decide(self.schema.validate(facts), as_of, trace)
         reasons = self._reason_entries
         return _new_decision(self.info, as_of, outcome.outputs,
                              [dict(reasons[code]) for code in outcome.reasons], outcome.trace)

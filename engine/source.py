@@ -125,12 +125,12 @@ def _reason(error: BaseException) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace the file at ``path`` (the file a symbolic link points to) with ``text`` as UTF-8,
+    """Write ``text`` as UTF-8 to the file at ``path`` (the file a symbolic link points to),
     all or nothing: the text goes to a temporary file in the same folder, is flushed to disk,
     takes the original's mode and owner, and then replaces the original in one step. Raises
     OSError, and the original is then intact."""
     target = path.resolve()
-    original = target.stat()
+    original = target.stat() if target.exists() else None
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                              suffix=".tmp")
     try:
@@ -138,10 +138,15 @@ def write_atomically(path: Path, text: str) -> None:
             file.write(text.encode("utf-8"))
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, stat.S_IMODE(original.st_mode))
-        written = os.stat(temporary)
-        if (written.st_uid, written.st_gid) != (original.st_uid, original.st_gid):
-            os.chown(temporary, original.st_uid, original.st_gid)
+        if original is None:  # a new file: the usual mode for this user
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        else:
+            os.chmod(temporary, stat.S_IMODE(original.st_mode))
+            written = os.stat(temporary)
+            if (written.st_uid, written.st_gid) != (original.st_uid, original.st_gid):
+                os.chown(temporary, original.st_uid, original.st_gid)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):

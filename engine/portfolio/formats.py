@@ -1,0 +1,360 @@
+"""Reading portfolios and writing their decisions: JSONL, CSV and Parquet, by file extension.
+
+Reading is split in two so that the parsing runs in the worker processes: the main process cuts
+the input into chunks of raw rows (JSONL lines, or Arrow record batches read by pyarrow), and
+``facts_of`` turns one raw row into facts in a worker. Numbers are never binary floats: CSV
+cells are read as text and converted by the schema's types; JSON numbers become Decimals.
+Writers write to a temporary file in the target folder and rename it at the end, so an output
+file appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from engine import types as t
+from engine.facts import FactsJsonError, parse_facts_json
+from engine.runtime import normalize
+from engine.symbols import Symbols
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+class FormatError(Exception):
+    """A usage error about a file: its format, its columns."""
+
+
+def format_of(path: str) -> str:
+    if path == "-":
+        return "jsonl"
+    found = FORMATS.get(Path(path).suffix.lower())
+    if found is None:
+        raise FormatError(f"{path}: unknown format; use .jsonl, .ndjson, .csv or .parquet "
+                          "(or - for JSONL on standard input and output)")
+    return found
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Chunk:
+    """Raw rows: JSONL lines, or the rows of a record batch; ``first`` is the first row's
+    1-based number, ``broken`` the CSV rows pyarrow could not split (number -> message)."""
+
+    first: int
+    lines: list[bytes] | None = None
+    batch: pa.RecordBatch | None = None
+    broken: dict[int, str] | None = None
+
+    def __len__(self) -> int:
+        if self.lines is not None:
+            return len(self.lines)
+        return self.batch.num_rows + len(self.broken or {})
+
+
+def read_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
+    """The input in chunks of about ``chunk_rows`` rows, in order."""
+    kind = format_of(path)
+    if kind == "jsonl":
+        yield from _jsonl_chunks(path, chunk_rows)
+    elif kind == "csv":
+        yield from _csv_chunks(path, chunk_rows)
+    else:
+        first = 1
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+            yield Chunk(first, batch=batch)
+            first += batch.num_rows
+
+
+def _jsonl_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
+    stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    try:
+        first, lines = 1, []
+        for line in stream:
+            if not line.strip():
+                continue  # blank lines are not rows
+            lines.append(line)
+            if len(lines) == chunk_rows:
+                yield Chunk(first, lines=lines)
+                first, lines = first + len(lines), []
+        if lines:
+            yield Chunk(first, lines=lines)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _csv_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
+    """CSV through pyarrow, every column as text. A row with the wrong number of cells is
+    set aside with its number (pyarrow reports it while it parses the block holding it, before
+    it hands that block over), and the run goes on."""
+    pending: dict[int, str] = {}  # data row number -> why it could not be read
+
+    def refuse(row: Any) -> str:
+        # pyarrow numbers lines from the header (line 1): data row n is line n + 1.
+        pending[row.number - 1] = (f"the row has {row.actual_columns} cells, the header "
+                                   f"{row.expected_columns}")
+        return "skip"
+
+    header = _csv_header(path)
+    reader = pa_csv.open_csv(
+        path, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
+        parse_options=pa_csv.ParseOptions(invalid_row_handler=refuse),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header}, strings_can_be_null=True,
+            null_values=[""], quoted_strings_can_be_null=False))
+    number = 1  # the next data row
+    for batch in reader:
+        for start in range(0, batch.num_rows, chunk_rows):
+            part = batch.slice(start, chunk_rows)
+            broken, first, valid = {}, number, part.num_rows
+            while valid:
+                if number in pending:
+                    broken[number] = pending.pop(number)
+                else:
+                    valid -= 1
+                number += 1
+            yield Chunk(first, batch=part, broken=broken)
+    if pending:  # broken rows after the last good one
+        empty = pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in header]))
+        yield Chunk(number, batch=empty, broken=dict(sorted(pending.items())))
+
+
+def _csv_header(path: str) -> list[str]:
+    with open(path, encoding="utf-8", newline="") as file:
+        import csv
+
+        return next(csv.reader(file), [])
+
+
+class RowReader:
+    """Turns raw rows into facts for one ruleset: CSV and Parquet columns are `block.field`
+    (or `field` when there is one facts block), CSV cells converted by the field's type."""
+
+    def __init__(self, symbols: Symbols) -> None:
+        self.symbols = symbols
+        self.blocks = list(symbols.facts)
+
+    def rows(self, chunk: Chunk) -> Iterator[tuple[int, Any, str | None]]:
+        """(row number, facts, None) or (row number, None, why the row cannot be read)."""
+        if chunk.lines is not None:
+            for offset, line in enumerate(chunk.lines):
+                try:
+                    text = line.decode("utf-8")
+                    yield chunk.first + offset, parse_facts_json(text), None
+                except UnicodeDecodeError:
+                    yield chunk.first + offset, None, "the line is not UTF-8 text"
+                except FactsJsonError as error:
+                    where = f" (line:column {error.where[1:]})" if error.where else ""
+                    yield chunk.first + offset, None, f"{error}{where}"
+            return
+        records = chunk.batch.to_pylist()
+        broken = chunk.broken or {}
+        number, index = chunk.first, 0
+        while index < len(records) or number in broken:
+            if number in broken:
+                yield number, None, broken[number]
+            else:
+                facts, problem = self._record_facts(records[index], chunk.batch.schema)
+                yield number, facts, problem
+                index += 1
+            number += 1
+
+    def _record_facts(self, record: dict[str, Any], schema: pa.Schema) -> tuple[Any, str | None]:
+        facts: dict[str, dict[str, Any]] = {block: {} for block in self.blocks}
+        for column, value in record.items():
+            block, _, field = column.rpartition(".")
+            if not block and len(self.blocks) == 1:
+                block = self.blocks[0]
+            if block not in facts:
+                return None, (f"column `{column}`: name columns `block.field`, with a facts "
+                              f"block of the ruleset ({', '.join(self.blocks)})")
+            if value is None:
+                continue  # an empty cell is missing
+            if isinstance(value, str) and pa.types.is_string(schema.field(column).type):
+                declaration = self.symbols.record_fields(block).get(field)
+                if declaration is not None:
+                    value = _from_text(value, self.symbols.resolve_type(declaration.type))
+            facts[block][field] = value
+        return facts, None
+
+
+def _from_text(text: str, type_: t.Type) -> Any:
+    """A CSV cell by its field's type: numbers exactly from their text, booleans from
+    `true`/`false`; anything else stays text, for validation to judge (and report)."""
+    if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
+        try:
+            number = Decimal(text.strip())
+        except InvalidOperation:
+            return text
+        if type_ == t.INTEGER and number.is_finite() and number == number.to_integral_value():
+            return int(number) if abs(number) < 10**34 else number
+        return number
+    if type_ == t.BOOLEAN:
+        return {"true": True, "false": False}.get(text.strip().lower(), text)
+    return text
+
+
+def value_of_path(facts: Any, path: str | None) -> str | None:
+    """The value at a facts path such as `customer.customer_id`, as text, when there is one."""
+    if path is None or not isinstance(facts, dict):
+        return None
+    value: Any = facts
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(normalize(value)) if isinstance(value, Decimal) else str(value)
+
+
+# ----------------------------------------------------------------------------------- writing
+
+
+class AtomicFile:
+    """A file that appears at ``path`` complete, or not at all."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path == "-":
+            self.temporary = None
+            return
+        target = Path(path)
+        descriptor, self.temporary = tempfile.mkstemp(
+            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
+            suffix=".partial")
+        os.close(descriptor)
+
+    def commit(self) -> None:
+        if self.temporary is not None:
+            os.replace(self.temporary, self.path)
+            self.temporary = None
+
+    def discard(self) -> None:
+        if self.temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temporary)
+            self.temporary = None
+
+
+class JsonlWriter:
+    def __init__(self, path: str) -> None:
+        self.file = AtomicFile(path)
+        self.stream: IO[bytes] = (sys.stdout.buffer if path == "-"
+                                  else open(self.file.temporary, "wb"))  # noqa: SIM115
+        self.encoder = msgspec.json.Encoder(decimal_format="number")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.stream.write(self.encoder.encode(record) + b"\n")
+
+    def close(self, commit: bool) -> None:
+        if self.stream is sys.stdout.buffer:
+            self.stream.flush()
+            return
+        self.stream.close()
+        self.file.commit() if commit else self.file.discard()
+
+
+class TableWriter:
+    """CSV or Parquet: a column per output, then `offers` (names) and `reasons` (codes)."""
+
+    def __init__(self, path: str, kind: str, outputs: dict[str, t.Type], with_id: bool,
+                 with_offers: bool) -> None:
+        self.kind, self.outputs, self.with_id = kind, outputs, with_id
+        self.with_offers = with_offers
+        self.file = AtomicFile(path)
+        fields = [pa.field("row", pa.int64())]
+        if with_id:
+            fields.append(pa.field("id", pa.string()))
+        for name, type_ in outputs.items():
+            fields.append(pa.field(name, self._arrow_type(type_)))
+        if with_offers:
+            fields.append(pa.field("offers", self._list_type()))
+        fields.append(pa.field("reasons", self._list_type()))
+        self.schema = pa.schema(fields)
+        self.rows: list[dict[str, Any]] = []
+        self.writer: Any = None
+
+    def _list_type(self) -> pa.DataType:
+        return pa.string() if self.kind == "csv" else pa.list_(pa.string())
+
+    def _arrow_type(self, type_: t.Type) -> pa.DataType:
+        if type_ == t.BOOLEAN:
+            return pa.bool_()
+        if type_ == t.DATE:
+            return pa.date32()
+        if isinstance(type_, t.ListOf):
+            return self._list_type()
+        return pa.string()  # numbers as their exact text, never binary floats
+
+    def write(self, record: dict[str, Any]) -> None:
+        """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes)."""
+        row = {"row": record["row"]}
+        if self.with_id:
+            row["id"] = record.get("id")
+        for name, type_ in self.outputs.items():
+            row[name] = self._cell(record["decision"].get(name), type_)
+        if self.with_offers:
+            row["offers"] = self._names(record["offers"])
+        row["reasons"] = self._names(record["reasons"])
+        self.rows.append(row)
+        if len(self.rows) >= 10_000:
+            self._flush()
+
+    def _names(self, names: list[str]) -> Any:
+        return ";".join(names) if self.kind == "csv" else list(names)
+
+    def _cell(self, value: Any, type_: t.Type) -> Any:
+        if value is None:
+            return None
+        if isinstance(type_, t.ListOf):
+            texts = [_text(item) for item in value]
+            return ";".join(texts) if self.kind == "csv" else texts
+        if type_ in (t.BOOLEAN, t.DATE):
+            return value
+        return _text(value)
+
+    def _flush(self) -> None:
+        if not self.rows and self.writer is not None:
+            return
+        table = pa.Table.from_pylist(self.rows, schema=self.schema)
+        self.rows = []
+        if self.writer is None:
+            self.writer = (pa_csv.CSVWriter(self.file.temporary, self.schema)
+                           if self.kind == "csv" else pq.ParquetWriter(self.file.temporary,
+                                                                        self.schema))
+        self.writer.write_table(table)
+
+    def close(self, commit: bool) -> None:
+        if commit:
+            self._flush()
+        if self.writer is not None:
+            self.writer.close()
+        self.file.commit() if commit else self.file.discard()
+
+
+def _text(value: Any) -> str:
+    value = normalize(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):  # an offer
+        return str(value.get("name"))
+    return str(value)

@@ -1,0 +1,421 @@
+"""`tenet batch`: a whole portfolio through one ruleset, with budgets, nothing lost.
+
+The input is cut into chunks; worker processes (or this process, with one job) read and decide
+each chunk with the ruleset's generated batch function, and the chunks come back in input
+order, so the output does not depend on the number of jobs or the chunk size. Every row ends up
+either decided (in OUT) or refused (in the errors file, with why). Without budgets, decided rows
+are written as they come. With budgets, decided rows are spilled to a temporary file while only
+(row, rank, amount) of each candidate is kept in memory; each budget is allocated in turn over
+the whole book (LANGUAGE.md §8), and a last pass writes the rows with the budgets applied.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import os
+import pickle
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import ast
+from engine.decide import DecisionConflict
+from engine.facts import FactsError
+from engine.interpreter import Env, Interpreter
+from engine.portfolio.budgets import allocate
+from engine.portfolio.formats import (
+    Chunk,
+    JsonlWriter,
+    RowReader,
+    TableWriter,
+    format_of,
+    read_chunks,
+    value_of_path,
+)
+from engine.portfolio.summary import Summary
+from engine.runtime import Notes, normalize
+from engine.symbols import OFFERS_OUTPUT
+
+CHUNK_ROWS = 2_000
+
+
+@dataclass
+class BatchOptions:
+    out: str
+    errors: str | None = None  # default: OUT with `.errors.jsonl`
+    as_of: datetime.date | None = None
+    jobs: int = 1
+    id_field: str | None = None
+    trace: bool = False
+    chunk_rows: int = CHUNK_ROWS
+
+    @property
+    def errors_path(self) -> str:
+        if self.errors is not None:
+            return self.errors
+        if self.out == "-":
+            return "tenet-batch.errors.jsonl"
+        return str(Path(self.out).with_suffix(".errors.jsonl"))
+
+
+@dataclass
+class Decided:
+    """One decided row as the final pass needs it."""
+
+    row: int
+    id: str | None
+    outputs: dict[str, Any]
+    reasons: list[tuple[str, list[frozenset[str]]]]  # code, what each giver owed it to
+    budgets: tuple  # per budget: (among, total, rank, else values)
+    fields: tuple | None = None  # the facts' values, kept when a second budget may need them
+    trace: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class Refused:
+    row: int
+    id: str | None
+    kind: str  # "unreadable", "facts" or "conflict"
+    problems: list[str]
+
+
+@dataclass
+class ChunkResult:
+    rows: list[Decided | Refused]
+    counters: list[int] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------- deciding
+
+
+class ChunkDecider:
+    """Decides the rows of chunks with one ruleset (in a worker process, or here)."""
+
+    def __init__(self, ruleset: Any, as_of: datetime.date, id_field: str | None, trace: bool,
+                 keep_fields: bool) -> None:
+        self.ruleset, self.as_of, self.id_field = ruleset, as_of, id_field
+        self.trace, self.keep_fields = trace, keep_fields
+        self.reader = RowReader(ruleset.check.program.symbols)
+        generated = ruleset._generated
+        self.decide = generated.decide_batch
+        self.counters = generated.counters
+        meta = generated.metadata
+        self.owed = [frozenset(meta.slots[slot].output for slot in info.slots)
+                     for info in meta.rules]
+        self.slots_of = [info.slots for info in meta.rules]
+        self.slot_outputs = [slot.output for slot in meta.slots]
+        self.cap_outputs = [cap.output for cap in meta.caps]
+
+    def rows_of(self, chunk: Chunk) -> ChunkResult:
+        counters = [0] * self.counters
+        return ChunkResult([self.row(number, facts, problem, counters)
+                            for number, facts, problem in self.reader.rows(chunk)], counters)
+
+    def facts_rows(self, items: Iterable[tuple[int, Any]]) -> ChunkResult:
+        counters = [0] * self.counters
+        return ChunkResult([self.row(number, facts, None, counters) for number, facts in items],
+                           counters)
+
+    def row(self, number: int, facts: Any, problem: str | None,
+            counters: list[int]) -> Decided | Refused:
+        identity = value_of_path(facts, self.id_field)
+        if problem is not None:
+            return Refused(number, identity, "unreadable", [problem])
+        ruleset = self.ruleset
+        fields = ruleset._validate_fast(facts)
+        try:
+            if fields is None:
+                values = ruleset.schema.validate(facts)
+                fields = tuple(values[block][name] for block, name in ruleset._generated.fields)
+            outputs, codes, givers, used, budgets = self.decide(fields, self.as_of, counters)
+            reasons = self._reasons(codes, givers, used)
+            trace = self._trace(facts) if self.trace else None
+        except FactsError as error:
+            return Refused(number, identity, "facts", error.problems)
+        except DecisionConflict as conflict:
+            return Refused(number, identity, "conflict", [str(conflict)])
+        except decimal.DecimalException:
+            outputs, reasons, budgets, trace = self._by_reference(facts)
+        return Decided(number, identity, outputs, reasons, budgets,
+                       fields if self.keep_fields else None, trace)
+
+    def _reasons(self, codes: list[str], givers: list[int],
+                 used: list[bool]) -> list[tuple[str, list[frozenset[str]]]]:
+        """Each code once, in order, with what each of its givers owed it to: the outputs of
+        the rule's used proposals (empty when it proposes nothing), or the cap's output."""
+        owed: dict[str, list[frozenset[str]]] = {}
+        for code, giver in zip(codes, givers, strict=True):
+            if giver >= 0:
+                outputs = frozenset(self.slot_outputs[s] for s in self.slots_of[giver] if used[s])
+            else:
+                outputs = frozenset([self.cap_outputs[-1 - giver]])
+            owed.setdefault(code, []).append(outputs)
+        return list(owed.items())
+
+    def _trace(self, facts: Any) -> list[dict[str, Any]]:
+        decision = self.ruleset.decide(facts, as_of=self.as_of, trace=True)
+        return [event.to_data() for event in decision.trace
+                if not (event.to_data().get("event") == "note"
+                        and "applies to portfolio runs only" in event.to_data()["message"])]
+
+    def _by_reference(self, facts: Any) -> tuple[dict, list, tuple, list | None]:
+        """A decision whose arithmetic left the decimal range: the reference evaluator makes
+        those values missing; its reasons cannot be withdrawn by a budget (their givers are
+        not known), and its budget values are computed on its final values."""
+        ruleset = self.ruleset
+        outcome = ruleset._reference().decide(ruleset.schema.validate(facts), self.as_of, False)
+        reasons = [(code, [frozenset()]) for code in outcome.reasons]
+        budgets = budget_values(ruleset, outcome.values, self.as_of)
+        trace = self._trace(facts) if self.trace else None
+        return outcome.outputs, reasons, budgets, trace
+
+
+def budget_values(ruleset: Any, values: dict[str, Any], as_of: datetime.date) -> tuple:
+    """(among, total, rank, else values) of every budget, by the reference interpreter."""
+    interpreter = Interpreter()
+    env = Env(dict(values), as_of, Notes())
+    result = []
+    for budget in ruleset.check.program.symbols.budgets.values():
+        among = True if budget.among is None else interpreter.value(budget.among, env)
+        rank = None if budget.rank_by is None else interpreter.value(budget.rank_by, env)
+        sets = tuple(interpreter.value(action.value, env) for action in budget.otherwise
+                     if isinstance(action, ast.SetAction))
+        result.append((among, interpreter.value(budget.total, env), rank, sets))
+    return tuple(result)
+
+
+_WORKER: ChunkDecider | None = None
+
+
+def _start_worker(path: str, root: str | None, digest: str, as_of: datetime.date,
+                  id_field: str | None, trace: bool, keep_fields: bool) -> None:
+    """Each worker process loads and compiles the ruleset once, and checks that it is the
+    ruleset the run started with."""
+    global _WORKER
+    from engine.ruleset import load
+
+    ruleset = load(path, root)
+    if ruleset.info.digest != digest:
+        raise RuntimeError(f"{path} changed while the batch was starting")
+    _WORKER = ChunkDecider(ruleset, as_of, id_field, trace, keep_fields)
+
+
+def _decide_in_worker(chunk: Chunk) -> ChunkResult:
+    assert _WORKER is not None
+    return _WORKER.rows_of(chunk)
+
+
+def _in_order(chunks: Iterator[Chunk], jobs: int, decider: ChunkDecider,
+              worker_arguments: tuple) -> Iterator[ChunkResult]:
+    """The results of the chunks, in input order; with several jobs, a bounded window of
+    chunks is in flight, so memory stays flat whatever the size of the input."""
+    if jobs <= 1:
+        for chunk in chunks:
+            yield decider.rows_of(chunk)
+        return
+    with ProcessPoolExecutor(jobs, initializer=_start_worker,
+                             initargs=worker_arguments) as pool:
+        window: deque[Future] = deque()
+        for chunk in chunks:
+            window.append(pool.submit(_decide_in_worker, chunk))
+            if len(window) >= 2 * jobs:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+# ------------------------------------------------------------------------------- the run
+
+
+class BatchRun:
+    """One portfolio run: decide, allocate the budgets, write."""
+
+    def __init__(self, ruleset: Any, options: BatchOptions,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.ruleset, self.options = ruleset, options
+        self.progress = progress or (lambda rows, errors: None)
+        self.as_of = ruleset._as_of(options.as_of)
+        self.symbols = ruleset.check.program.symbols
+        self.budgets = list(self.symbols.budgets.values())
+        self.summary = Summary(ruleset)
+        self.reason_texts = ruleset.reasons
+
+    def run(self, source: str | Iterable[Any], ruleset_path: str | None = None,
+            root: str | None = None) -> Summary:
+        options = self.options
+        decider = ChunkDecider(self.ruleset, self.as_of, options.id_field, options.trace,
+                               keep_fields=len(self.budgets) > 1)
+        if isinstance(source, str):
+            chunks = read_chunks(source, options.chunk_rows)
+            jobs = options.jobs if ruleset_path is not None else 1
+            results = _in_order(chunks, jobs, decider, (
+                ruleset_path, root, self.ruleset.info.digest, self.as_of, options.id_field,
+                options.trace, len(self.budgets) > 1))
+        else:
+            results = (decider.facts_rows(part) for part in _numbered_parts(
+                source, options.chunk_rows))
+        out = self._writer(options.out)
+        errors = JsonlWriter(options.errors_path)
+        committed = False
+        try:
+            with tempfile.TemporaryFile(prefix="tenet-batch-") as spill:
+                for result in results:
+                    self.summary.add_counters(result.counters)
+                    decided = []
+                    for row in result.rows:
+                        self.summary.rows += 1
+                        if isinstance(row, Refused):
+                            self.summary.errors += 1
+                            errors.write(_refused_record(row))
+                        else:
+                            decided.append(row)
+                    if self.budgets:
+                        pickle.dump(decided, spill)
+                    else:
+                        for row in decided:
+                            self._write(out, row, {})
+                    self.progress(self.summary.rows, self.summary.errors)
+                if self.budgets:
+                    self._apply_budgets(spill, out)
+            committed = True
+        finally:
+            out.close(committed)
+            errors.close(committed)
+        return self.summary
+
+    def _writer(self, path: str) -> Any:
+        kind = format_of(path)
+        if kind == "jsonl":
+            return JsonlWriter(path)
+        outputs = {name: type_ for name, type_ in self.ruleset.check.program.output_types.items()
+                   if name != OFFERS_OUTPUT}
+        return TableWriter(path, kind, outputs, self.options.id_field is not None,
+                           OFFERS_OUTPUT in self.ruleset.check.program.output_types)
+
+    # -- budgets
+
+    def _apply_budgets(self, spill: Any, out: Any) -> None:
+        """Each budget in declared order over the whole book, each seeing the decisions as
+        the budgets before it left them; then the rows are written with every override."""
+        overrides: dict[int, dict[int, tuple]] = {}  # row -> budget index -> allocation entry
+        interpreter = Interpreter()
+        for index, budget in enumerate(self.budgets):
+            candidates = []
+            for row in _spilled(spill):
+                if row.row in overrides:  # changed by an earlier budget: evaluate again
+                    among, total, rank, _ = self._revalued(row, overrides[row.row], index)
+                else:
+                    among, total, rank, _ = row.budgets[index]
+                if among is True:
+                    candidates.append((row.row, rank, total))
+            limit = interpreter.value(budget.limit, Env({}, self.as_of, Notes()))
+            allocation = allocate(budget.name.name, limit, budget.descending, candidates)
+            self.summary.budgets.append(allocation)
+            for row, entry in allocation.overridden.items():
+                overrides.setdefault(row, {})[index] = entry
+        for row in _spilled(spill):
+            self._write(out, row, overrides.get(row.row, {}))
+
+    def _revalued(self, row: Decided, applied: dict[int, tuple], index: int) -> tuple:
+        """The budget values of a row that earlier budgets overrode, on its changed outputs."""
+        outputs = self._overridden_outputs(row, applied)
+        facts: dict[str, dict[str, Any]] = {}
+        for (block, name), value in zip(self.ruleset._generated.fields, row.fields or (),
+                                        strict=True):
+            facts.setdefault(block, {})[name] = value
+        outcome = self.ruleset._reference().decide(facts, self.as_of, False)
+        return budget_values(self.ruleset, {**outcome.values, **outputs}, self.as_of)[index]
+
+    def _overridden_outputs(self, row: Decided, applied: dict[int, tuple]) -> dict[str, Any]:
+        """The row's outputs after the `else` actions of the budgets that overrode it, in
+        order; each budget's values are those of the decision as the budgets before it left
+        it."""
+        outputs = dict(row.outputs)
+        for index in sorted(applied):
+            earlier = {i: entry for i, entry in applied.items() if i < index}
+            values = (self._revalued(row, earlier, index) if earlier else row.budgets[index])[3]
+            targets = [a.output.name for a in self.budgets[index].otherwise
+                       if isinstance(a, ast.SetAction)]
+            outputs.update(zip(targets, values, strict=True))
+        return outputs
+
+    # -- writing
+
+    def _write(self, out: Any, row: Decided, applied: dict[int, tuple]) -> None:
+        outputs, codes = row.outputs, [code for code, _ in row.reasons]
+        notes = []
+        if applied:
+            outputs = self._overridden_outputs(row, applied)
+            changed = {a.output.name for index in applied for a in self.budgets[index].otherwise
+                       if isinstance(a, ast.SetAction)}
+            codes = [code for code, owed in row.reasons
+                     if not all(givers and givers <= changed for givers in owed)]
+            for index in sorted(applied):
+                budget = self.budgets[index]
+                codes += [a.code.name for a in budget.otherwise
+                          if isinstance(a, ast.ReasonAction)]
+                position, rank, running = applied[index]
+                notes.append(f"budget `{budget.name.name}`: ranked {position} "
+                             f"(rank {_shown(rank)}); the running total {_shown(running)} "
+                             f"left no room for this decision, so its `else` actions apply")
+            codes = list(dict.fromkeys(codes))
+        self.summary.count_decision(outputs, codes)
+        record: dict[str, Any] = {"row": row.row}
+        if self.options.id_field is not None:
+            record["id"] = row.id
+        record |= {"ruleset": self.ruleset.info.as_data(), "as_of": self.as_of.isoformat(),
+                   "decision": normalize(outputs),
+                   "reasons": [{"code": code, "text": self.reason_texts[code]} for code in codes]}
+        if row.trace is not None:
+            record["trace"] = row.trace + [{"event": "note", "message": note} for note in notes]
+        if isinstance(out, TableWriter):
+            offers = outputs.get(OFFERS_OUTPUT) or ()
+            out.write({**record, "decision": outputs, "reasons": codes,
+                       "offers": [offer["name"] for offer in offers]})
+        else:
+            out.write(record)
+
+
+def _shown(value: Any) -> str:
+    value = normalize(value)
+    return "missing" if value is None else str(value)
+
+
+def _refused_record(row: Refused) -> dict[str, Any]:
+    record: dict[str, Any] = {"row": row.row}
+    if row.id is not None:
+        record["id"] = row.id
+    record |= {"kind": row.kind, "problems": row.problems}
+    return record
+
+
+def _spilled(spill: Any) -> Iterator[Decided]:
+    spill.flush()
+    spill.seek(0)
+    while True:
+        try:
+            rows = pickle.load(spill)  # our own temporary file, written by this run
+        except EOFError:
+            return
+        yield from rows
+
+
+def _numbered_parts(source: Iterable[Any], size: int) -> Iterator[list[tuple[int, Any]]]:
+    part: list[tuple[int, Any]] = []
+    for number, facts in enumerate(source, start=1):
+        part.append((number, facts))
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)

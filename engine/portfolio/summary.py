@@ -1,0 +1,79 @@
+"""The summary of a portfolio run: what the book got, and how the ruleset was exercised.
+
+Rows read, decided and refused; for each `one of` output the count of each value, for each
+money or number output its total; the count of each reason code; per budget its candidates,
+kept and overridden rows and the amount used against the limit; per rule how often it fired
+and how often it counted (a proposal used, or it proposes nothing); per table the hits of each
+row. It is the coverage report of a ruleset over a real book.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from engine import types as t
+from engine.portfolio.budgets import Allocation
+from engine.runtime import normalize
+
+
+class Summary:
+    def __init__(self, ruleset: Any) -> None:
+        program = ruleset.check.program
+        self.output_types: dict[str, t.Type] = dict(program.output_types)
+        generated = ruleset._generated
+        self.rule_names = [info.name for info in generated.metadata.rules]
+        self.tables = {name: len(table.rows) for name, table in program.symbols.tables.items()}
+        self.counters = [0] * generated.counters
+        self.rows = self.decided = self.errors = 0
+        self.values: dict[str, Counter] = {name: Counter() for name, type_ in
+                                           self.output_types.items()
+                                           if isinstance(type_, t.Enum)}
+        self.totals: dict[str, Decimal] = {name: Decimal(0) for name, type_ in
+                                           self.output_types.items()
+                                           if type_ in (t.MONEY, t.NUMBER, t.INTEGER)}
+        self.reasons: Counter = Counter()
+        self.budgets: list[Allocation] = []
+
+    def add_counters(self, counters: list[int]) -> None:
+        self.counters = [a + b for a, b in zip(self.counters, counters, strict=True)]
+
+    def count_decision(self, outputs: dict[str, Any], codes: list[str]) -> None:
+        self.decided += 1
+        for name, counter in self.values.items():
+            counter[outputs.get(name)] += 1
+        for name in self.totals:
+            value = outputs.get(name)
+            if value is not None:
+                self.totals[name] += value
+        self.reasons.update(codes)
+
+    def to_data(self) -> dict[str, Any]:
+        rules = len(self.rule_names)
+        fired = dict(zip(self.rule_names, self.counters[:rules], strict=True))
+        used = dict(zip(self.rule_names, self.counters[rules:2 * rules], strict=True))
+        tables, offset = {}, 2 * rules
+        for name, rows in self.tables.items():
+            tables[name] = {"hits_per_row": self.counters[offset:offset + rows]}
+            offset += rows
+        return {
+            "rows": self.rows, "decided": self.decided, "errors": self.errors,
+            "outputs": {**{name: {"counts": {("missing" if v is None else str(v)): n
+                                             for v, n in sorted(counter.items(), key=_by_count)}}
+                           for name, counter in self.values.items()},
+                        **{name: {"total": normalize(total)}
+                           for name, total in self.totals.items()}},
+            "reasons": dict(sorted(self.reasons.items(), key=_by_count)),
+            "budgets": {b.name: {"candidates": b.candidates, "kept": b.kept,
+                                 "overridden": len(b.overridden), "used": normalize(b.used),
+                                 "limit": normalize(b.limit)} for b in self.budgets},
+            "rules": {name: {"fired": fired[name], "used": used[name]}
+                      for name in self.rule_names},
+            "never_fired": [name for name in self.rule_names if not fired[name]],
+            "tables": tables,
+        }
+
+
+def _by_count(item: tuple[Any, int]) -> tuple[int, str]:
+    return -item[1], str(item[0])
