@@ -1,6 +1,7 @@
 # Two entry points that work on a fresh machine with only Python 3.11+:
 #   make demo   – set up, then check the example rulesets, decide for one customer with the
-#                 trace, run the rulesets' examples, and show what mistakes look like
+#                 trace, run the rulesets' examples, decide a portfolio of 1,000 customers with
+#                 its budget, and show what mistakes look like
 #   make test   – set up, then run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -21,6 +22,11 @@ demo: $(VENV)/.installed
 	$(BIN)/tenet run rulesets/limit_review.rules --facts rulesets/facts/limit_review_strong_payer.json --as-of 2026-12-15
 	@echo
 	$(BIN)/tenet test rulesets/
+	@echo
+	@mkdir -p build
+	$(BIN)/tenet batch rulesets/limit_review.rules --facts rulesets/facts/book.csv \
+	  --out build/book.decisions.csv --as-of 2026-12-15 --id customer.customer_id \
+	  --summary build/book.summary.json
 	@echo
 	@echo "--- a ruleset with mistakes (exit status 1 is expected) ---"
 	-$(BIN)/tenet check docs/examples/mistakes.rules

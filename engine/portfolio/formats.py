@@ -155,13 +155,13 @@ class RowReader:
         if chunk.lines is not None:
             for offset, line in enumerate(chunk.lines):
                 try:
-                    text = line.decode("utf-8")
+                    text = line.decode("utf-8").rstrip("\r\n")
                     yield chunk.first + offset, parse_facts_json(text), None
                 except UnicodeDecodeError:
                     yield chunk.first + offset, None, "the line is not UTF-8 text"
                 except FactsJsonError as error:
-                    where = f" (line:column {error.where[1:]})" if error.where else ""
-                    yield chunk.first + offset, None, f"{error}{where}"
+                    column = f" (column {error.where.rsplit(':', 1)[1]})" if error.where else ""
+                    yield chunk.first + offset, None, f"{error}{column}"
             return
         records = chunk.batch.to_pylist()
         broken = chunk.broken or {}
