@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import threading
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -71,36 +72,46 @@ def parse_facts_json(text: str) -> Any:
     """Facts from JSON text: numbers as Decimals (never binary floats; a whole number too long
     for Python's int is a Decimal too, for the schema to refuse), and an object with a repeated
     key refused with the key's path, since which value would count is not obvious."""
+    _REPEATS.count = 0
     try:
-        value = json.loads(text, parse_float=Decimal, parse_int=_json_integer,
-                           object_pairs_hook=_note_repeated_keys)
+        try:
+            value = _DECODER.decode(text)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # a whole number longer than Python converts to int
+            value = _LONG_INTEGER_DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise FactsJsonError(f"the facts are not valid JSON: {error.msg}",
                              f":{error.lineno}:{error.colno}") from None
     except RecursionError:
         raise FactsJsonError("the facts are nested too deeply to read") from None
-    repeated = _repeated_key(value, "")
-    if repeated is not None:
-        raise FactsJsonError(f"`{repeated}` is given twice")
+    if _REPEATS.count:
+        raise FactsJsonError(f"`{_repeated_key(value, '')}` is given twice")
     return value
+
+
+def _objects(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    _REPEATS.count += 1
+    marked = _Repeated(pairs)
+    seen: set[str] = set()
+    marked.repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+    return marked
+
+
+_REPEATS = threading.local()  # how many objects of the text being read repeat a key
 
 
 def _json_integer(digits: str) -> int | Decimal:
     return int(digits) if len(digits) < 40 else Decimal(digits)
 
 
-def _note_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    repeated = None
-    for key, value in pairs:
-        if key in found and repeated is None:
-            repeated = key
-        found.setdefault(key, value)
-    if repeated is None:
-        return found
-    marked = _Repeated(found)
-    marked.repeated = repeated
-    return marked
+# Made once: json.loads with options builds a decoder on every call.
+_DECODER = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_objects)
+_LONG_INTEGER_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=_json_integer,
+                                         object_pairs_hook=_objects)
 
 
 def _repeated_key(value: Any, path: str) -> str | None:
@@ -114,7 +125,8 @@ def _repeated_key(value: Any, path: str) -> str | None:
             stack.extend((item, f"{where}.{key}" if where else key)
                          for key, item in reversed(node.items()))
         elif isinstance(node, list):
-            stack.extend((item, f"{where}[{index}]") for index, item in reversed(list(enumerate(node))))
+            stack.extend((item, f"{where}[{index}]")
+                         for index, item in reversed(list(enumerate(node))))
     return None
 
 

@@ -149,6 +149,7 @@ class RowReader:
     def __init__(self, symbols: Symbols) -> None:
         self.symbols = symbols
         self.blocks = list(symbols.facts)
+        self._plans: dict[pa.Schema, Any] = {}
 
     def rows(self, chunk: Chunk) -> Iterator[tuple[int, Any, str | None]]:
         """(row number, facts, None) or (row number, None, why the row cannot be read)."""
@@ -176,22 +177,37 @@ class RowReader:
             number += 1
 
     def _record_facts(self, record: dict[str, Any], schema: pa.Schema) -> tuple[Any, str | None]:
+        plan = self._plans.get(schema)
+        if plan is None:
+            plan = self._plans[schema] = self._plan(schema)
+        if isinstance(plan, str):
+            return None, plan
         facts: dict[str, dict[str, Any]] = {block: {} for block in self.blocks}
-        for column, value in record.items():
+        for column, block, field, type_ in plan:
+            value = record[column]
+            if value is None:
+                continue  # an empty cell is missing
+            facts[block][field] = value if type_ is None else _from_text(value, type_)
+        return facts, None
+
+    def _plan(self, schema: pa.Schema) -> list[tuple[str, str, str, t.Type | None]] | str:
+        """Per column: its facts block, field, and the type to read text cells by (None when
+        the column is not text, or the field unknown: validation reports it)."""
+        plan = []
+        for column in schema.names:
             block, _, field = column.rpartition(".")
             if not block and len(self.blocks) == 1:
                 block = self.blocks[0]
-            if block not in facts:
-                return None, (f"column `{column}`: name columns `block.field`, with a facts "
-                              f"block of the ruleset ({', '.join(self.blocks)})")
-            if value is None:
-                continue  # an empty cell is missing
-            if isinstance(value, str) and pa.types.is_string(schema.field(column).type):
-                declaration = self.symbols.record_fields(block).get(field)
-                if declaration is not None:
-                    value = _from_text(value, self.symbols.resolve_type(declaration.type))
-            facts[block][field] = value
-        return facts, None
+            if block not in self.blocks:
+                return (f"column `{column}`: name columns `block.field`, with a facts block of "
+                        f"the ruleset ({', '.join(self.blocks)})")
+            declaration = self.symbols.record_fields(block).get(field)
+            text = pa.types.is_string(schema.field(column).type) or pa.types.is_large_string(
+                schema.field(column).type)
+            type_ = (self.symbols.resolve_type(declaration.type)
+                     if declaration is not None and text else None)
+            plan.append((column, block, field, type_))
+        return plan
 
 
 def _from_text(text: str, type_: t.Type) -> Any:
@@ -263,6 +279,10 @@ class JsonlWriter:
     def write(self, record: dict[str, Any]) -> None:
         self.stream.write(self.encoder.encode(record) + b"\n")
 
+    def write_record(self, line: bytes) -> None:
+        """A record encoded already (in a worker)."""
+        self.stream.write(line)
+
     def close(self, commit: bool) -> None:
         if self.stream is sys.stdout.buffer:
             self.stream.flush()
@@ -303,7 +323,7 @@ class TableWriter:
             return self._list_type()
         return pa.string()  # numbers as their exact text, never binary floats
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write_record(self, record: dict[str, Any]) -> None:
         """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes)."""
         row = {"row": record["row"]}
         if self.with_id:

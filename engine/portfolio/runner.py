@@ -19,9 +19,11 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from engine import ast
 from engine.decide import DecisionConflict
@@ -63,69 +65,66 @@ class BatchOptions:
         return str(Path(self.out).with_suffix(".errors.jsonl"))
 
 
-@dataclass
-class Decided:
-    """One decided row as the final pass needs it."""
-
-    row: int
-    id: str | None
-    outputs: dict[str, Any]
-    reasons: list[tuple[str, list[frozenset[str]]]]  # code, what each giver owed it to
-    budgets: tuple  # per budget: (among, total, rank, else values)
-    fields: tuple | None = None  # the facts' values, kept when a second budget may need them
-    trace: list[dict[str, Any]] | None = None
-
-
-@dataclass
-class Refused:
-    row: int
-    id: str | None
-    kind: str  # "unreadable", "facts" or "conflict"
-    problems: list[str]
+# A decided row, as plain tuples travel fastest between processes and through the spill file:
+# (row, id, record, outputs, reasons, budgets, fields, trace), where ``record`` is the row as
+# written (JSON bytes, or a dict of cells for CSV and Parquet) when no budget changes it (for a
+# row that is no budget's candidate, the fields after ``outputs`` are None),
+# ``reasons`` pairs each code with what each of its givers owed it to, ``budgets`` holds per
+# budget (among, total, rank, else values), and ``fields`` the facts' values when a second
+# budget may need them. A refused row: (row, id, kind, problems).
+Decided = tuple
+Refused = tuple
+ROW, ID, RECORD, OUTPUTS, REASONS, BUDGETS, FIELDS, TRACE = range(8)
 
 
 @dataclass
 class ChunkResult:
-    rows: list[Decided | Refused]
-    counters: list[int] = field(default_factory=list)
+    decided: list[Decided]
+    refused: list[Refused]
+    counters: list[int]
+    counts: Summary  # what the chunk's decisions give, before budgets
 
 
 # ------------------------------------------------------------------------------- deciding
 
 
 class ChunkDecider:
-    """Decides the rows of chunks with one ruleset (in a worker process, or here)."""
+    """Decides the rows of chunks with one ruleset (in a worker process, or here), and writes
+    each decided row as it will be written unless a budget changes it."""
 
-    def __init__(self, ruleset: Any, as_of: datetime.date, id_field: str | None, trace: bool,
+    def __init__(self, ruleset: Any, as_of: datetime.date, options: BatchOptions,
                  keep_fields: bool) -> None:
-        self.ruleset, self.as_of, self.id_field = ruleset, as_of, id_field
-        self.trace, self.keep_fields = trace, keep_fields
+        self.ruleset, self.as_of, self.id_field = ruleset, as_of, options.id_field
+        self.trace, self.keep_fields = options.trace, keep_fields
+        self.records = Records(ruleset, as_of, options)
         self.reader = RowReader(ruleset.check.program.symbols)
         generated = ruleset._generated
         self.decide = generated.decide_batch
-        self.counters = generated.counters
         meta = generated.metadata
-        self.owed = [frozenset(meta.slots[slot].output for slot in info.slots)
-                     for info in meta.rules]
         self.slots_of = [info.slots for info in meta.rules]
         self.slot_outputs = [slot.output for slot in meta.slots]
         self.cap_outputs = [cap.output for cap in meta.caps]
 
     def rows_of(self, chunk: Chunk) -> ChunkResult:
-        counters = [0] * self.counters
-        return ChunkResult([self.row(number, facts, problem, counters)
-                            for number, facts, problem in self.reader.rows(chunk)], counters)
+        return self._decide_all((number, facts, problem)
+                                for number, facts, problem in self.reader.rows(chunk))
 
     def facts_rows(self, items: Iterable[tuple[int, Any]]) -> ChunkResult:
-        counters = [0] * self.counters
-        return ChunkResult([self.row(number, facts, None, counters) for number, facts in items],
-                           counters)
+        return self._decide_all((number, facts, None) for number, facts in items)
 
-    def row(self, number: int, facts: Any, problem: str | None,
-            counters: list[int]) -> Decided | Refused:
+    def _decide_all(self, rows: Iterable[tuple[int, Any, str | None]]) -> ChunkResult:
+        result = ChunkResult([], [], [0] * self.ruleset._generated.counters,
+                             Summary(self.ruleset))
+        for number, facts, problem in rows:
+            row = self.row(number, facts, problem, result.counters, result.counts)
+            (result.refused if len(row) == 4 else result.decided).append(row)
+        return result
+
+    def row(self, number: int, facts: Any, problem: str | None, counters: list[int],
+            counts: Summary) -> Decided | Refused:
         identity = value_of_path(facts, self.id_field)
         if problem is not None:
-            return Refused(number, identity, "unreadable", [problem])
+            return number, identity, "unreadable", [problem]
         ruleset = self.ruleset
         fields = ruleset._validate_fast(facts)
         try:
@@ -136,13 +135,19 @@ class ChunkDecider:
             reasons = self._reasons(codes, givers, used)
             trace = self._trace(facts) if self.trace else None
         except FactsError as error:
-            return Refused(number, identity, "facts", error.problems)
+            return number, identity, "facts", error.problems
         except DecisionConflict as conflict:
-            return Refused(number, identity, "conflict", [str(conflict)])
+            return number, identity, "conflict", [str(conflict)]
         except decimal.DecimalException:
             outputs, reasons, budgets, trace = self._by_reference(facts)
-        return Decided(number, identity, outputs, reasons, budgets,
-                       fields if self.keep_fields else None, trace)
+        codes = [code for code, _ in reasons]
+        counts.count_decision(outputs, codes)
+        record = self.records.record(number, identity, outputs, codes, trace)
+        if not any(values[0] is True for values in budgets):
+            # No budget can change it: only its record travels on (most rows of a book).
+            return number, identity, record, outputs, None, None, None, None
+        return (number, identity, record, outputs, reasons, budgets,
+                fields if self.keep_fields else None, trace)
 
     def _reasons(self, codes: list[str], givers: list[int],
                  used: list[bool]) -> list[tuple[str, list[frozenset[str]]]]:
@@ -193,7 +198,7 @@ _WORKER: ChunkDecider | None = None
 
 
 def _start_worker(path: str, root: str | None, digest: str, as_of: datetime.date,
-                  id_field: str | None, trace: bool, keep_fields: bool) -> None:
+                  options: BatchOptions, keep_fields: bool) -> None:
     """Each worker process loads and compiles the ruleset once, and checks that it is the
     ruleset the run started with."""
     global _WORKER
@@ -202,7 +207,7 @@ def _start_worker(path: str, root: str | None, digest: str, as_of: datetime.date
     ruleset = load(path, root)
     if ruleset.info.digest != digest:
         raise RuntimeError(f"{path} changed while the batch was starting")
-    _WORKER = ChunkDecider(ruleset, as_of, id_field, trace, keep_fields)
+    _WORKER = ChunkDecider(ruleset, as_of, options, keep_fields)
 
 
 def _decide_in_worker(chunk: Chunk) -> ChunkResult:
@@ -232,6 +237,33 @@ def _in_order(chunks: Iterator[Chunk], jobs: int, decider: ChunkDecider,
 # ------------------------------------------------------------------------------- the run
 
 
+class Records:
+    """A decided row as written: a JSON line, or the cells of a CSV or Parquet row."""
+
+    def __init__(self, ruleset: Any, as_of: datetime.date, options: BatchOptions) -> None:
+        self.kind = format_of(options.out)
+        self.with_id = options.id_field is not None
+        self.head = {"ruleset": ruleset.info.as_data(), "as_of": as_of.isoformat()}
+        self.texts = ruleset.reasons
+        self.encode = msgspec.json.Encoder(decimal_format="number").encode
+
+    def record(self, row: int, identity: str | None, outputs: dict[str, Any], codes: list[str],
+               trace: list[dict[str, Any]] | None) -> bytes | dict[str, Any]:
+        if self.kind != "jsonl":
+            offers = outputs.get(OFFERS_OUTPUT) or ()
+            return {"row": row, "id": identity, "decision": outputs, "reasons": codes,
+                    "offers": [offer["name"] for offer in offers]}
+        record: dict[str, Any] = {"row": row}
+        if self.with_id:
+            record["id"] = identity
+        record |= self.head
+        record["decision"] = normalize(outputs)
+        record["reasons"] = [{"code": code, "text": self.texts[code]} for code in codes]
+        if trace is not None:
+            record["trace"] = trace
+        return self.encode(record) + b"\n"
+
+
 class BatchRun:
     """One portfolio run: decide, allocate the budgets, write."""
 
@@ -240,45 +272,36 @@ class BatchRun:
         self.ruleset, self.options = ruleset, options
         self.progress = progress or (lambda rows, errors: None)
         self.as_of = ruleset._as_of(options.as_of)
-        self.symbols = ruleset.check.program.symbols
-        self.budgets = list(self.symbols.budgets.values())
+        self.budgets = list(ruleset.check.program.symbols.budgets.values())
         self.summary = Summary(ruleset)
-        self.reason_texts = ruleset.reasons
+        self.records = Records(ruleset, self.as_of, options)
 
     def run(self, source: str | Iterable[Any], ruleset_path: str | None = None,
             root: str | None = None) -> Summary:
         options = self.options
-        decider = ChunkDecider(self.ruleset, self.as_of, options.id_field, options.trace,
-                               keep_fields=len(self.budgets) > 1)
+        keep_fields = len(self.budgets) > 1
+        decider = ChunkDecider(self.ruleset, self.as_of, options, keep_fields)
         if isinstance(source, str):
-            chunks = read_chunks(source, options.chunk_rows)
             jobs = options.jobs if ruleset_path is not None else 1
-            results = _in_order(chunks, jobs, decider, (
-                ruleset_path, root, self.ruleset.info.digest, self.as_of, options.id_field,
-                options.trace, len(self.budgets) > 1))
+            results = _in_order(read_chunks(source, options.chunk_rows), jobs, decider, (
+                ruleset_path, root, self.ruleset.info.digest, self.as_of, options, keep_fields))
         else:
-            results = (decider.facts_rows(part) for part in _numbered_parts(
-                source, options.chunk_rows))
+            results = (decider.facts_rows(part)
+                       for part in _numbered_parts(source, options.chunk_rows))
         out = self._writer(options.out)
         errors = JsonlWriter(options.errors_path)
         committed = False
         try:
             with tempfile.TemporaryFile(prefix="tenet-batch-") as spill:
                 for result in results:
-                    self.summary.add_counters(result.counters)
-                    decided = []
-                    for row in result.rows:
-                        self.summary.rows += 1
-                        if isinstance(row, Refused):
-                            self.summary.errors += 1
-                            errors.write(_refused_record(row))
-                        else:
-                            decided.append(row)
+                    self.summary.merge(result)
+                    for row in result.refused:
+                        errors.write(_refused_record(row))
                     if self.budgets:
-                        pickle.dump(decided, spill)
+                        pickle.dump(result.decided, spill, protocol=pickle.HIGHEST_PROTOCOL)
                     else:
-                        for row in decided:
-                            self._write(out, row, {})
+                        for row in result.decided:
+                            out.write_record(row[RECORD])
                     self.progress(self.summary.rows, self.summary.errors)
                 if self.budgets:
                     self._apply_budgets(spill, out)
@@ -292,10 +315,10 @@ class BatchRun:
         kind = format_of(path)
         if kind == "jsonl":
             return JsonlWriter(path)
-        outputs = {name: type_ for name, type_ in self.ruleset.check.program.output_types.items()
-                   if name != OFFERS_OUTPUT}
+        output_types = self.ruleset.check.program.output_types
+        outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
         return TableWriter(path, kind, outputs, self.options.id_field is not None,
-                           OFFERS_OUTPUT in self.ruleset.check.program.output_types)
+                           OFFERS_OUTPUT in output_types)
 
     # -- budgets
 
@@ -307,25 +330,52 @@ class BatchRun:
         for index, budget in enumerate(self.budgets):
             candidates = []
             for row in _spilled(spill):
-                if row.row in overrides:  # changed by an earlier budget: evaluate again
-                    among, total, rank, _ = self._revalued(row, overrides[row.row], index)
+                number = row[ROW]
+                if row[BUDGETS] is None:
+                    continue  # no budget's `among` holds for it, and none changed it
+                if number in overrides:  # changed by an earlier budget: evaluate again
+                    among, total, rank, _ = self._revalued(row, overrides[number], index)
                 else:
-                    among, total, rank, _ = row.budgets[index]
+                    among, total, rank, _ = row[BUDGETS][index]
                 if among is True:
-                    candidates.append((row.row, rank, total))
+                    candidates.append((number, rank, total))
             limit = interpreter.value(budget.limit, Env({}, self.as_of, Notes()))
             allocation = allocate(budget.name.name, limit, budget.descending, candidates)
             self.summary.budgets.append(allocation)
-            for row, entry in allocation.overridden.items():
-                overrides.setdefault(row, {})[index] = entry
+            for number, entry in allocation.overridden.items():
+                overrides.setdefault(number, {})[index] = entry
         for row in _spilled(spill):
-            self._write(out, row, overrides.get(row.row, {}))
+            applied = overrides.get(row[ROW])
+            out.write_record(row[RECORD] if applied is None else self._overridden(row, applied))
+
+    def _overridden(self, row: Decided, applied: dict[int, tuple]) -> bytes | dict[str, Any]:
+        """The record of a row that budgets overrode: their `else` outputs, the reasons owed
+        only to overridden outputs withdrawn, each budget's reason last, and (traced) a note
+        of which budget, the row's rank and the running total."""
+        outputs = self._overridden_outputs(row, applied)
+        changed = {a.output.name for index in applied for a in self.budgets[index].otherwise
+                   if isinstance(a, ast.SetAction)}
+        codes = [code for code, owed in row[REASONS]
+                 if not all(givers and givers <= changed for givers in owed)]
+        notes = []
+        for index in sorted(applied):
+            budget = self.budgets[index]
+            codes += [a.code.name for a in budget.otherwise if isinstance(a, ast.ReasonAction)]
+            position, rank, running = applied[index]
+            notes.append({"event": "note", "message": (
+                f"budget `{budget.name.name}`: ranked {position} (rank {_shown(rank)}); the "
+                f"running total {_shown(running)} left no room for this decision, so its "
+                "`else` actions apply")})
+        codes = list(dict.fromkeys(codes))
+        self.summary.recount(row[OUTPUTS], [code for code, _ in row[REASONS]], outputs, codes)
+        trace = None if row[TRACE] is None else row[TRACE] + notes
+        return self.records.record(row[ROW], row[ID], outputs, codes, trace)
 
     def _revalued(self, row: Decided, applied: dict[int, tuple], index: int) -> tuple:
         """The budget values of a row that earlier budgets overrode, on its changed outputs."""
         outputs = self._overridden_outputs(row, applied)
         facts: dict[str, dict[str, Any]] = {}
-        for (block, name), value in zip(self.ruleset._generated.fields, row.fields or (),
+        for (block, name), value in zip(self.ruleset._generated.fields, row[FIELDS] or (),
                                         strict=True):
             facts.setdefault(block, {})[name] = value
         outcome = self.ruleset._reference().decide(facts, self.as_of, False)
@@ -335,50 +385,14 @@ class BatchRun:
         """The row's outputs after the `else` actions of the budgets that overrode it, in
         order; each budget's values are those of the decision as the budgets before it left
         it."""
-        outputs = dict(row.outputs)
+        outputs = dict(row[OUTPUTS])
         for index in sorted(applied):
             earlier = {i: entry for i, entry in applied.items() if i < index}
-            values = (self._revalued(row, earlier, index) if earlier else row.budgets[index])[3]
+            values = (self._revalued(row, earlier, index) if earlier else row[BUDGETS][index])[3]
             targets = [a.output.name for a in self.budgets[index].otherwise
                        if isinstance(a, ast.SetAction)]
             outputs.update(zip(targets, values, strict=True))
         return outputs
-
-    # -- writing
-
-    def _write(self, out: Any, row: Decided, applied: dict[int, tuple]) -> None:
-        outputs, codes = row.outputs, [code for code, _ in row.reasons]
-        notes = []
-        if applied:
-            outputs = self._overridden_outputs(row, applied)
-            changed = {a.output.name for index in applied for a in self.budgets[index].otherwise
-                       if isinstance(a, ast.SetAction)}
-            codes = [code for code, owed in row.reasons
-                     if not all(givers and givers <= changed for givers in owed)]
-            for index in sorted(applied):
-                budget = self.budgets[index]
-                codes += [a.code.name for a in budget.otherwise
-                          if isinstance(a, ast.ReasonAction)]
-                position, rank, running = applied[index]
-                notes.append(f"budget `{budget.name.name}`: ranked {position} "
-                             f"(rank {_shown(rank)}); the running total {_shown(running)} "
-                             f"left no room for this decision, so its `else` actions apply")
-            codes = list(dict.fromkeys(codes))
-        self.summary.count_decision(outputs, codes)
-        record: dict[str, Any] = {"row": row.row}
-        if self.options.id_field is not None:
-            record["id"] = row.id
-        record |= {"ruleset": self.ruleset.info.as_data(), "as_of": self.as_of.isoformat(),
-                   "decision": normalize(outputs),
-                   "reasons": [{"code": code, "text": self.reason_texts[code]} for code in codes]}
-        if row.trace is not None:
-            record["trace"] = row.trace + [{"event": "note", "message": note} for note in notes]
-        if isinstance(out, TableWriter):
-            offers = outputs.get(OFFERS_OUTPUT) or ()
-            out.write({**record, "decision": outputs, "reasons": codes,
-                       "offers": [offer["name"] for offer in offers]})
-        else:
-            out.write(record)
 
 
 def _shown(value: Any) -> str:
@@ -387,14 +401,16 @@ def _shown(value: Any) -> str:
 
 
 def _refused_record(row: Refused) -> dict[str, Any]:
-    record: dict[str, Any] = {"row": row.row}
-    if row.id is not None:
-        record["id"] = row.id
-    record |= {"kind": row.kind, "problems": row.problems}
+    number, identity, kind, problems = row
+    record: dict[str, Any] = {"row": number}
+    if identity is not None:
+        record["id"] = identity
+    record |= {"kind": kind, "problems": problems}
     return record
 
 
 def _spilled(spill: Any) -> Iterator[Decided]:
+    """The decided rows spilled so far, in order."""
     spill.flush()
     spill.seek(0)
     while True:

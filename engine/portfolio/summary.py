@@ -36,18 +36,36 @@ class Summary:
         self.reasons: Counter = Counter()
         self.budgets: list[Allocation] = []
 
-    def add_counters(self, counters: list[int]) -> None:
-        self.counters = [a + b for a, b in zip(self.counters, counters, strict=True)]
+    def merge(self, result: Any) -> None:
+        """Add what a chunk gave: its rows, its counters, its decisions' counts."""
+        refused = len(result.refused)
+        self.rows += len(result.decided) + refused
+        self.errors += refused
+        self.counters = [a + b for a, b in zip(self.counters, result.counters, strict=True)]
+        counts = result.counts
+        self.decided += counts.decided
+        for name, counter in counts.values.items():
+            self.values[name].update(counter)
+        for name, total in counts.totals.items():
+            self.totals[name] += total
+        self.reasons.update(counts.reasons)
 
-    def count_decision(self, outputs: dict[str, Any], codes: list[str]) -> None:
-        self.decided += 1
+    def count_decision(self, outputs: dict[str, Any], codes: list[str], sign: int = 1) -> None:
+        self.decided += sign
         for name, counter in self.values.items():
-            counter[outputs.get(name)] += 1
+            counter[outputs.get(name)] += sign
         for name in self.totals:
             value = outputs.get(name)
             if value is not None:
-                self.totals[name] += value
-        self.reasons.update(codes)
+                self.totals[name] += sign * value
+        for code in codes:
+            self.reasons[code] += sign
+
+    def recount(self, before: dict[str, Any], codes_before: list[str], after: dict[str, Any],
+                codes_after: list[str]) -> None:
+        """A decision a budget changed: counted as it ended, not as it was first made."""
+        self.count_decision(before, codes_before, -1)
+        self.count_decision(after, codes_after)
 
     def to_data(self) -> dict[str, Any]:
         rules = len(self.rule_names)
@@ -60,11 +78,12 @@ class Summary:
         return {
             "rows": self.rows, "decided": self.decided, "errors": self.errors,
             "outputs": {**{name: {"counts": {("missing" if v is None else str(v)): n
-                                             for v, n in sorted(counter.items(), key=_by_count)}}
+                                             for v, n in sorted(counter.items(), key=_by_count)
+                                             if n}}
                            for name, counter in self.values.items()},
                         **{name: {"total": normalize(total)}
                            for name, total in self.totals.items()}},
-            "reasons": dict(sorted(self.reasons.items(), key=_by_count)),
+            "reasons": {code: n for code, n in sorted(self.reasons.items(), key=_by_count) if n},
             "budgets": {b.name: {"candidates": b.candidates, "kept": b.kept,
                                  "overridden": len(b.overridden), "used": normalize(b.used),
                                  "limit": normalize(b.limit)} for b in self.budgets},
