@@ -173,6 +173,25 @@ def test_parquet_in_and_out_keeps_numbers_exact(tmp_path: Path) -> None:
         {"row": 3, "id": "r", "action": "hold", "granted": "0", "note": "vip", "reasons": []}]
 
 
+def test_parquet_rows_with_bad_values_and_unknown_columns_are_errors(tmp_path: Path) -> None:
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({"c.id": ["p", "q"], "c.ask": ["12.5", "lots"], "c.fee": ["0", "0"],
+                             "c.vip": [True, None]}), book)
+    out = tmp_path / "out.jsonl"
+    code, _ = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                     "--as-of", "2026-12-01", "--id", "c.id", "--jobs", "1")
+    assert code == 1
+    assert [(row["row"], row["decision"]["granted"]) for row in lines(out)] == [(1, Decimal("12.5"))]
+    assert lines(tmp_path / "out.errors.jsonl") == [{"row": 2, "id": "q", "kind": "facts",
+        "problems": ['c.ask: expected money, got "lots"', "c.vip: required field is missing"]}]
+    pq.write_table(pa.table({"customer.id": ["p"]}), book)
+    code, _ = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                     "--as-of", "2026-12-01", "--jobs", "1")
+    assert code == 1
+    assert lines(tmp_path / "out.errors.jsonl") == [{"row": 1, "kind": "unreadable", "problems": [
+        "column `customer.id`: name columns `block.field`, with a facts block of the ruleset (c)"]}]
+
+
 def test_stdin_to_stdout(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["batch", str(BUDGETS), "--facts", "-", "--out", "-",
                                        "--as-of", "2026-12-01", "--quiet", "--jobs", "1",
