@@ -51,6 +51,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/check_5000_rules.py
 	$(BIN)/python benchmarks/decide.py
 	$(BIN)/python benchmarks/load_5000_rules.py
+	$(BIN)/python benchmarks/batch.py --rows 200000 --small 50000
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check engine cli.py tests benchmarks

@@ -8,6 +8,7 @@ each candidate is held in memory; the result does not depend on how the rows wer
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -27,20 +28,39 @@ class Allocation:
     # row -> (1-based position in rank order, rank value, running total before it)
 
 
-def allocate(name: str, limit: Any, descending: bool,
-             candidates: list[tuple[int, Any, Any]]) -> Allocation:
-    """``candidates`` are (row, rank, amount) in input order."""
-    ranked = [c for c in candidates if c[1] is not None]
+class Candidates:
+    """(row, rank, amount) of a budget's candidates, in input order, in compact columns: a
+    book of a million rows may have hundreds of thousands of them."""
+
+    def __init__(self) -> None:
+        self.rows = array("q")
+        self.ranks: list[Any] = []
+        self.amounts: list[Any] = []
+
+    def add(self, row: int, rank: Any, amount: Any) -> None:
+        self.rows.append(row)
+        self.ranks.append(rank)
+        self.amounts.append(amount)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def allocate(name: str, limit: Any, descending: bool, candidates: Candidates) -> Allocation:
+    """Keep the candidates in rank order while the running total fits within ``limit``."""
+    ranks = candidates.ranks
+    ranked = [i for i in range(len(candidates)) if ranks[i] is not None]
     # Python's sort is stable, also with reverse=True: ties keep input order.
-    ranked.sort(key=lambda candidate: candidate[1], reverse=descending)
-    ranked += [c for c in candidates if c[1] is None]
+    ranked.sort(key=ranks.__getitem__, reverse=descending)
+    ranked += [i for i in range(len(candidates)) if ranks[i] is None]
     result = Allocation(name, limit, candidates=len(candidates))
     running = Decimal(0)
-    for position, (row, rank, amount) in enumerate(ranked, start=1):
+    for position, index in enumerate(ranked, start=1):
+        amount = candidates.amounts[index]
         if amount is not None and limit is not None and running + amount <= limit:
             running += amount
             result.kept += 1
         else:
-            result.overridden[row] = (position, rank, running)
+            result.overridden[candidates.rows[index]] = (position, ranks[index], running)
     result.used = running
     return result

@@ -29,7 +29,7 @@ from engine import ast
 from engine.decide import DecisionConflict
 from engine.facts import FactsError
 from engine.interpreter import Env, Interpreter
-from engine.portfolio.budgets import allocate
+from engine.portfolio.budgets import Allocation, Candidates, allocate
 from engine.portfolio.formats import (
     Chunk,
     JsonlWriter,
@@ -145,7 +145,7 @@ class ChunkDecider:
         record = self.records.record(number, identity, outputs, codes, trace)
         if not any(values[0] is True for values in budgets):
             # No budget can change it: only its record travels on (most rows of a book).
-            return number, identity, record, outputs, None, None, None, None
+            return number, identity, record, None, None, None, None, None
         return (number, identity, record, outputs, reasons, budgets,
                 fields if self.keep_fields else None, trace)
 
@@ -325,28 +325,26 @@ class BatchRun:
     def _apply_budgets(self, spill: Any, out: Any) -> None:
         """Each budget in declared order over the whole book, each seeing the decisions as
         the budgets before it left them; then the rows are written with every override."""
-        overrides: dict[int, dict[int, tuple]] = {}  # row -> budget index -> allocation entry
+        allocations = self.summary.budgets
         interpreter = Interpreter()
         for index, budget in enumerate(self.budgets):
-            candidates = []
+            candidates = Candidates()
             for row in _spilled(spill):
-                number = row[ROW]
                 if row[BUDGETS] is None:
                     continue  # no budget's `among` holds for it, and none changed it
-                if number in overrides:  # changed by an earlier budget: evaluate again
-                    among, total, rank, _ = self._revalued(row, overrides[number], index)
+                applied = _applied(allocations, row[ROW])
+                if applied:  # changed by an earlier budget: evaluate again
+                    among, total, rank, _ = self._revalued(row, applied, index)
                 else:
                     among, total, rank, _ = row[BUDGETS][index]
                 if among is True:
-                    candidates.append((number, rank, total))
+                    candidates.add(row[ROW], rank, total)
             limit = interpreter.value(budget.limit, Env({}, self.as_of, Notes()))
-            allocation = allocate(budget.name.name, limit, budget.descending, candidates)
-            self.summary.budgets.append(allocation)
-            for number, entry in allocation.overridden.items():
-                overrides.setdefault(number, {})[index] = entry
+            allocations.append(allocate(budget.name.name, limit, budget.descending, candidates))
+            del candidates
         for row in _spilled(spill):
-            applied = overrides.get(row[ROW])
-            out.write_record(row[RECORD] if applied is None else self._overridden(row, applied))
+            applied = _applied(allocations, row[ROW]) if row[BUDGETS] is not None else None
+            out.write_record(self._overridden(row, applied) if applied else row[RECORD])
 
     def _overridden(self, row: Decided, applied: dict[int, tuple]) -> bytes | dict[str, Any]:
         """The record of a row that budgets overrode: their `else` outputs, the reasons owed
@@ -393,6 +391,12 @@ class BatchRun:
                        if isinstance(a, ast.SetAction)]
             outputs.update(zip(targets, values, strict=True))
         return outputs
+
+
+def _applied(allocations: list[Allocation], row: int) -> dict[int, tuple]:
+    """The budgets (by index) that overrode ``row``, with where it stood in each."""
+    return {index: allocation.overridden[row] for index, allocation in enumerate(allocations)
+            if row in allocation.overridden}
 
 
 def _shown(value: Any) -> str:
