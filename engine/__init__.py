@@ -14,10 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
-           "RulesetError", "load", "load_text"]
+           "RulesetError", "batch", "load", "load_text"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "batch":  # portfolio runs: engine.batch(ruleset, source, BatchOptions(out=...))
+        from engine.portfolio import run_batch
+
+        return run_batch
     if name in __all__:
         from engine import ruleset
 
