@@ -41,6 +41,10 @@ def _rule_files(paths: tuple[Path, ...], root: Path | None) -> list[RuleFile]:
         raise click.UsageError(f"no such file or folder: {missing}") from None
 
 
+_allow_empty_option = click.option(
+    "--allow-empty", is_flag=True,
+    help="Succeed when there is nothing to check (by default a wrong path in CI must fail).")
+
 _root_option = click.option(
     "--root", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
     metavar="FOLDER",
@@ -68,16 +72,22 @@ def main() -> None:
               default="text", show_default=True,
               help="text for people; json, github (workflow annotations) or sarif for tools.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@_allow_empty_option
 @_root_option
-def check(paths: tuple[Path, ...], output_format: str, strict: bool, root: Path | None) -> None:
+def check(paths: tuple[Path, ...], output_format: str, strict: bool, allow_empty: bool,
+          root: Path | None) -> None:
     """Parse, type-check and lint rulesets.
 
     PATHS are `.rules` files or folders, searched recursively for `*.rules`. A file without a
     `ruleset` header that another file includes is checked as part of that file.
 
-    Exit status: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage error.
+    Exit status: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage error
+    (no `.rules` file found is one, unless --allow-empty).
     """
     files = _rule_files(paths, root)
+    if not files and not allow_empty:
+        raise click.UsageError(f"no `.rules` files in {', '.join(map(str, paths))} "
+                               "(pass --allow-empty if that is expected)")
     results = check_files(files)
     diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
     sources = {name: text for r in results for name, text in r.sources.sources.items()}
@@ -174,12 +184,14 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_allow_empty_option
 @_root_option
-def test(paths: tuple[Path, ...], root: Path | None) -> None:
+def test(paths: tuple[Path, ...], allow_empty: bool, root: Path | None) -> None:
     """Run the `example` blocks of rulesets.
 
     A failure shows what was expected against what came out, and the decision's trace. Ends
-    with `N passed, M failed`. Exit status: 0 all pass, 1 any failure or ruleset error.
+    with `N passed, M failed`. Exit status: 0 all pass, 1 any failure or ruleset error, or no
+    example at all (unless --allow-empty), 2 usage error (no `.rules` file found).
     """
     from engine.ruleset import Ruleset
     from engine.testing import run_example
@@ -187,7 +199,11 @@ def test(paths: tuple[Path, ...], root: Path | None) -> None:
 
     console = _console()
     passed = failed = 0
-    for result in check_files(_rule_files(paths, root)):
+    files = _rule_files(paths, root)
+    if not files and not allow_empty:
+        raise click.UsageError(f"no `.rules` files in {', '.join(map(str, paths))} "
+                               "(pass --allow-empty if that is expected)")
+    for result in check_files(files):
         if result.has_errors or result.program is None:
             print_diagnostics(console, result.diagnostics, result.sources.sources)
             failed += 1
@@ -207,6 +223,10 @@ def test(paths: tuple[Path, ...], root: Path | None) -> None:
             if outcome.decision is not None:
                 console.print(render_decision(outcome.decision))
     console.print(f"{passed} passed, {failed} failed", highlight=False)
+    if not passed and not failed and not allow_empty:
+        console.print("no `example` blocks found: nothing was tested (pass --allow-empty if "
+                      "that is expected)", style="yellow")
+        sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 

@@ -140,3 +140,22 @@ def test_explain_prints_the_code_documentation() -> None:
     assert result.exit_code == 0
     assert result.output.startswith("E402 error: money unit mismatch\n")
     assert CliRunner().invoke(main, ["explain", "X999"]).exit_code == 2
+
+
+def test_a_folder_without_rulesets_is_a_usage_error_unless_allowed(tmp_path: Path) -> None:
+    code, output = run(str(tmp_path))
+    assert code == 2 and "no `.rules` files in" in output
+    assert run("--allow-empty", str(tmp_path)) == (
+        0, "no `.rules` files found\n✓ 0 files checked, no problems\n")
+    result = CliRunner().invoke(main, ["test", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+def test_rulesets_without_examples_fail_tenet_test_unless_allowed(tmp_path: Path) -> None:
+    (tmp_path / "r.rules").write_text("ruleset r\noutputs\n  a: integer default 0\nend\n"
+                                      "rule A when true then set a = 1 end\n")
+    result = CliRunner().invoke(main, ["test", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.endswith("0 passed, 0 failed\nno `example` blocks found: nothing was "
+                                  "tested (pass --allow-empty if that is expected)\n")
+    assert CliRunner().invoke(main, ["test", "--allow-empty", str(tmp_path)]).exit_code == 0
