@@ -214,7 +214,8 @@ class _Generator:
         names.update(ctx_add=runtime.CONTEXT.add, ctx_subtract=runtime.CONTEXT.subtract,
                      ctx_multiply=runtime.CONTEXT.multiply, ctx_divide=runtime.CONTEXT.divide,
                      ctx_minus=runtime.CONTEXT.minus, aggregate=runtime.aggregate,
-                     combine=combine, ZERO=runtime.ZERO, Decimal=Decimal)
+                     combine=combine, ZERO=runtime.ZERO, Decimal=Decimal,
+                     check_whole=runtime.check_whole)
         return names
 
     def constant(self, value: Any) -> str:
@@ -744,6 +745,8 @@ class _Generator:
         value = self.temporary("v")
         self.emit(f"{value} = {combined}")
         caps = [self.cap(index, value, combined) for index in self.caps_of.get(name, [])]
+        if type_ == t.INTEGER:
+            self.emit(f"check_whole({self.constant(name)}, {value})")
         self.scope[name] = Operand(value, nullable)
         if self.traced:
             recorded = "".join(f"({status}, {limit}), " for status, limit in caps)

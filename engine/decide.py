@@ -210,6 +210,8 @@ class Decider:
         else:  # LANGUAGE.md §5: no proposal and no default
             combined = {"count": runtime.ZERO, "collect": (), "output order": ()}.get(policy)
         value, caps = self._apply_caps(name, combined, env, cap_reasons)
+        if self.output_types[name] == t.INTEGER:
+            runtime.check_whole(name, value)
         if events is not None:
             events.append(OutputEvent(name, policy, proposals, combined, caps, value,
                                       defaulted=not proposals))

@@ -21,6 +21,16 @@ CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN,
 ZERO = Decimal(0)
 
 
+def check_whole(output: str, value: Any) -> None:
+    """An `integer` output takes whole numbers: a rule that computes a fraction for it (say
+    `c.days * 1.5`) must not have it silently kept."""
+    if value is not None and value != CONTEXT.to_integral_value(value):
+        from engine.decide import DecisionConflict
+
+        raise DecisionConflict(f"output `{output}` is an integer, but its value is "
+                               f"{normalize(value)}: round it in the rule, e.g. with `round(…)`")
+
+
 def out_of_range(where: str) -> str:
     """The note for a result beyond the numbers Tenet computes with."""
     return (f"`{where}` is beyond the numbers Tenet computes with (34 digits, exponents to "

@@ -94,6 +94,13 @@ class ExpressionChecker:
         """Check that ``expr`` can be stored where ``target`` is expected (``what`` names the
         place, e.g. "output `action`")."""
         value = self.infer(expr)
+        if (target == t.INTEGER and isinstance(expr, ast.Literal)
+                and isinstance(expr.value, Decimal)
+                and expr.value != expr.value.to_integral_value()):
+            self.error("E401", f"{what} is integer, but `{expr.source or expr.value}` is not a "
+                               "whole number", expr,
+                       help="write a whole number, or declare the output as `number`")
+            return
         if not t.assignable(value, target):
             code = "E402" if t.MONEY in (value, target) and t.is_numeric(value) and t.is_numeric(
                 target) else "E401"
