@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import difflib
+import json
 import sys
 import time
 from pathlib import Path
@@ -122,32 +123,72 @@ def _load_or_exit(path: Path, root: Path | None, exit_status: int = EXIT_FINDING
         sys.exit(exit_status)
 
 
+class _Problem(Exception):
+    """A user error of `run`: reported as text (or JSON with --format json), never a banner."""
+
+    def __init__(self, kind: str, message: str, problems: list[str] | None = None,
+                 status: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.problems, self.status = kind, message, problems, status
+
+
 def _read_facts(path: Path):
+    """Facts from a JSON file (`-`: standard input); a byte-order mark is accepted."""
     from engine.facts import FactsJsonError, parse_facts_json
 
     try:
-        text = path.read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise click.UsageError(f"cannot read facts file {path}: {error}") from None
+        raise _Problem("facts", f"cannot read facts file {path}: {error}") from None
     try:
         return parse_facts_json(text)
     except FactsJsonError as error:
-        raise click.UsageError(f"{path}{error.where}: {error}") from None
+        raise _Problem("facts", f"{path}{error.where}: {error}") from None
+
+
+def _report(problem: _Problem, output_format: str) -> None:
+    if output_format == "json":
+        data: dict[str, object] = {"error": problem.kind, "message": problem.message}
+        if problem.problems is not None:
+            data["problems"] = problem.problems
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        errors = _console(stderr=True)
+        label = "no decision" if problem.kind == "conflict" else "error"
+        errors.print(f"[bold red]{label}:[/] {problem.message}", soft_wrap=True, markup=True,
+                     highlight=False)
+        for line in problem.problems or ():
+            errors.print(f"  {line}", markup=False, soft_wrap=True)
+    sys.exit(problem.status)
+
+
+def _iso_date(context: click.Context, parameter: click.Parameter, value: str | None):
+    """An ISO date, with a message in words when it is not one."""
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not a date of the form YYYY-MM-DD ({error})",
+                                 context, parameter) from None
 
 
 @main.command()
 @click.argument("ruleset_path", metavar="RULESET", type=click.Path(path_type=Path, exists=True,
                                                                    dir_okay=False))
 @click.option("--facts", "facts_path", required=True, metavar="FILE.json",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help='Facts as JSON keyed by facts block: {"customer": {...}}.')
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
+              type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+              help='Facts as JSON keyed by facts block: {"customer": {...}}; - reads standard '
+                   "input.")
+@click.option("--as-of", callback=_iso_date, default=None, metavar="DATE",
               help="The decision date (YYYY-MM-DD); today when omitted.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: the decision and its trace as a tree; json: data.")
+              show_default=True, help="text: the decision and its trace as a tree; json: data "
+                                      "(errors too).")
 @click.option("--no-trace", is_flag=True, help="Leave the trace out.")
 @_root_option
-def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
+def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
         output_format: str, no_trace: bool, root: Path | None) -> None:
     """Decide for one customer and explain the decision.
 
@@ -158,24 +199,19 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.datetime | None,
     from engine.trace_render import render_decision
 
     ruleset = _load_or_exit(ruleset_path, root)
-    facts = _read_facts(facts_path)
     console = _console()
     try:
-        decision = ruleset.decide(facts, as_of=as_of.date() if as_of else None,
-                                  trace=not no_trace)
+        facts = _read_facts(facts_path)
+        decision = ruleset.decide(facts, as_of=as_of, trace=not no_trace)
+    except _Problem as problem:
+        _report(problem, output_format)
     except FactsError as error:
-        errors = _console(stderr=True)
-        errors.print(f"[bold red]error:[/] {facts_path}: the facts do not fit ruleset "
-                     f"`{ruleset.name}`", soft_wrap=True)
-        for problem in error.problems:
-            errors.print(f"  {problem}", markup=False, soft_wrap=True)
-        sys.exit(EXIT_USAGE)
+        _report(_Problem("facts", f"{facts_path}: the facts do not fit ruleset "
+                                  f"`{ruleset.name}`", error.problems), output_format)
     except OutsideWindow as error:
-        _console(stderr=True).print(f"[bold red]error:[/] {error}")
-        sys.exit(EXIT_USAGE)
+        _report(_Problem("window", str(error)), output_format)
     except DecisionConflict as error:
-        _console(stderr=True).print(f"[bold red]no decision:[/] {error}")
-        sys.exit(EXIT_NO_DECISION)
+        _report(_Problem("conflict", str(error), status=EXIT_NO_DECISION), output_format)
     if output_format == "json":
         click.echo(decision.to_json())
     else:

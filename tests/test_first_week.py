@@ -35,3 +35,40 @@ def test_a_count_output_without_proposals_is_0_and_a_collect_output_empty() -> N
     for reference in (False, True):
         assert ruleset.decide({"c": {"x": 1}}, as_of="2026-12-01",
                               reference=reference).decision == {"n": 0, "tags": ()}
+
+
+def test_run_reads_facts_from_stdin_with_a_bom_and_reports_errors_without_a_banner(
+        tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    ruleset = tmp_path / "days.rules"
+    ruleset.write_text(DAYS.format(value="c.x"))
+    result = CliRunner().invoke(main, ["run", str(ruleset), "--facts", "-", "--format", "json",
+                                       "--no-trace", "--as-of", "2026-12-01"],
+                                input='\ufeff{"c": {"x": 7}}')
+    assert result.exit_code == 0 and json.loads(result.stdout)["decision"] == {"days": 7}
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"c": {"x": 7,}}')
+    result = CliRunner().invoke(main, ["run", str(ruleset), "--facts", str(broken)])
+    assert result.exit_code == 2 and "Usage:" not in result.output
+    assert result.output.startswith(f"error: {broken}:1:15: the facts are not valid JSON")
+    result = CliRunner().invoke(main, ["run", str(ruleset), "--facts", str(broken),
+                                       "--format", "json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == "facts"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"c": {"x": "seven"}}')
+    result = CliRunner().invoke(main, ["run", str(ruleset), "--facts", str(bad), "--format",
+                                       "json"])
+    assert result.exit_code == 2 and json.loads(result.stdout) == {
+        "error": "facts", "message": f"{bad}: the facts do not fit ruleset `r`",
+        "problems": ['c.x: expected integer, got "seven"']}
+    result = CliRunner().invoke(main, ["run", str(ruleset), "--facts", str(bad), "--as-of",
+                                       "2027-13-01"])
+    assert result.exit_code == 2
+    assert "'2027-13-01' is not a date of the form YYYY-MM-DD (month must be in 1..12)" in \
+        result.output
