@@ -109,3 +109,25 @@ def test_fmt_leaves_files_that_do_not_parse_alone(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["fmt", str(broken)])
     assert result.exit_code == 1 and "E101" in result.output
     assert broken.read_text(encoding="utf-8") == "ruleset r\nrule A when then end\n"
+
+
+LINT_FIXTURES = sorted(p for p in (FIXTURES / "diagnostics").glob("[WE]*.rules")
+                       if p.stem[0] == "W" or p.stem.startswith("E6"))
+
+
+@pytest.mark.parametrize("fixture", LINT_FIXTURES, ids=lambda p: p.stem)
+def test_suppressions_survive_fmt(fixture: Path) -> None:
+    """Every finding of a lint fixture, suppressed on its line, stays suppressed after fmt."""
+    from engine.pipeline import check_text
+
+    text = fixture.read_text(encoding="utf-8")
+    code = fixture.stem.split("_")[0]
+    findings = [d for d in check_text(text, "x.rules").diagnostics if d.code == code]
+    assert findings
+    lines = text.split("\n")
+    for line in {d.span.line for d in findings}:
+        lines[line - 1] += f"  # tenet: ignore[{code}]"
+    suppressed = "\n".join(lines)
+    assert [d for d in check_text(suppressed, "x.rules").diagnostics if d.code == code] == []
+    formatted = format_text(suppressed, "x.rules")
+    assert [d for d in check_text(formatted, "x.rules").diagnostics if d.code == code] == []
