@@ -5,21 +5,14 @@ This is the only module of the engine that imports rich; everything else returns
 
 from __future__ import annotations
 
-import unicodedata
-
 from rich.console import Console
 from rich.text import Text
 
 from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Severity
-from engine.source import UNPRINTABLE, escape_unprintable, split_lines
+from engine.source import UNPRINTABLE, display_width, escape_unprintable, split_lines
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
-
-
-def display_width(text: str) -> int:
-    """Terminal columns taken by ``text``: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def render_diagnostic(diagnostic: Diagnostic, source: str | None) -> Text:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from engine import ast
 from engine.diagnostics import Diagnostic
 from engine.parser import parse_module
-from engine.source import normalize_newlines, split_lines
+from engine.source import display_width, normalize_newlines, pad, split_lines
 from engine.unparse import chain_operand, literal_text, unparse, unparse_closed
 
 WIDTH = 100
@@ -193,9 +193,9 @@ class _Printer:
 
     def _ReasonsDecl(self, node: ast.ReasonsDecl) -> None:
         self.emit("reasons", node, last=node.span.line)
-        width = max((len(e.code.name) for e in node.entries), default=0)
+        width = max((display_width(e.code.name) for e in node.entries), default=0)
         for entry in node.entries:
-            self.emit(f"{INDENT}{entry.code.name.ljust(width)} {literal_text(entry.text)}", entry)
+            self.emit(f"{INDENT}{pad(entry.code.name, width)} {literal_text(entry.text)}", entry)
         self.close(node)
 
     def _OutputsDecl(self, node: ast.OutputsDecl) -> None:
@@ -212,7 +212,7 @@ class _Printer:
     def _LetDecl(self, node: ast.LetDecl) -> None:
         annotation = f": {type_text(node.type)}" if node.type is not None else ""
         head = f"let {node.name.name}{annotation} = "
-        self._expression_lines(head, node.value, node, " " * len(head))
+        self._expression_lines(head, node.value, node, " " * display_width(head))
 
     def _TableDecl(self, node: ast.TableDecl) -> None:
         head = f"table {node.name.name}"
@@ -225,11 +225,12 @@ class _Printer:
         grid += [[cell_text(c) for c in row.cells] + [unparse_closed(row.result)]
                  for row in node.rows]
         columns = max(len(row) for row in grid)
-        widths = [max((len(row[i]) for row in grid if i < len(row)), default=0)
+        # Aligned by display width: a Chinese character takes two columns in an editor.
+        widths = [max((display_width(row[i]) for row in grid if i < len(row)), default=0)
                   for i in range(columns)]
         anchors: list[ast.Node] = [node.result_column, *node.rows]
         for row, anchor in zip(grid, anchors, strict=True):
-            cells = " | ".join(text.ljust(widths[i]) for i, text in enumerate(row))
+            cells = " | ".join(pad(text, widths[i]) for i, text in enumerate(row))
             first = anchor.span.line if anchor is not node.result_column else (
                 node.inputs[0].span.line if node.inputs else anchor.span.line)
             self.lines.append(_Line(f"{INDENT}| {cells} |", first, anchor.span.end_line, INDENT))
@@ -304,14 +305,14 @@ class _Printer:
                                     node.span.line, INDENT))
         for given in node.givens:
             head = f"{INDENT}given {given.facts.name} = "
-            self._expression_lines(head, given.value, given, " " * len(head))
+            self._expression_lines(head, given.value, given, " " * display_width(head))
         for expectation in node.expectations:
             self.emit(INDENT + expectation_text(expectation), expectation)
         self.close(node)
 
     def _expression_lines(self, head: str, expr: ast.Expr, anchor: ast.Node, pad: str) -> None:
         """``head`` and the expression, wrapped when too long (records and lists)."""
-        lines = wrap(expr, len(head))
+        lines = wrap(expr, display_width(head))
         for index, line in enumerate(lines):
             self.lines.append(_Line((head if index == 0 else pad) + line, anchor.span.line,
                                     anchor.span.end_line, re.match(r"\s*", head).group()))
