@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from engine import ast
 from engine import types as t
@@ -357,6 +358,14 @@ class Checker:
             return
         if isinstance(cell, ast.IntervalTest):
             operands, op = (cell.low, cell.high), "<"
+            low, high = cell.low, cell.high
+            if (isinstance(low, ast.Literal) and isinstance(high, ast.Literal)
+                    and isinstance(low.value, Decimal) and isinstance(high.value, Decimal)
+                    and (low.value > high.value or low.value == high.value
+                         and not (cell.low_closed and cell.high_closed))):
+                self._error("E417", "this interval contains no value", cell.span,
+                            help="write the smaller bound first: `[700..760)` holds 700 up to "
+                                 "760, without 760")
         elif isinstance(cell, ast.CompareTest):
             operands, op = (cell.value,), cell.op
         else:

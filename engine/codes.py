@@ -128,6 +128,11 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E415", _E, "budget action not allowed",
              "A budget overrides the decisions it cannot afford: its `else` sets outputs and "
              "gives a reason; adding to a list or making an offer there has no meaning."),
+    CodeInfo("E416", _E, "division by zero",
+             "Dividing by the number 0 always gives missing; it is a typo or a leftover."),
+    CodeInfo("E417", _E, "empty interval",
+             "A table cell `[low..high)` whose low bound is above its high bound (or equal to it, "
+             "unless both ends are closed) matches no value at all."),
     CodeInfo("E501", _E, "dependency cycle",
              "Lets, tables, outputs and rules read each other in a circle, so no evaluation "
              "order exists; the cycle is named."),

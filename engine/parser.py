@@ -133,7 +133,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
         masked = re.sub(r"[^\n]", " ", text[:start]) + text[start:]
         try:
             with _BUILDER_LOCK, no_cyclic_gc():
-                builder.file, builder.diagnostics = path, []
+                builder.file, builder.diagnostics, builder.not_a_value = path, [], {}
                 declarations = parser.parse(masked)
                 diagnostics.extend(builder.diagnostics)
         except UnexpectedInput as error:
@@ -303,6 +303,7 @@ class AstBuilder(Transformer):
         super().__init__()
         self.file = "<none>"
         self.diagnostics: list[Diagnostic] = []
+        self.not_a_value: dict[int, Span] = {}  # rows whose last cell is a test, by id
 
     # -- helpers
 
@@ -426,17 +427,28 @@ class AstBuilder(Transformer):
         *cells, result = children
         # The grammar cannot tell the last cell from the others: it must be a plain value.
         if isinstance(result, ast.EqualsTest):
-            value = result.value
-        else:
-            self.diagnostics.append(Diagnostic(
-                "E105", Severity.ERROR, "the last cell of a row must be the table's value, not a test",
-                result.span, help="write the value the table takes when this row matches, e.g. `1.5`"))
-            value = ast.Literal(False, "boolean", span=result.span)
-        return ast.TableRow(tuple(cells), value, span=span)
+            return ast.TableRow(tuple(cells), result.value, span=span)
+        row = ast.TableRow(tuple(cells), ast.Literal(False, "boolean", span=result.span),
+                           span=span)
+        self.not_a_value[id(row)] = result.span  # reported by the table, which knows its header
+        return row
 
     def table_decl(self, span, children):
         name, type_, policy, header, *rows, otherwise = children
         *inputs, result_column = header
+        for number, row in enumerate(rows, start=1):
+            where = self.not_a_value.pop(id(row), None)
+            if where is None:
+                continue
+            if len(row.cells) < len(inputs):
+                message = (f"row {number} of table `{name.name}` has {len(row.cells) + 1} cells "
+                           f"but the header has {len(header)}: a cell is missing, so its last "
+                           "cell is read as the table's value, which must not be a test")
+                help = "add the missing cell (`-` matches any value), then the table's value"
+            else:
+                message = "the last cell of a row must be the table's value, not a test"
+                help = "write the value the table takes when this row matches, e.g. `1.5`"
+            self.diagnostics.append(Diagnostic("E105", Severity.ERROR, message, where, help=help))
         return ast.TableDecl(name, type_, policy, tuple(inputs), result_column, tuple(rows),
                              otherwise, span=span)
 

@@ -215,6 +215,10 @@ class ExpressionChecker:
             self.condition(expr.right, f"the right side of `{expr.op}`")
             return t.BOOLEAN
         left, right = self.infer(expr.left), self.infer(expr.right)
+        if expr.op == "/" and isinstance(expr.right, ast.Literal) and expr.right.value == 0 \
+                and not isinstance(expr.right.value, bool):
+            return self.error("E416", "division by zero: this value is always missing",
+                              expr.right, help="divide by something that can be other than 0")
         if expr.op in ("+", "-", "*", "/"):
             return self._arithmetic(expr, left, right)
         self.compare(expr, expr.op, expr.left, left, expr.right, right)

@@ -72,3 +72,11 @@ def test_run_reads_facts_from_stdin_with_a_bom_and_reports_errors_without_a_bann
     assert result.exit_code == 2
     assert "'2027-13-01' is not a date of the form YYYY-MM-DD (month must be in 1..12)" in \
         result.output
+
+
+def test_a_row_missing_a_cell_says_how_many_cells_it_has() -> None:
+    text = ("ruleset r\nfacts c\n  x: integer\n  y: integer\nend\ntable t: number\n"
+            "  | c.x | c.y | t |\n  | >= 1 | >= 2 |\n  | 2 | 3 | 4 |\nend\n")
+    assert [(d.code, d.message) for d in check_text(text, "t.rules").diagnostics] == [
+        ("E105", "row 1 of table `t` has 2 cells but the header has 3: a cell is missing, so "
+                 "its last cell is read as the table's value, which must not be a test")]
