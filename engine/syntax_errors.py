@@ -8,6 +8,7 @@ terminals what would have fitted; the common mistakes get their own wording.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -51,6 +52,9 @@ def describe_syntax_error(error: UnexpectedInput, text: str, path: str) -> Diagn
         token = absorbed
         expected.add("END")
     span = _token_span(token, text, path)
+    spelled = _business_spelling(token, text, span)
+    if spelled is not None:
+        return spelled
 
     if context is not None and context[0] in _BLOCKS.values() and "END" in expected and (
             token.type == "$END" or token.type in _DECLARATION_STARTS):
@@ -101,9 +105,76 @@ def _unexpected_character(error: UnexpectedCharacters, text: str, path: str) -> 
     if char == "'":
         return Diagnostic("E103", Severity.ERROR, "texts are written in double quotes", span,
                           help='write `"…"` instead of `\'…\'`')
+    if char in _FULL_WIDTH:
+        return Diagnostic("E103", Severity.ERROR, f"`{char}` is a full-width character", span,
+                          help=f"write `{_FULL_WIDTH[char]}` (the language's punctuation is ASCII)")
+    before = text[:error.pos_in_stream]
+    if char == "&" and text.startswith("&&", error.pos_in_stream):
+        return Diagnostic("E103", Severity.ERROR, "`&&` is not an operator", span,
+                          help="write `and`")
+    if char == "%" and re.search(r"\d\s+\Z", before[-40:]):
+        number = re.search(r"(\d[\d_.]*)\s+\Z", before[-40:]).group(1)
+        return Diagnostic("E103", Severity.ERROR, "a percentage is written without a space",
+                          span, help=f"write `{number}%`")
     shown = char if char.isprintable() and not char.isspace() else repr(char)
     return Diagnostic("E103", Severity.ERROR, f"unexpected character `{shown}`", span,
                       help=_expected_help(set(error.allowed or ())))
+
+
+_FULL_WIDTH = {"，": ",", "（": "(", "）": ")", "：": ":", "；": ";", "＝": "=", "“": '"',
+               "”": '"', "［": "[", "］": "]", "＜": "<", "＞": ">", "－": "-", "＋": "+"}
+_MULTIPLIERS = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100}
+_AGGREGATE = re.compile(r"\b(count|sum|min|max|average|any|all)\b(?!.*\b(count|sum|min|max|"
+                        r"average|any|all)\b)")
+
+
+def _business_spelling(token: Token, text: str, span: Span) -> Diagnostic | None:
+    """How people write numbers and operators in documents, and how Tenet reads them."""
+    position = token.start_pos if token.start_pos is not None else len(text)
+    line_start = text.rfind("\n", 0, position) + 1
+    before = text[line_start:position]
+    after = text[position:text.find("\n", position) if "\n" in text[position:] else len(text)]
+    value = str(token)
+    if token.type == "COMMA" and re.search(r"\d\Z", before) and re.match(r",\d{3}\b", after):
+        number = re.search(r"[\d_]+\Z", before).group() + re.match(r"(,\d{3})+", after).group()
+        interval = re.search(r"[\[(]\s*[\d_.%-]+\Z", before)
+        if not interval:
+            return Diagnostic("E101", Severity.ERROR, "`,` inside a number", span,
+                              help=f"write `{number.replace(',', '_')}`: thousands are "
+                                   "separated with `_`")
+    if token.type == "COMMA" and re.search(r"[\[(]\s*-?[\d_.%]+\s*\Z", before):
+        return Diagnostic("E101", Severity.ERROR, "an interval is written with `..`", span,
+                          help="write `[700..760)`: from 700 (included) up to 760 (excluded)")
+    if token.type == "NAME" and re.search(r"\d\Z", before):
+        number = re.search(r"[\d_.]+\Z", before).group().replace("_", "")
+        if value[:1] in _MULTIPLIERS:
+            whole = Decimal(number) * _MULTIPLIERS[value[0]]
+            return Diagnostic("E101", Severity.ERROR, f"`{number}{value[0]}` is not a number of "
+                              "the language", span, help=f"write `{int(whole):_}`")
+        if re.fullmatch(r"[eE]\d+", value):
+            whole = Decimal(number) * 10 ** int(value[1:])
+            shown = f"{int(whole):_}" if whole == whole.to_integral_value() else str(whole)
+            return Diagnostic("E101", Severity.ERROR, f"`{number}{value}` is not a number of the "
+                              "language", span, help=f"write `{shown}`")
+    if token.type == "NAME" and value in ("AND", "OR", "NOT"):
+        return Diagnostic("E101", Severity.ERROR, f"`{value}`: keywords are written in lowercase",
+                          span, help=f"write `{value.lower()}`")
+    if token.type == "VBAR" and after.startswith("||"):
+        return Diagnostic("E101", Severity.ERROR, "`||` is not an operator", span,
+                          help="write `or`")
+    if token.type == "RPAR" and re.search(r"\[\s*-?[\d_.%]+\s*,\s*-?[\d_.%]+\s*\Z", before):
+        return Diagnostic("E101", Severity.ERROR, "an interval is written with `..`", span,
+                          help="write `[700..760)`: from 700 (included) up to 760 (excluded)")
+    if value in ("=", "!=", "<", ">", "<=", ">="):
+        aggregate = _AGGREGATE.search(before)
+        if aggregate is not None and " where " in before[aggregate.start():]:
+            start = aggregate.start()
+            fixed = f"{before[:start]}({before[start:].rstrip()}) {after}".strip()
+            return Diagnostic(
+                "E101", Severity.ERROR, f"`{value}` after `{aggregate.group()} … where …`: the "
+                "filter takes everything to its right, so a comparison cannot follow it", span,
+                help=f"put the aggregate in parentheses: `{fixed}`")
+    return None
 
 
 def absorbed_keyword(error: UnexpectedInput, text: str) -> Token | None:
