@@ -141,6 +141,12 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E503", _E, "example facts do not fit the schema",
              "An example's `given` must give every required field with a value of its type and "
              "no undeclared field, and every facts block must be given."),
+    CodeInfo("W209", _W, "condition swallowed by a filter",
+             "`where` takes everything to its right: in `any p in c.loans where p.late or c.flag`, "
+             "`or c.flag` is part of the filter. An operand of the filter that does not mention "
+             "the element was almost always meant for the whole condition; put the aggregate in "
+             "parentheses.",
+             "rule A when any l in customer.loans where l.dpd > 30 or customer.fraud then …"),
     CodeInfo("W301", _W, "bidirectional control character",
              "A Unicode bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) makes "
              "editors and code review show the text around it in another order than Tenet reads "
