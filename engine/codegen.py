@@ -843,7 +843,9 @@ class _Generator:
         cap = self.symbols.caps[index]
         status, limit = self.temporary("cs"), self.temporary("cl")
         self.emit(f"{status} = {CAP_CONDITION_FALSE}")
-        self.emit(f"{limit} = None")
+        # A constant bound is shown even when the cap's condition is not true.
+        constant = cap.limit.value if isinstance(cap.limit, ast.Literal) else None
+        self.emit(f"{limit} = {self.constant(constant)}")
         test = "True"
         if cap.condition is not None:
             condition = self.expr(cap.condition)

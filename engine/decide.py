@@ -264,7 +264,8 @@ class Decider:
         for cap in self.caps.get(name, ()):
             reason = cap.reason.name if cap.reason is not None else None
             if cap.condition is not None and self.evaluator.value(cap.condition, env) is not True:
-                events.append(CapEvent(cap.bound, None, "skipped: its condition is not true",
+                constant = cap.limit.value if isinstance(cap.limit, ast.Literal) else None
+                events.append(CapEvent(cap.bound, constant, "skipped: its condition is not true",
                                        reason))
                 continue
             limit = self.evaluator.value(cap.limit, env)

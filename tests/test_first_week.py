@@ -111,3 +111,21 @@ SPELLINGS = ("ruleset r\nfacts c\n  l: list of p\n  s: integer\nend\ntype p\n  d
 def test_business_spellings_get_a_write_it_as_hint(text: str, message: str, help: str) -> None:
     diagnostic = check_text(SPELLINGS + text + "\n", "s.rules").diagnostics[0]
     assert (diagnostic.message, diagnostic.help) == (message, help)
+
+
+def test_a_cap_whose_condition_is_not_true_shows_its_constant_bound() -> None:
+    from rich.console import Console
+
+    from engine.trace_render import render_decision
+
+    ruleset = engine.load_text("ruleset r\nfacts c\n  x: integer\nend\noutputs\n"
+                               "  limit_out: money default 300_000\nend\n"
+                               "cap limit_out at most 200_000 when c.x > 5\n")
+    for reference in (False, True):
+        decision = ruleset.decide({"c": {"x": 1}}, as_of="2026-12-01", reference=reference)
+        (output,) = [e for e in decision.trace if type(e).__name__ == "OutputEvent"]
+        assert output.caps[0].to_data() == {"bound": "at most", "limit": 200_000, "reason": None,
+                                             "status": "skipped: its condition is not true"}
+    console = Console(width=100, record=True)
+    console.print(render_decision(decision))
+    assert "cap at most 200,000: skipped: its condition is not true" in console.export_text()
