@@ -187,9 +187,11 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
               show_default=True, help="text: the decision and its trace as a tree; json: data "
                                       "(errors too).")
 @click.option("--no-trace", is_flag=True, help="Leave the trace out.")
+@click.option("--brief", is_flag=True,
+              help="Text: the decision, its reasons and why, without the whole trace.")
 @_root_option
 def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
-        output_format: str, no_trace: bool, root: Path | None) -> None:
+        output_format: str, no_trace: bool, brief: bool, root: Path | None) -> None:
     """Decide for one customer and explain the decision.
 
     Exit status: 0 decided, 1 the ruleset has errors, 2 bad facts or usage, 3 no decision for
@@ -215,7 +217,7 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
     if output_format == "json":
         click.echo(decision.to_json())
     else:
-        console.print(render_decision(decision))
+        console.print(render_decision(decision, brief=brief))
 
 
 @main.command()

@@ -49,8 +49,9 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def render_decision(decision) -> RenderableType:
-    """The decision, its reasons and (when it was recorded) its trace."""
+def render_decision(decision, brief: bool = False) -> RenderableType:
+    """The decision, its reasons, why (each output's rules and caps, the offers), and (when it
+    was recorded, unless ``brief``) the whole trace."""
     header = Text.assemble(("Decision ", "bold"), (decision.ruleset.name, "bold cyan"),
                            f" {decision.ruleset.version or ''}  as of {decision.as_of}")
     outputs = Table.grid(padding=(0, 2))
@@ -65,8 +66,33 @@ def render_decision(decision) -> RenderableType:
     else:
         parts.append(Text("  none", style="dim"))
     if decision.trace is not None:
-        parts.append(render_trace(decision.trace))
+        parts.append(render_why(decision.trace))
+        if not brief:
+            parts.append(render_trace(decision.trace))
     return Group(*parts)
+
+
+def render_why(events: list[TraceEvent]) -> RenderableType:
+    """A few lines that say why: which rules made each output, which caps bound it, which
+    offers were made or withheld."""
+    why = Table.grid(padding=(0, 2))
+    for event in events:
+        if isinstance(event, OutputEvent):
+            used = [p.rule for p in event.proposals if p.used]
+            source = (f"from rule{'s' if len(used) > 1 else ''} {', '.join(used)}" if used
+                      else "its default")
+            applied = [f"capped at {cap.bound} {show(cap.limit)}"
+                       + (f" ({cap.reason})" if cap.reason else "")
+                       for cap in event.caps if cap.status == "applied"]
+            why.add_row(Text(f"  {event.name}", style="cyan"), Text(show(event.value), style="bold"),
+                        Text("; ".join([source, *applied]), style="dim"))
+        elif isinstance(event, OfferEvent):
+            status = (f"by rule {event.rule}" if event.status == "made" else
+                      f"by rule {event.rule}, but its `requires` is not true"
+                      + (f" (reason {event.reason})" if event.reason else ""))
+            why.add_row(Text(f"  offer {event.name}", style="cyan"), Text(event.status),
+                        Text(status, style="dim"))
+    return Group(Text("Why", style="bold"), why)
 
 
 def render_trace(events: list[TraceEvent]) -> Tree:
@@ -149,6 +175,8 @@ def _inline(node: ExprTrace) -> Text:
     """`text → value`, with each non-literal operand's value in parentheses, pytest style."""
     text = Text(node.text)
     shown = [child for child in node.children if not _is_literal(child)]
+    # A ratio compared with a percentage reads best as a percentage: `utilization (94.0%)`.
+    percent = any(_is_literal(child) and child.text.endswith("%") for child in node.children)
     if shown and all(not child.children for child in shown):
         text = Text()
         rest = node.text
@@ -157,12 +185,19 @@ def _inline(node: ExprTrace) -> Text:
             if index < 0:
                 continue
             text.append(rest[: index + len(child.text)])
-            text.append(f" ({show(child.value)})", style="cyan")
+            value = (_percentage(child.value) if percent and isinstance(child.value, Decimal)
+                     else show(child.value))
+            text.append(f" ({value})", style="cyan")
             rest = rest[index + len(child.text):]
         text.append(rest)
     text.append(" → ")
     text.append_text(_value_text(node.value))
     return text
+
+
+def _percentage(value: Decimal) -> str:
+    shown = CONTEXT.multiply(value, 100).quantize(Decimal("0.1"), None, CONTEXT)
+    return f"{shown}%"
 
 
 def _is_literal(node: ExprTrace) -> bool:

@@ -129,3 +129,20 @@ def test_a_cap_whose_condition_is_not_true_shows_its_constant_bound() -> None:
     console = Console(width=100, record=True)
     console.print(render_decision(decision))
     assert "cap at most 200,000: skipped: its condition is not true" in console.export_text()
+
+
+def test_run_brief_prints_the_decision_and_why_without_the_trace(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+    from tests.conftest import ROOT
+
+    result = CliRunner().invoke(main, [
+        "run", str(ROOT / "rulesets" / "limit_review.rules"), "--facts",
+        str(ROOT / "rulesets" / "facts" / "limit_review_strong_payer.json"), "--as-of",
+        "2026-12-15", "--brief"])
+    assert result.exit_code == 0
+    assert "Why\n  action     \"increase\"  from rule I01" in result.output
+    assert "new_limit  200,000     from rule NEW_LIMIT; capped at most 200,000 (C01)" in \
+        result.output
+    assert "Trace" not in result.output
