@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from engine.codes import CODES
-from engine.console import print_diagnostics, print_explanation, print_summary
+from engine.console import print_code_list, print_diagnostics, print_explanation, print_summary
 from engine.diagnostics import Diagnostic, Severity, Span, sort_diagnostics
 from engine.formatter import FormatError, format_text, same_meaning
 from engine.loader import not_utf8
@@ -429,16 +429,20 @@ def _batch_progress(console: Console, shown: bool):
 
 
 @main.command()
-@click.argument("code")
-def explain(code: str) -> None:
+@click.argument("code", required=False)
+def explain(code: str | None) -> None:
     """Explain a diagnostic code: what it finds, why it matters, an example.
 
-    For example `tenet explain E601`.
+    For example `tenet explain E601`; without a code, every code with its title.
     """
+    console = Console(highlight=False)
+    if code is None:
+        print_code_list(console)
+        return
     code = code.upper()
     if code not in CODES:
-        raise click.UsageError(f"unknown code `{code}`; codes are {', '.join(sorted(CODES))}")
-    print_explanation(Console(highlight=False), code)
+        raise click.UsageError(f"unknown code `{code}`; `tenet explain` lists them all")
+    print_explanation(console, code)
 
 
 if __name__ == "__main__":

@@ -206,3 +206,19 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "principal reasons; a rule that proposes such an action must give a reason code.",
              "rule CUT when customer.dpd > 60 then set action = \"decrease\" end"),
 )}
+
+
+def codes_markdown() -> str:
+    """docs/codes.md: every code of the catalogue, written from it so that it cannot drift."""
+    lines = ["# Diagnostic codes", "",
+             "Every code `tenet check` can report (`tenet explain CODE` prints the same, with an",
+             "example where there is one). E: errors, W: warnings (they fail only `--strict`),",
+             "I: notes. Findings of the static analysis (E6xx, W2xx, W3xx, I001) can be suppressed",
+             "with `# tenet: ignore[CODE]`; errors of the language cannot.", "",
+             "This page is generated from `engine/codes.py` (a test keeps it in step).", "",
+             "| code | severity | title | what it means |", "|---|---|---|---|"]
+    for code in sorted(CODES, key=lambda c: ("EWI".index(c[0]), c)):
+        info = CODES[code]
+        explanation = info.explanation.replace("|", "\\|")
+        lines.append(f"| {code} | {info.severity.value} | {info.title} | {explanation} |")
+    return "\n".join(lines) + "\n"

@@ -68,6 +68,18 @@ def print_summary(console: Console, diagnostics: list[Diagnostic], files: int) -
     console.print(f"{checked}: " + ", ".join(parts), highlight=False)
 
 
+def print_code_list(console: Console) -> None:
+    """Every code, grouped by severity order of the catalogue, with its title."""
+    for code in sorted(CODES, key=_code_order):
+        info = CODES[code]
+        console.print(Text.assemble((f"{code} ", "bold"), (f"{info.severity.value:8}",
+                                                           _STYLE[info.severity]), info.title))
+
+
+def _code_order(code: str) -> tuple[int, str]:
+    return "EWI".index(code[0]), code
+
+
 def print_explanation(console: Console, code: str) -> None:
     info = CODES[code]
     console.print(f"[bold]{info.code}[/] [{_STYLE[info.severity]}]{info.severity.value}[/]: "
