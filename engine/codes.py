@@ -147,6 +147,12 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "the element was almost always meant for the whole condition; put the aggregate in "
              "parentheses.",
              "rule A when any l in customer.loans where l.dpd > 30 or customer.fraud then …"),
+    CodeInfo("W210", _W, "cap bound looks like a typo",
+             "A cap on a money output whose bound is a plain number changed the value in every "
+             "example, each time to less than a tenth of what the rules gave: `at most 2` where "
+             "`at most 200_000` was meant. (A literal has no unit, so `check` cannot tell "
+             "otherwise.)",
+             "cap new_limit at most 2 when action = \"increase\" because C01"),
     CodeInfo("W301", _W, "bidirectional control character",
              "A Unicode bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) makes "
              "editors and code review show the text around it in another order than Tenet reads "

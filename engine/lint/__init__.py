@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from engine.checker import CheckedProgram
 from engine.diagnostics import Diagnostic
+from engine.lint.caps import lint_caps
 from engine.lint.conditions import lint_conditions
 from engine.lint.division import lint_divisions
 from engine.lint.filters import lint_filters
@@ -17,7 +18,7 @@ from engine.lint.reasons import lint_adverse_actions
 from engine.lint.tables import lint_tables
 
 LINTS = (lint_tables, lint_conditions, lint_divisions, lint_adverse_actions, lint_names,
-         lint_filters)
+         lint_filters, lint_caps)
 
 
 def lint(program: CheckedProgram) -> list[Diagnostic]:
