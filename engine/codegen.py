@@ -958,7 +958,7 @@ class _Generator:
                     offer.name.name, offer.requires,
                     offer.else_reason.name if offer.else_reason is not None else None)
         return TraceMetadata(
-            lets=self.lets,
+            lets=self.lets, let_values=[symbols.lets[name].value for name in self.lets],
             tables=[(name, table.policy.name if table.policy is not None else "unique")
                     for name, table in symbols.tables.items()],
             rules=rules, slots=self.slots,

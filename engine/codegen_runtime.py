@@ -116,6 +116,7 @@ class TraceMetadata:
     """What the generator knows statically about each recorded item."""
 
     lets: list[str]
+    let_values: list[ast.Expr]
     tables: list[tuple[str, str]]  # name, policy
     rules: list[RuleInfo]
     slots: list[SlotInfo]
@@ -152,8 +153,10 @@ class TraceBuilder:
             kind = entry[0]
             if kind == LET:
                 name = meta.lets[entry[1]]
+                explained = self.interpreter.explain(meta.let_values[entry[1]], env)
                 env.values[name] = entry[2]
-                built.append(ValueEvent("let", name, entry[2]))
+                built.append(ValueEvent("let", name, entry[2],
+                                        explanation=explained if explained.children else None))
             elif kind == TABLE:
                 name, policy = meta.tables[entry[1]]
                 env.values[name] = entry[2]

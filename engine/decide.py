@@ -117,10 +117,13 @@ class Decider:
         cap_reasons: list[tuple[int, str]] = []
         for kind, name in self.order:
             if kind == "let":
-                value = self.lets[name](env)
-                env.values[name] = value
-                if events is not None:
-                    events.append(ValueEvent("let", name, value))
+                if events is None:
+                    env.values[name] = self.lets[name](env)
+                else:
+                    explained = self.evaluator.explain(self.symbols.lets[name].value, env)
+                    env.values[name] = explained.value
+                    events.append(ValueEvent("let", name, explained.value,
+                                             explanation=explained if explained.children else None))
             elif kind == "table":
                 env.values[name] = self._table(self.symbols.tables[name], env, events)
             elif kind == "rule":

@@ -38,11 +38,14 @@ class ValueEvent:
     value: Any
     matched_rows: list[int] | None = None
     policy: str | None = None
+    explanation: ExprTrace | None = None  # how a let was computed, when not a single value
 
     def to_data(self) -> dict[str, Any]:
         data = {"event": self.kind, "name": self.name, "value": normalize(self.value)}
         if self.kind == "table":
             data |= {"policy": self.policy, "matched_rows": self.matched_rows}
+        if self.explanation is not None:
+            data["explanation"] = self.explanation.to_data()
         return data
 
 

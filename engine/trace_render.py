@@ -118,7 +118,9 @@ def _value_event(tree: Tree, event: ValueEvent) -> None:
         rows = ", ".join(str(r) for r in event.matched_rows) if event.matched_rows else "none"
         line.append(f"   row{'s' if len(event.matched_rows or []) != 1 else ''} {rows} "
                     f"matched (hit {event.policy})", style="dim")
-    tree.add(line)
+    branch = tree.add(line)
+    if event.explanation is not None:  # how it was computed: which argument won, what was missing
+        _condition(branch, event.explanation, "from ")
 
 
 def _rule_event(tree: Tree, event: RuleEvent) -> None:
