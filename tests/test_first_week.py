@@ -146,3 +146,17 @@ def test_run_brief_prints_the_decision_and_why_without_the_trace(tmp_path) -> No
     assert "new_limit  200,000     from rule NEW_LIMIT; capped at most 200,000 (C01)" in \
         result.output
     assert "Trace" not in result.output
+
+
+def test_explain_without_a_code_lists_every_code() -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+    from engine.codes import CODES
+
+    result = CliRunner().invoke(main, ["explain"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == len(CODES)
+    assert lines[0] == "E101 error   syntax error"
+    assert "W210 warning cap bound looks like a typo" in lines
