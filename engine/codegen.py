@@ -1,12 +1,13 @@
-"""Code generation: a checked ruleset becomes two Python functions that decide, one plain and
-one that records what the trace needs.
+"""Code generation: a checked ruleset becomes Python functions that decide: a plain one, one
+that records what the trace needs (built on first use), and one for portfolio runs.
 
 The functions evaluate lets, tables, rules, outputs with their caps, offers and reasons in the
 checker's dependency order, exactly as ``engine.decide`` does with the reference interpreter
 (the tests hold them to the same decisions and traces). They are fast because everything that
 can be decided when the ruleset loads is: each fact field is a local variable, each expression
-a sequence of assignments to temporaries with its operators inlined, missing-value checks only
-where the checker's types say a value can be missing, constants built once.
+a sequence of assignments to temporaries with its operators inlined (``engine.codegen_expressions``),
+missing-value checks only where the checker's types say a value can be missing, constants
+built once.
 
 Safety: no text of the ruleset ever becomes source code. Every name, text and number from the
 ruleset lives in a constants table that the code refers to by engine-chosen names (`k12`);
@@ -17,17 +18,13 @@ guard flags rather than nested blocks, so no ruleset can reach Python's nesting 
 
 from __future__ import annotations
 
-import datetime
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from engine import ast, runtime
+from engine import ast
 from engine import types as t
 from engine.checker import COLLECTING, CheckedProgram, table_result_type
+from engine.codegen_expressions import BUILTINS, COMPARISONS, ExpressionEmitter, Operand
 from engine.codegen_runtime import (
     CAP_APPLIED,
     CAP_BOUND_MISSING,
@@ -44,31 +41,9 @@ from engine.codegen_runtime import (
     RuleInfo,
     SlotInfo,
     TraceMetadata,
-    combine,
-    explained_operands,
 )
 from engine.symbols import OFFERS_OUTPUT
-from engine.unparse import unparse
 
-# Builtins the generated code may use; nothing else is reachable from it.
-_BUILTINS = {"len": len, "tuple": tuple, "list": list, "dict": dict, "bool": bool}
-
-_FUNCTIONS = {name: f"fn_{index}" for index, name in enumerate(runtime.FUNCTIONS)}
-_COMPARISONS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_ARITHMETIC = {"+": "ctx_add", "-": "ctx_subtract", "*": "ctx_multiply"}
-
-
-@dataclass(frozen=True, slots=True)
-class Operand:
-    """A generated value: a local, a constant or a keyword, and whether it can be missing."""
-
-    code: str
-    nullable: bool
-    depth: int = 0  # how deeply an inline expression nests; 0 for a local or constant
-
-
-_INLINE_DEPTH = 6
-_NONE = Operand("None", True)
 _NOT_CONSTANT = object()
 # Policies whose value is one of the proposals (so missing only if a proposal is).
 _ONE_OF_THEM = ("first", "unique", "any", "priority", "min", "max", "sum")
@@ -139,7 +114,7 @@ class GeneratedRuleset:
         generator = self._generator
         source = generator.function(traced, batch)
         generator.forget()
-        namespace: dict[str, Any] = {"__builtins__": dict(_BUILTINS)}
+        namespace: dict[str, Any] = {"__builtins__": dict(BUILTINS)}
         namespace.update(generator.globals())
         code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
         exec(code, namespace)  # engine-chosen names only: see the module docstring
@@ -151,13 +126,15 @@ def generate(program: CheckedProgram) -> GeneratedRuleset:
     return GeneratedRuleset(program)
 
 
-class _Generator:
+class _Generator(ExpressionEmitter):
+    """The decision procedure: lets, tables, rules, outputs with their caps, offers and
+    reasons in the checker's dependency order."""
+
     def __init__(self, program: CheckedProgram) -> None:
+        super().__init__()
         self.program = program
         self.symbols = symbols = program.symbols
         self.ruleset_name = symbols.header.name.name if symbols.header else "ruleset"
-        self.constants: list[Any] = []
-        self._constant_names: dict[tuple[type, str], str] = {}
         self.fields = tuple((block, name) for block in symbols.facts
                             for name in symbols.record_fields(block))
         self._field_locals = {key: f"f{index}" for index, key in enumerate(self.fields)}
@@ -208,45 +185,12 @@ class _Generator:
         self.tables = list(symbols.tables)
         self.outputs = [name for name in program.output_types if name != OFFERS_OUTPUT]
 
-    def globals(self) -> dict[str, Any]:
-        names: dict[str, Any] = {f"k{index}": value for index, value in enumerate(self.constants)}
-        names.update({global_name: runtime.FUNCTIONS[name] for name, global_name in _FUNCTIONS.items()})
-        names.update(ctx_add=runtime.CONTEXT.add, ctx_subtract=runtime.CONTEXT.subtract,
-                     ctx_multiply=runtime.CONTEXT.multiply, ctx_divide=runtime.CONTEXT.divide,
-                     ctx_minus=runtime.CONTEXT.minus, aggregate=runtime.aggregate,
-                     combine=combine, ZERO=runtime.ZERO, Decimal=Decimal,
-                     check_whole=runtime.check_whole)
-        return names
-
-    def constant(self, value: Any) -> str:
-        if value is None or isinstance(value, bool):
-            return repr(value)
-        key = (type(value), str(value) if isinstance(value, Decimal | datetime.date) else value)
-        try:
-            found = self._constant_names.get(key)
-        except TypeError:  # unhashable (a dict): never shared
-            found = None
-            key = None
-        if found is None:
-            found = f"k{len(self.constants)}"
-            self.constants.append(value)
-            if key is not None:
-                self._constant_names[key] = found
-        return found
-
-    # ------------------------------------------------------------------ code buffers
-
     def function(self, traced: bool, batch: bool = False) -> str:
         """The source of `decide`, of `decide_traced` (``traced``), or of `decide_batch`
         (``batch``: it also returns who gave each reason, the used flags and every budget's
         values, and counts rules and table rows in ``C``, for portfolio runs)."""
         self.traced, self.batch = traced, batch
-        self.lines: list[str] = []
-        self.depth = 1
-        self.guard: str | None = None
-        self.counter = 0
-        self.scope: dict[str, Operand] = {}
-        self.bound: set[str] = set()  # aggregate variables in scope
+        self.start()
         self.cap_reasons: list[tuple[int, str, str, str, str]] = []
         self.fired: dict[int, str] = {}  # rule -> the local (or constant) telling it fired
         self.proposal: dict[int, Operand] = {}  # slot -> its value, read only if it fired
@@ -287,239 +231,6 @@ class _Generator:
         """Drop the state of the last function generated (its lines, scope and proposals):
         on a large ruleset it holds megabytes that the compiled function does not need."""
         self.lines, self.scope, self.proposal, self.fired = [], {}, {}, {}
-
-    def temporary(self, prefix: str = "t") -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-    def emit(self, line: str) -> None:
-        """One simple statement (or a one-line `if`), under the current guard."""
-        if self.guard and line.startswith("if "):
-            self.emit_block([line])
-            return
-        indent = "    " * self.depth
-        self.lines.append(f"{indent}if {self.guard}: {line}" if self.guard else indent + line)
-
-    def emit_block(self, lines: list[str]) -> None:
-        """A compound statement (given with relative indentation), under the current guard."""
-        if self.guard:
-            self.lines.append("    " * self.depth + f"if {self.guard}:")
-            self.lines.extend("    " * (self.depth + 1) + line for line in lines)
-        else:
-            self.lines.extend("    " * self.depth + line for line in lines)
-
-    @contextmanager
-    def guarded(self, condition: str) -> Iterator[str]:
-        """Statements that run only when ``condition`` (an expression over locals) is true
-        (and the enclosing guard too)."""
-        if self.guard is None and condition.isidentifier():
-            flag = condition  # a flag already: no copy needed
-        else:
-            flag = self.temporary("g")
-            if self.guard is not None:
-                self.lines.append("    " * self.depth + f"{flag} = False")
-            self.emit(f"{flag} = {condition}")
-        saved, self.guard = self.guard, flag
-        try:
-            yield flag
-        finally:
-            self.guard = saved
-
-    @contextmanager
-    def loop(self, variable: str, source: str) -> Iterator[None]:
-        """A loop body: its statements are indented under `for`, without the outer guard."""
-        saved_lines, saved_guard, saved_depth = self.lines, self.guard, self.depth
-        self.lines, self.guard, self.depth = [], None, 1
-        try:
-            yield
-        finally:
-            body = self.lines
-            self.lines, self.guard, self.depth = saved_lines, saved_guard, saved_depth
-            self.emit_block([f"for {variable} in {source} or ():", *(body or ["    pass"])])
-
-    def note(self, message: str) -> None:
-        if self.traced:
-            self.emit(f"N.append({self.constant(message)})")
-
-    # ------------------------------------------------------------------ expressions
-
-    def expr(self, node: ast.Expr) -> Operand:
-        """Emit the statements computing ``node``; its value is the returned operand."""
-        if isinstance(node, ast.If):
-            return self._if(node)
-        operands = explained_operands(node)
-        if operands is None:
-            return self._leaf(node)
-        return self._operator(node, [self.expr(operand) for operand in operands])
-
-    def _leaf(self, node: ast.Expr) -> Operand:
-        match node:
-            case ast.Literal(value=value):
-                return Operand(self.constant(value), False)
-            case ast.Name(name=name):
-                if name in self.symbols.facts and name not in self.bound:
-                    return self._facts_record(name)
-                return self.scope.get(name, _NONE)
-            case ast.Today():
-                return Operand("today", False)
-            case ast.FieldAccess(target=ast.Name(name=block), field=field) \
-                    if block in self.symbols.facts and block not in self.bound:
-                return self.facts_fields[(block, field.name)]
-            case ast.FieldAccess(target=target, field=field):
-                record = self.expr(target)
-                result = self.temporary()
-                key = self.constant(field.name)
-                if record.nullable:
-                    self.emit(f"{result} = None if {record.code} is None else "
-                              f"{record.code}.get({key})")
-                else:
-                    self.emit(f"{result} = {record.code}.get({key})")
-                return Operand(result, True)
-            case ast.ListLiteral(items=items):
-                values = [self.expr(item) for item in items]
-                result = self.temporary()
-                self.emit(f"{result} = ({''.join(v.code + ', ' for v in values)})")
-                return Operand(result, False)
-            case ast.RecordLiteral(entries=entries):
-                pairs = [(self.constant(e.field.name), self.expr(e.value)) for e in entries]
-                result = self.temporary()
-                self.emit(f"{result} = {{{', '.join(f'{k}: {v.code}' for k, v in pairs)}}}")
-                return Operand(result, False)
-            case ast.Aggregate() | ast.Quantifier():
-                return self._aggregate(node)
-        raise TypeError(f"cannot generate {type(node).__name__}")
-
-    def _facts_record(self, block: str) -> Operand:
-        """A facts block used as a whole value: the record as the reference sees it."""
-        result = self.temporary()
-        entries = ", ".join(f"{self.constant(field)}: {operand.code}"
-                            for (owner, field), operand in self.facts_fields.items()
-                            if owner == block)
-        self.emit(f"{result} = {{{entries}}}")
-        return Operand(result, False)
-
-    def _missing_check(self, operands: list[Operand]) -> str:
-        return " or ".join(f"{o.code} is None" for o in operands if o.nullable)
-
-    def _operator(self, node: ast.Expr, values: list[Operand]) -> Operand:
-        """An operator over computed operands. A result that cannot be missing stays an
-        inline expression (up to a small depth), so that a condition such as `a > 1 and b`
-        costs one statement, not three; every other result goes to a temporary."""
-        nullable = any(v.nullable for v in values)
-        missing = self._missing_check(values)
-        guard = f"None if {missing} else " if missing else ""
-        codes = [v.code for v in values]
-        match node:
-            case ast.Unary(op="not"):
-                expression = f"{guard}not {codes[0]}"
-            case ast.Unary():
-                expression = f"{guard}ctx_minus({codes[0]})"
-            case ast.Binary(op="and" | "or" as op) if not nullable:
-                expression = f"{codes[0]} {op} {codes[1]}"
-            case ast.Binary(op="and" | "or" as op):
-                decisive = "False" if op == "and" else "True"
-                expression = (f"{decisive} if {codes[0]} is {decisive} or {codes[1]} is "
-                              f"{decisive} else (None if {missing} else {op == 'and'})")
-            case ast.Binary(op="/"):
-                result = self.temporary()
-                self._divide(result, values[0], self.materialize(values[1]), unparse(node))
-                return Operand(result, True)
-            case ast.Binary(op=op) if op in _ARITHMETIC:
-                expression = f"{guard}{_ARITHMETIC[op]}({codes[0]}, {codes[1]})"
-            case ast.Binary(op=op):
-                expression = f"{guard}{codes[0]} {_COMPARISONS[op]} {codes[1]}"
-            case ast.Between():
-                expression = f"{guard}{codes[1]} <= {codes[0]} <= {codes[2]}"
-            case ast.In(negated=negated):
-                expression = f"{guard}{codes[0]} {'not in' if negated else 'in'} {codes[1]}"
-            case ast.IsMissing(negated=negated):
-                expression, nullable = f"{codes[0]} is {'not ' if negated else ''}None", False
-            case ast.Call(function=function):
-                # Functions give missing for some values (min/max of missing, …).
-                expression = f"{guard}{_FUNCTIONS[function.name]}({', '.join(codes)})"
-                nullable = True
-        depth = 1 + max((v.depth for v in values), default=0)
-        if not nullable and depth <= _INLINE_DEPTH:
-            return Operand(f"({expression})", False, depth)
-        result = self.temporary()
-        self.emit(f"{result} = {expression}")
-        return Operand(result, nullable)
-
-    def materialize(self, operand: Operand) -> Operand:
-        """``operand`` as a local or constant, for code that reads it more than once."""
-        if operand.depth == 0:
-            return operand
-        result = self.temporary()
-        self.emit(f"{result} = {operand.code}")
-        return Operand(result, operand.nullable)
-
-    def _divide(self, result: str, left: Operand, right: Operand, text: str) -> None:
-        missing = self._missing_check([left, right])
-        lines = []
-        if missing:
-            lines += [f"if {missing}:", f"    {result} = None", f"elif {right.code} == 0:"]
-        else:
-            lines.append(f"if {right.code} == 0:")
-        lines.append(f"    {result} = None")
-        if self.traced:
-            message = f"division by zero in `{text}`: the value is missing"
-            lines.append(f"    N.append({self.constant(message)})")
-        lines += ["else:", f"    {result} = ctx_divide({left.code}, {right.code})"]
-        self.emit_block(lines)
-
-    def _if(self, node: ast.If) -> Operand:
-        condition = self.materialize(self.expr(node.condition))
-        result = self.temporary()
-        self.emit(f"{result} = None")
-        then_test = f"{condition.code} is True" if condition.nullable else condition.code
-        else_test = f"{condition.code} is False" if condition.nullable else f"not {condition.code}"
-        nullable = condition.nullable
-        for test, branch in ((then_test, node.then_value), (else_test, node.else_value)):
-            with self.guarded(test):
-                value = self.expr(branch)
-                self.emit(f"{result} = {value.code}")
-                nullable = nullable or value.nullable
-        return Operand(result, nullable)
-
-    def _aggregate(self, node: ast.Aggregate | ast.Quantifier) -> Operand:
-        source = self.expr(node.source)
-        variable = self.temporary("a")
-        kept = self.temporary("x")
-        self.emit(f"{kept} = []")
-        name = node.variable.name
-        saved, was_bound = self.scope.get(name), name in self.bound
-        self.scope[name] = Operand(variable, False)
-        self.bound.add(name)
-        try:
-            with self.loop(variable, source.code):
-                if isinstance(node, ast.Quantifier):
-                    condition = self.expr(node.condition)
-                    self.emit(f"{kept}.append({condition.code})")
-                else:
-                    if node.condition is None:
-                        test = "True"
-                    else:
-                        condition = self.expr(node.condition)
-                        test = f"{condition.code} is True" if condition.nullable else condition.code
-                    with self.guarded(test):
-                        value = Operand(variable, False) if node.value is None else self.expr(node.value)
-                        self.emit(f"{kept}.append({value.code})")
-        finally:
-            if saved is None:
-                del self.scope[name]
-            else:
-                self.scope[name] = saved
-            if not was_bound:
-                self.bound.discard(name)
-        result = self.temporary()
-        if isinstance(node, ast.Quantifier):
-            helper = "any_of" if node.kind == "any" else "all_of"
-            self.emit(f"{result} = {self.constant(getattr(runtime, helper))}({kept})")
-            return Operand(result, True)
-        self.emit(f"{result} = aggregate({self.constant(node.kind)}, {kept})")
-        return Operand(result, node.kind not in ("count", "sum"))
-
-    # ------------------------------------------------------------------ the procedure
 
     def let(self, name: str) -> None:
         value = self.expr(self.symbols.lets[name].value)
@@ -680,7 +391,7 @@ class _Generator:
             return f"(not ({missing}) and {test})" if missing else test
         op = cell.op if isinstance(cell, ast.CompareTest) else "="
         other = self.expr(cell.value)
-        test = f"({value.code} {_COMPARISONS[op]} {other.code})"
+        test = f"({value.code} {COMPARISONS[op]} {other.code})"
         return f"({other.code} is not None and {test})" if other.nullable else test
 
     def rule(self, name: str) -> None:
@@ -970,3 +681,4 @@ class _Generator:
             budget_notes=[f"budget `{budget}` applies to portfolio runs only; it was not "
                           "applied to this single decision" for budget in symbols.budgets],
             fields=self.fields)
+
