@@ -74,9 +74,12 @@ def main() -> None:
               help="text for people; json, github (workflow annotations) or sarif for tools.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @_allow_empty_option
+@click.option("--no-cache", is_flag=True,
+              help="Check every file again, even unchanged ones (the cache is in "
+                   "$XDG_CACHE_HOME/tenet or ~/.cache/tenet).")
 @_root_option
 def check(paths: tuple[Path, ...], output_format: str, strict: bool, allow_empty: bool,
-          root: Path | None) -> None:
+          no_cache: bool, root: Path | None) -> None:
     """Parse, type-check and lint rulesets.
 
     PATHS are `.rules` files or folders, searched recursively for `*.rules`. A file without a
@@ -89,7 +92,7 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, allow_empty
     if not files and not allow_empty:
         raise click.UsageError(f"no `.rules` files in {', '.join(map(str, paths))} "
                                "(pass --allow-empty if that is expected)")
-    results = check_files(files)
+    results = check_files(files, use_cache=not no_cache)
     diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
     sources = {name: text for r in results for name, text in r.sources.sources.items()}
     if output_format == "json":

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime
 import gc
-import os
 import re
-import stat
 import threading
 from contextlib import contextmanager
 from decimal import Decimal
@@ -27,7 +25,7 @@ from lark.exceptions import UnexpectedInput
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.lalr import LalrDriver
-from engine.source import BIDI_CONTROLS, LINE_SEPARATORS
+from engine.source import BIDI_CONTROLS, LINE_SEPARATORS, is_private, private_cache_folder
 
 
 def _grammar_text() -> str:
@@ -74,34 +72,23 @@ def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
 
 def _cache_file() -> str | bool:
     """Where Lark keeps the analysed grammar between runs (building it takes about a second,
-    which every `tenet` command would pay): a private per-user folder.
+    which every `tenet` command would pay), in Tenet's private cache folder.
 
-    Lark's cache is a pickle, loaded before its hash is checked, so whoever can write the
-    cache can run code in every later `tenet` (a CI cache restored from a pull request, a
-    shared XDG_CACHE_HOME). It is used only from a real folder that belongs to this user and
-    that nobody else can write, holding a file of this user's that nobody else can write;
+    Lark's cache is a pickle, loaded once its first line matches the grammar's hash (which
+    anyone can compute), so whoever can write the cache can run code in every later `tenet` (a
+    CI cache restored from a pull request, a shared XDG_CACHE_HOME). It is used only from a
+    folder and a file of this user's that nobody else can write (``private_cache_folder``);
     anything else means no cache (a second slower), never a risk."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenet"
+    folder = private_cache_folder()
+    if folder is None:
+        return False
+    cache = folder / f"grammar-lark-{lark_version}.cache"
     try:
-        base.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(base, directory=True):
-            return False
-        cache = base / f"grammar-lark-{lark_version}.cache"
-        if cache.exists() and not _private(cache, directory=False):
+        if cache.exists() and not is_private(cache, directory=False):
             return False
     except OSError:
         return False
     return str(cache)
-
-
-def _private(path: Path, directory: bool) -> bool:
-    """Owned by this user, not a symbolic link, writable by nobody else."""
-    if not hasattr(os, "getuid"):  # Windows: folders under the user's profile are private
-        return True
-    info = path.lstat()
-    kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
-    return kind and info.st_uid == os.getuid() and not info.st_mode & 0o022 and (
-        not directory or not info.st_mode & 0o077)
 
 
 def grammar() -> Lark:

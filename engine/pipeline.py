@@ -21,11 +21,13 @@ from engine.source import RuleFile, split_lines
 
 @dataclass
 class CheckResult:
-    """What `tenet check` reports for one ruleset file."""
+    """What `tenet check` reports for one ruleset file (``program`` is None when it has
+    errors, or when the findings came from the cache)."""
 
     sources: SourceSet
     program: CheckedProgram | None
     diagnostics: list[Diagnostic]
+    cached_header: bool | None = None  # whether it has a `ruleset` header, when cached
 
     @property
     def has_errors(self) -> bool:
@@ -103,16 +105,33 @@ def find_rule_files(paths: list[Path], root: Path | None = None) -> list[RuleFil
     return list(found.values())
 
 
-def check_files(files: list[RuleFile]) -> list[CheckResult]:
+def check_files(files: list[RuleFile], use_cache: bool = False) -> list[CheckResult]:
     """Check each file as a ruleset, except files without a header that another of them
-    includes: those are checked as part of the file that includes them."""
-    results = [check_path(file.path, file.root) for file in files]
+    includes: those are checked as part of the file that includes them. With ``use_cache``,
+    an unchanged file's findings come from the cache (``engine.check_cache``)."""
+    results = [_check_cached(file) if use_cache else check_path(file.path, file.root)
+               for file in files]
     included = {module.path for result in results for module in result.sources.modules[1:]}
     return [r for r in results
-            if not (r.sources.root in included and _has_no_header(r.sources))]
+            if not (r.sources.root in included and _has_no_header(r))]
 
 
-def _has_no_header(sources: SourceSet) -> bool:
+def _check_cached(file: RuleFile) -> CheckResult:
+    from engine import check_cache
+
+    found = check_cache.lookup(file)
+    if found is not None:
+        sources, diagnostics, has_header = found
+        return CheckResult(sources, None, diagnostics, has_header)
+    result = check_path(file.path, file.root)
+    check_cache.store(file, result.sources, result.diagnostics, not _has_no_header(result))
+    return result
+
+
+def _has_no_header(result: CheckResult) -> bool:
     from engine.ast import RulesetHeader
 
-    return not any(isinstance(d, RulesetHeader) for d in sources.modules[0].declarations)
+    if result.cached_header is not None:
+        return not result.cached_header
+    modules = result.sources.modules
+    return not modules or not any(isinstance(d, RulesetHeader) for d in modules[0].declarations)

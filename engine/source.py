@@ -53,6 +53,27 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def private_cache_folder() -> Path | None:
+    """Tenet's cache folder (`$XDG_CACHE_HOME/tenet`, or `~/.cache/tenet`), created if needed;
+    None unless it is a real folder of this user that nobody else can write into."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenet"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder if is_private(folder, directory=True) else None
+    except OSError:
+        return None
+
+
+def is_private(path: Path, directory: bool) -> bool:
+    """Owned by this user, not a symbolic link, writable by nobody else."""
+    if not hasattr(os, "getuid"):  # Windows: folders under the user's profile are private
+        return True
+    info = path.lstat()
+    kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+    return kind and info.st_uid == os.getuid() and not info.st_mode & 0o022 and (
+        not directory or not info.st_mode & 0o077)
+
+
 def display_width(text: str) -> int:
     """Terminal and editor columns taken by ``text``: East Asian wide and full-width
     characters (Chinese, for instance) take two."""
