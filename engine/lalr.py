@@ -20,6 +20,7 @@ from typing import Any
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.parse_tree_builder import ExpandSingleChild
 from lark.parsers.lalr_analysis import Shift
 
 _SCAN = re.compile(r"""
@@ -58,6 +59,7 @@ class LalrDriver:
         self.gotos: dict[int, dict[str, int]] = {}
         rules: dict[Any, int] = {}
         self.sizes: list[int] = []
+        self.passes: list[bool] = []
         self.origins: list[str] = []
         self.callbacks: list[Any] = []
         for state, row in table.states.items():
@@ -69,7 +71,11 @@ class LalrDriver:
                     continue
                 if argument not in rules:
                     rules[argument] = len(self.sizes)
+                    # `?rule: one_symbol` hands its only child up unchanged (most reductions
+                    # of an expression): the loop changes the state and leaves the value.
                     self.sizes.append(len(argument.expansion))
+                    self.passes.append(len(argument.expansion) == 1 and isinstance(
+                        parser.callbacks[argument], ExpandSingleChild))
                     self.origins.append(str(argument.origin.name))
                     self.callbacks.append(parser.callbacks[argument])
                 actions[symbol] = -rules[argument] - 1
@@ -81,6 +87,7 @@ class LalrDriver:
         values: list[Any] = []
         actions, gotos = self.actions, self.gotos
         sizes, origins, callbacks = self.sizes, self.origins, self.callbacks
+        passes = self.passes
         for token in self._tokens(text, states):
             kind = token.type
             while True:
@@ -92,6 +99,9 @@ class LalrDriver:
                     values.append(token)
                     break
                 rule = -action - 1
+                if passes[rule]:  # the child is the value: only the state changes
+                    states[-1] = gotos[states[-2]][origins[rule]]
+                    continue
                 size = sizes[rule]
                 if size:
                     children = values[-size:]
@@ -107,6 +117,9 @@ class LalrDriver:
             if action is None or action >= 0:
                 self._unexpected(end, states, values)
             rule = -action - 1
+            if passes[rule]:
+                states[-1] = gotos[states[-2]][origins[rule]]
+                continue
             size = sizes[rule]
             children = values[-size:] if size else []
             if size:
