@@ -1,4 +1,4 @@
-"""The summary of a portfolio run in the terminal (rich)."""
+"""The summary of a portfolio run in the terminal (rich), and reports as JSON."""
 
 from __future__ import annotations
 
@@ -47,3 +47,11 @@ def render_summary(data: dict[str, Any], out: str, errors: str) -> RenderableTyp
         hits = ", ".join(f"row {i + 1}: {count:,}" for i, count in enumerate(table["hits_per_row"]))
         parts.append(Text(f"table {name}: {hits}"))
     return Group(*parts)
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """A report as indented JSON, money as exact numbers (the stdlib would go through float)."""
+    import msgspec
+
+    encoded = msgspec.json.Encoder(decimal_format="number").encode(data)
+    return msgspec.json.format(encoded, indent=2).decode() + "\n"

@@ -1,0 +1,263 @@
+"""Champion/challenger: what a rule change does to the book.
+
+Both rulesets decide the same portfolio (``tenet batch``'s runner, budgets applied in each); the
+two outputs are then read side by side, row by row, for the migration matrix of every `one of`
+output they share, the change of every money output they share, and the customers who moved.
+Reasons, rules and budgets come from the two runs' summaries. A row that only one ruleset could
+decide is counted and listed, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any
+
+from engine import ast
+from engine import types as t
+from engine.portfolio.formats import RowReader, read_chunks
+from engine.portfolio.runner import BatchOptions
+from engine.runtime import normalize
+from engine.symbols import OFFERS_OUTPUT
+from engine.trace import OutputEvent
+
+SIDES = ("champion", "challenger")
+EXAMPLES_PER_CELL = 3
+LISTED_ONE_SIDED = 100
+HISTOGRAM_BINS = 20
+
+
+@dataclass
+class DiffOptions:
+    as_of: Any = None
+    id_field: str | None = None
+    jobs: int = 1
+    root: str | Path | None = None
+
+
+def diff_books(champion: str | Path, challenger: str | Path, book: str | Path,
+               options: DiffOptions, loaded: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    """The report, as data (``diff_report`` renders it). ``loaded``: the two rulesets when the
+    caller already loaded them from ``champion`` and ``challenger``."""
+    from engine.portfolio import run_batch
+    from engine.ruleset import load
+
+    rulesets = list(loaded or (load(champion, options.root), load(challenger, options.root)))
+    with tempfile.TemporaryDirectory(prefix="tenet-diff-") as folder:
+        runs = []
+        for side, ruleset, path in zip(SIDES, rulesets,
+                                       (champion, challenger), strict=True):
+            out = Path(folder) / f"{side}.jsonl"
+            summary = run_batch(ruleset, str(book), BatchOptions(
+                out=str(out), errors=str(out.with_suffix(".errors.jsonl")), as_of=options.as_of,
+                jobs=options.jobs, id_field=options.id_field), root=options.root,
+                ruleset_path=path)
+            runs.append((out, summary.to_data()))
+        report = _Comparison(rulesets, options).compare(runs)
+    report["examples"] = _explain_examples(rulesets, book, report, options)
+    sides = {side: {"path": str(path), "ruleset": ruleset.name, "version": ruleset.version}
+             for side, path, ruleset in zip(SIDES, (champion, challenger),
+                                            rulesets, strict=True)}
+    return {**sides, "book": str(book), **report}
+
+
+class _Comparison:
+    def __init__(self, rulesets: list[Any], options: DiffOptions) -> None:
+        self.rulesets, self.options = rulesets, options
+        types = [ruleset.check.program.output_types for ruleset in rulesets]
+        shared = [name for name in types[0] if name in types[1] and name != OFFERS_OUTPUT]
+        self.enums = [name for name in shared if isinstance(types[0][name], t.Enum)
+                      and isinstance(types[1][name], t.Enum)]
+        self.money = [name for name in shared if types[0][name] == t.MONEY == types[1][name]]
+
+    def compare(self, runs: list[tuple[Path, dict]]) -> dict[str, Any]:
+        (champion_out, champion), (challenger_out, challenger) = runs
+        matrices = {name: Counter() for name in self.enums}
+        money = {name: {"champion": Decimal(0), "challenger": Decimal(0), "up": 0, "down": 0,
+                        "same": 0, "changes": []} for name in self.money}
+        cells: dict[str, dict[tuple, list]] = {name: {} for name in self.enums}
+        one_sided: list[dict[str, Any]] = []
+        one_sided_count = both_refused = both = 0
+        for row, left, right in _side_by_side(champion_out, challenger_out):
+            if left.get("decision") is None and right.get("decision") is None:
+                both_refused += 1
+                continue
+            if left.get("decision") is None or right.get("decision") is None:
+                one_sided_count += 1
+                if len(one_sided) < LISTED_ONE_SIDED:
+                    refused = left if left.get("decision") is None else right
+                    one_sided.append({"row": row, "id": left.get("id") or right.get("id"),
+                                      "refused_by": "champion" if refused is left
+                                      else "challenger", "problems": refused["problems"]})
+                continue
+            both += 1
+            for name in self.enums:
+                pair = (left["decision"].get(name), right["decision"].get(name))
+                matrices[name][pair] += 1
+                if pair[0] != pair[1]:
+                    listed = cells[name].setdefault(pair, [])
+                    if len(listed) < EXAMPLES_PER_CELL:
+                        listed.append({"row": row, "id": left.get("id"),
+                                       "champion_reasons": _codes(left),
+                                       "challenger_reasons": _codes(right)})
+            for name in self.money:
+                before, after = left["decision"].get(name), right["decision"].get(name)
+                entry = money[name]
+                entry["champion"] += before or 0
+                entry["challenger"] += after or 0
+                if before is None or after is None or before == after:
+                    entry["same"] += 1
+                    continue
+                entry["up" if after > before else "down"] += 1
+                entry["changes"].append(Decimal(after) - Decimal(before))
+        return {
+            "rows": champion["rows"], "decided_by_both": both, "refused_by_both": both_refused,
+            "decided_by_one_only": {"count": one_sided_count, "rows": one_sided},
+            "matrices": {name: self._matrix(name, counts, cells[name], both)
+                         for name, counts in matrices.items()},
+            "money": {name: self._money(entry) for name, entry in money.items()},
+            "reasons": _shift(champion["reasons"], challenger["reasons"]),
+            "rules": _rules(champion["rules"], challenger["rules"]),
+            "budgets": {"champion": champion["budgets"], "challenger": challenger["budgets"]},
+        }
+
+    def _matrix(self, name: str, counts: Counter, cells: dict, total: int) -> dict[str, Any]:
+        values = [list(ruleset.check.program.output_types[name].values)
+                  for ruleset in self.rulesets]
+        return {"champion_values": values[0], "challenger_values": values[1],
+                "cells": [{"champion": a, "challenger": b, "count": n,
+                           "share": normalize(Decimal(n) / total) if total else 0,
+                           "changed": a != b, "examples": cells.get((a, b), [])}
+                          for (a, b), n in sorted(counts.items(), key=lambda i: -i[1])]}
+
+    @staticmethod
+    def _money(entry: dict[str, Any]) -> dict[str, Any]:
+        changes = entry["changes"]
+        return {"champion_total": normalize(entry["champion"]),
+                "challenger_total": normalize(entry["challenger"]),
+                "difference": normalize(entry["challenger"] - entry["champion"]),
+                "up": entry["up"], "down": entry["down"], "same": entry["same"],
+                "histogram": _histogram(changes)}
+
+
+def _codes(record: dict[str, Any]) -> list[str]:
+    return [reason["code"] for reason in record["reasons"]]
+
+
+def _side_by_side(champion: Path, challenger: Path) -> Iterator[tuple[int, dict, dict]]:
+    """(row, champion's record, challenger's record): each a decision or a refusal."""
+    sides = [_rows(champion), _rows(challenger)]
+    for left, right in zip(*sides, strict=True):
+        yield left[0], left[1], right[1]
+
+
+def _rows(out: Path) -> Iterator[tuple[int, dict]]:
+    decided, refused = _records(out), _records(out.with_suffix(".errors.jsonl"))
+    next_decided, next_refused = next(decided, None), next(refused, None)
+    while next_decided is not None or next_refused is not None:
+        if next_refused is None or (next_decided is not None
+                                    and next_decided["row"] < next_refused["row"]):
+            yield next_decided["row"], next_decided
+            next_decided = next(decided, None)
+        else:
+            yield next_refused["row"], next_refused
+            next_refused = next(refused, None)
+
+
+def _records(path: Path) -> Iterator[dict]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line, parse_float=Decimal)
+
+
+def _histogram(changes: list[Decimal]) -> dict[str, Any]:
+    """Bins of a round width over the customers whose value changed (`same` counts the others,
+    who would otherwise be one bar hiding the rest)."""
+    if not changes:
+        return {"edges": [], "counts": []}
+    low, high = min(changes), max(changes)
+    width = _round_width((high - low) / HISTOGRAM_BINS)
+    start = (low / width).to_integral_value(rounding=ROUND_FLOOR) * width
+    bins = int((high - start) // width) + 1
+    counts = [0] * bins
+    for change in changes:
+        counts[int((change - start) // width)] += 1
+    return {"edges": [normalize(start + width * i) for i in range(bins + 1)], "counts": counts}
+
+
+def _round_width(least: Decimal) -> Decimal:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least ``least``."""
+    if least <= 0:
+        return Decimal(1)
+    power = Decimal(10) ** (least.adjusted())
+    return next(step * power for step in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5),
+                                          Decimal(10)) if step * power >= least)
+
+
+def _shift(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any]]:
+    codes = dict.fromkeys([*before, *after])
+    return [{"code": code, "champion": before.get(code, 0), "challenger": after.get(code, 0),
+             "shift": after.get(code, 0) - before.get(code, 0)} for code in codes]
+
+
+def _rules(before: dict[str, dict], after: dict[str, dict]) -> list[dict[str, Any]]:
+    names = dict.fromkeys([*before, *after])
+    return [{"rule": name,
+             "champion": before[name]["fired"] if name in before else None,
+             "challenger": after[name]["fired"] if name in after else None,
+             "status": "new" if name not in before else "removed" if name not in after
+             else "changed" if before[name]["fired"] != after[name]["fired"] else "same"}
+            for name in names]
+
+
+def _explain_examples(rulesets: list[Any], book: str | Path, report: dict[str, Any],
+                      options: DiffOptions) -> list[dict[str, Any]]:
+    """For each example customer of a changed cell: the rules whose proposals made the output
+    under each ruleset (or the budget that overrode it), and the reasons."""
+    wanted = sorted(((name, cell["champion"], cell["challenger"], example["row"]), cell, example)
+                    for name, matrix in report["matrices"].items() for cell in matrix["cells"]
+                    for example in cell["examples"])
+    if not wanted:
+        return []
+    rows = {key[3] for key, _, _ in wanted}
+    facts = [_facts_of_rows(ruleset, book, rows) for ruleset in rulesets]
+    examples = []
+    for (name, _, _, number), cell, example in wanted:
+        entry = {"row": number, "id": example["id"], "output": name,
+                 "champion": cell["champion"], "challenger": cell["challenger"]}
+        for side, ruleset, side_facts in zip(SIDES, rulesets, facts, strict=True):
+            decision = ruleset.decide(side_facts[number], as_of=options.as_of, trace=True)
+            if decision.decision.get(name) != cell[side]:
+                rules = [f"budget {budget}" for budget in _budgets_setting(ruleset, name)]
+            else:
+                rules = [proposal.rule for event in decision.trace
+                         if isinstance(event, OutputEvent) and event.name == name
+                         for proposal in event.proposals if proposal.used] or ["the default"]
+            entry[f"{side}_rules"] = rules
+            entry[f"{side}_reasons"] = example[f"{side}_reasons"]
+        examples.append(entry)
+    return examples
+
+
+def _facts_of_rows(ruleset: Any, book: str | Path, rows: set[int]) -> dict[int, Any]:
+    """The facts of the given rows as ``ruleset`` reads them (the two schemas may differ)."""
+    found: dict[int, Any] = {}
+    reader = RowReader(ruleset.check.program.symbols)
+    for chunk in read_chunks(str(book), 2_000):
+        found.update((number, facts) for number, facts, _ in reader.rows(chunk) if number in rows)
+        if len(found) == len(rows):
+            break
+    return found
+
+
+def _budgets_setting(ruleset: Any, output: str) -> list[str]:
+    """The budgets whose `else` sets ``output``: one of them overrode a decision whose value
+    differs from the one decided customer by customer."""
+    return [name for name, budget in ruleset.check.program.symbols.budgets.items()
+            if any(isinstance(action, ast.SetAction) and action.output.name == output
+                   for action in budget.otherwise)]
