@@ -52,7 +52,7 @@ def _detail_tables(report: dict[str, Any]) -> list[Table]:
         tables.append(_table(f"Decided by one ruleset only ({one_sided['count']:,})",
                              ["row", "customer", "refused by", "problem"],
                              [[str(r["row"]), str(r["id"] or ""), r["refused_by"],
-                               "; ".join(p["message"] for p in r["problems"])]
+                               "; ".join(r["problems"])]
                               for r in one_sided["rows"]]))
     return tables
 
