@@ -191,24 +191,30 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
               show_default=True, help="text: the decision and its trace as a tree; json: data "
                                       "(errors too).")
 @click.option("--no-trace", is_flag=True, help="Leave the trace out.")
+@click.option("--why-not", "why_not", metavar="RULE",
+              help="Also say what stopped RULE: each failing condition with its values and the "
+                   "margin to flip it, the tables it depends on, or the rule that won.")
 @click.option("--brief", is_flag=True,
               help="Text: the decision, its reasons and why, without the whole trace.")
 @_root_option
 def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
-        output_format: str, no_trace: bool, brief: bool, root: Path | None) -> None:
+        output_format: str, no_trace: bool, why_not: str | None, brief: bool,
+        root: Path | None) -> None:
     """Decide for one customer and explain the decision.
 
     Exit status: 0 decided, 1 the ruleset has errors, 2 bad facts or usage, 3 no decision for
     these facts (a `unique` or `any` conflict, which is named).
     """
-    from engine.ruleset import DecisionConflict, FactsError, OutsideWindow
+    from engine.ruleset import DecisionConflict, FactsError, OutsideWindow, UnknownRule
     from engine.trace_render import render_decision
 
     ruleset = _load_or_exit(ruleset_path, root)
     console = _console()
     try:
         facts = _read_facts(facts_path)
-        decision = ruleset.decide(facts, as_of=as_of, trace=not no_trace)
+        decision = ruleset.decide(facts, as_of=as_of, trace=not no_trace, why_not=why_not)
+    except UnknownRule as error:
+        _report(_Problem("usage", str(error)), output_format)
     except _Problem as problem:
         _report(problem, output_format)
     except FactsError as error:
@@ -222,6 +228,9 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
         click.echo(decision.to_json())
     else:
         console.print(render_decision(decision, brief=brief))
+        if decision.why_not is not None:
+            console.print()
+            console.print(decision.why_not.render())
 
 
 @main.command()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
-           "RulesetError", "batch", "load", "load_text"]
+           "RulesetError", "UnknownRule", "batch", "load", "load_text"]
 
 
 def __getattr__(name: str) -> Any:

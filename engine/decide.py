@@ -317,7 +317,7 @@ class Decider:
     def _table(self, table: ast.TableDecl, env: Env, events: list[TraceEvent] | None) -> Any:
         inputs = [self.evaluator.value(column, env) for column in table.inputs]
         matched = [index for index, row in enumerate(table.rows)
-                   if all(self._matches(cell, value, env)
+                   if all(self.cell_matches(cell, value, env)
                           for cell, value in zip(row.cells, inputs, strict=False))]
         policy = table.policy.name if table.policy is not None else "unique"
         if not matched:
@@ -337,7 +337,7 @@ class Decider:
                                      [index + 1 for index in matched], policy))
         return value
 
-    def _matches(self, cell: ast.Cell, value: Any, env: Env) -> bool:
+    def cell_matches(self, cell: ast.Cell, value: Any, env: Env) -> bool:
         if isinstance(cell, ast.AnyCell):
             return True
         if isinstance(cell, ast.MissingCell):
@@ -345,9 +345,9 @@ class Decider:
         if value is None:
             return False
         if isinstance(cell, ast.NotCell):
-            return not self._matches(cell.cell, value, env)
+            return not self.cell_matches(cell.cell, value, env)
         if isinstance(cell, ast.Alternatives):
-            return any(self._matches(test, value, env) for test in cell.tests)
+            return any(self.cell_matches(test, value, env) for test in cell.tests)
         if isinstance(cell, ast.IntervalTest):
             low = self.evaluator.value(cell.low, env)
             high = self.evaluator.value(cell.high, env)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -22,12 +22,15 @@ from engine.codegen import generate
 from engine.codegen_facts import generate_validator
 from engine.codegen_runtime import TraceBuilder
 from engine.decide import Decider, DecisionConflict
-from engine.diagnostics import Diagnostic
+from engine.diagnostics import Diagnostic, did_you_mean
 from engine.facts import FactsError, FactsSchema
 from engine.interpreter import Interpreter
 from engine.pipeline import CheckResult, check_path, check_text
 from engine.runtime import normalize
 from engine.trace import TraceEvent
+
+if TYPE_CHECKING:
+    from engine.why_not import WhyNot
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
            "RulesetError", "load", "load_text"]
@@ -43,6 +46,10 @@ class RulesetError(Exception):
         lines = [f"{d.span.file}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
                  for d in self.diagnostics]
         super().__init__(f"the ruleset has {len(lines)} error(s):\n" + "\n".join(lines))
+
+
+class UnknownRule(ValueError):
+    """``why_not`` names no rule of the ruleset."""
 
 
 class OutsideWindow(Exception):
@@ -79,6 +86,7 @@ class Decision(BaseModel):
     decision: dict[str, Any]
     reasons: list[dict[str, str]]
     _trace: Any = PrivateAttr(default=None)  # the events, or a function that builds them
+    _why_not: Any = PrivateAttr(default=None)  # a WhyNot, when the decision was asked for one
 
     @property
     def trace(self) -> list[TraceEvent] | None:
@@ -88,6 +96,11 @@ class Decision(BaseModel):
             trace = private["_trace"] = trace()
         return trace
 
+    @property
+    def why_not(self) -> WhyNot | None:
+        """What stopped the rule named by ``decide(..., why_not=RULE)``."""
+        return self.__pydantic_private__.get("_why_not")
+
     def to_data(self) -> dict[str, Any]:
         """Plain data: numbers stay Decimals, dates become ISO texts."""
         data = {"ruleset": self.ruleset.as_data(), "as_of": self.as_of.isoformat(),
@@ -95,6 +108,9 @@ class Decision(BaseModel):
         trace = self.trace
         if trace is not None:
             data["trace"] = [event.to_data() for event in trace]
+        why_not = self.why_not
+        if why_not is not None:
+            data["why_not"] = why_not.to_data()
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -168,12 +184,17 @@ class Ruleset:
         return self.check.program.symbols.examples
 
     def decide(self, facts: dict[str, Any], as_of: datetime.date | str | None = None,
-               trace: bool = True, reference: bool = False) -> Decision:
+               trace: bool = True, reference: bool = False,
+               why_not: str | None = None) -> Decision:
         """Decide for one customer. ``facts`` maps each facts block to its object (straight
         from `json.load` is fine); ``as_of`` is a date or an ISO date text, today when None.
         Raises FactsError (every problem with its path), OutsideWindow or DecisionConflict.
-        ``reference`` uses the tree-walking reference evaluator instead of the generated code."""
+        ``reference`` uses the tree-walking reference evaluator instead of the generated code.
+        ``why_not`` names a rule: the decision's ``why_not`` then says what stopped it (or that
+        it decided); an unknown name raises UnknownRule."""
         as_of = self._as_of(as_of)
+        if why_not is not None:
+            return self._decide_why_not(facts, as_of, trace, why_not)
         if reference:
             return self._decide_reference(facts, as_of, trace)
         return self._decide(facts, as_of, trace)
@@ -240,6 +261,26 @@ class Ruleset:
         reasons = self._reason_entries
         return _new_decision(self.info, as_of, outcome.outputs,
                              [dict(reasons[code]) for code in outcome.reasons], outcome.trace)
+
+    def _decide_why_not(self, facts: Any, as_of: datetime.date, trace: bool,
+                        rule: str) -> Decision:
+        """The reference evaluator's decision (it keeps every value it computed, which the
+        answer reads; the evaluators agree), with its why-not."""
+        from engine.why_not import explain
+
+        rules = self.check.program.symbols.rules
+        if rule not in rules:
+            hint = did_you_mean(rule, rules)
+            raise UnknownRule(f"ruleset `{self.name}` has no rule `{rule}`"
+                              + (f"; {hint}" if hint else ""))
+        decider = self._reference()
+        outcome = decider.decide(self.schema.validate(facts), as_of, trace=True)
+        reasons = self._reason_entries
+        decision = _new_decision(self.info, as_of, outcome.outputs,
+                                 [dict(reasons[code]) for code in outcome.reasons],
+                                 outcome.trace if trace else None)
+        decision.__pydantic_private__["_why_not"] = explain(decider, outcome, as_of, rule)
+        return decision
 
     def _check_window(self, as_of: datetime.date) -> None:
         window = self.window

@@ -187,7 +187,7 @@ def _inline(node: ExprTrace) -> Text:
             if index < 0:
                 continue
             text.append(rest[: index + len(child.text)])
-            value = (_percentage(child.value) if percent and isinstance(child.value, Decimal)
+            value = (percentage(child.value) if percent and isinstance(child.value, Decimal)
                      else show(child.value))
             text.append(f" ({value})", style="cyan")
             rest = rest[index + len(child.text):]
@@ -197,7 +197,7 @@ def _inline(node: ExprTrace) -> Text:
     return text
 
 
-def _percentage(value: Decimal) -> str:
+def percentage(value: Decimal) -> str:
     shown = CONTEXT.multiply(value, 100).quantize(Decimal("0.1"), None, CONTEXT)
     return f"{shown}%"
 

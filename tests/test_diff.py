@@ -215,5 +215,5 @@ def assert_drawn(screenshot: Path) -> None:
     pixels = imread(screenshot)
     height, width = pixels.shape[:2]
     assert (width, height) == (1200, 1600)
-    coloured = ((abs(pixels[:, :, 0] - pixels[:, :, 2]) > 0.3)).sum()
+    coloured = (abs(pixels[:, :, 0] - pixels[:, :, 2]) > 0.3).sum()
     assert coloured > 0.02 * width * height, coloured
