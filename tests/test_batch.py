@@ -21,7 +21,7 @@ from cli import main
 from engine.decide import DecisionConflict
 from engine.portfolio import BatchOptions, run_batch
 from tests.conftest import FIXTURES, ROOT
-from tests.test_evaluators_agree import record_strategy
+from tests.test_evaluators_agree import facts_strategy
 
 BATCH = FIXTURES / "batch"
 BUDGETS = BATCH / "budgets.rules"
@@ -244,8 +244,7 @@ RULESETS = sorted(ROOT.joinpath("rulesets").glob("*.rules"))
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_batch_equals_decide_row_by_row(path: Path, tmp_path_factory) -> None:
     ruleset = engine.load(path)
-    symbols = ruleset.check.program.symbols
-    facts = st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
+    facts = facts_strategy(ruleset)
     as_of = ruleset.window.start if ruleset.window else AS_OF
 
     @settings(deadline=None, max_examples=30,

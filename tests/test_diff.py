@@ -21,7 +21,7 @@ import engine
 from cli import main
 from engine.portfolio.diff import DiffOptions, diff_books
 from tests.conftest import FIXTURES, ROOT, assert_golden
-from tests.test_evaluators_agree import record_strategy
+from tests.test_evaluators_agree import facts_strategy
 
 DIFF = FIXTURES / "diff"
 CHAMPION = "rulesets/limit_review.rules"
@@ -105,8 +105,7 @@ RULESETS = sorted(ROOT.joinpath("rulesets").glob("*.rules"))
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_a_ruleset_diffed_with_itself_changes_nothing(path: Path, tmp_path_factory) -> None:
     ruleset = engine.load(path)
-    symbols = ruleset.check.program.symbols
-    facts = st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
+    facts = facts_strategy(ruleset)
     as_of = ruleset.window.start if ruleset.window else datetime.date(2026, 12, 1)
     encode = msgspec.json.Encoder(decimal_format="number").encode
 

@@ -53,11 +53,16 @@ def record_strategy(symbols: Symbols, name: str, depth: int = 0) -> st.SearchStr
     return st.fixed_dictionaries(fields)
 
 
+def facts_strategy(ruleset: engine.Ruleset) -> st.SearchStrategy:
+    """Facts objects of any shape the ruleset's schema accepts (and some it refuses)."""
+    symbols = ruleset.check.program.symbols
+    return st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
+
+
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_generated_and_reference_agree(path: Path) -> None:
     ruleset = engine.load(path)
-    symbols = ruleset.check.program.symbols
-    facts = st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
+    facts = facts_strategy(ruleset)
     start = ruleset.window.start if ruleset.window else datetime.date(2026, 1, 1)
 
     @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,7 +20,7 @@ from cli import main
 from engine.portfolio.report import json_text
 from engine.trace import RuleEvent
 from tests.conftest import FIXTURES, ROOT, assert_golden
-from tests.test_evaluators_agree import record_strategy
+from tests.test_evaluators_agree import facts_strategy
 
 CASES = FIXTURES / "why_not"
 AS_OF = datetime.date(2026, 12, 1)
@@ -125,12 +125,11 @@ def test_why_not_answers_for_any_customer_and_rule(path: Path) -> None:
     """Never a crash; the status is the trace's; a rule that did not fire has at least one
     finding, and every finding is about a part that is not true."""
     ruleset = engine.load(path)
-    symbols = ruleset.check.program.symbols
-    facts = st.fixed_dictionaries({name: record_strategy(symbols, name) for name in symbols.facts})
+    facts = facts_strategy(ruleset)
     as_of = ruleset.window.start if ruleset.window else AS_OF
 
     @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-    @given(facts, st.sampled_from(sorted(symbols.rules)))
+    @given(facts, st.sampled_from(sorted(ruleset.check.program.symbols.rules)))
     def check(given_facts: dict, rule: str) -> None:
         try:
             decision = ruleset.decide(given_facts, as_of=as_of, why_not=rule)
