@@ -1,7 +1,8 @@
 # Two entry points that work on a fresh machine with only Python 3.11+:
 #   make demo   – set up, then check the example rulesets, decide for one customer with the
 #                 trace, run the rulesets' examples, decide a portfolio of 1,000 customers with
-#                 its budget, and show what mistakes look like
+#                 its budget, compare a challenger with it over that book, and show what
+#                 mistakes look like
 #   make test   – set up, then run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -26,6 +27,13 @@ demo: $(VENV)/.installed
 	$(BIN)/tenet batch rulesets/limit_review.rules --facts rulesets/facts/book.csv \
 	  --out build/book.decisions.csv --as-of 2026-12-15 --id customer.customer_id \
 	  --summary build/book.summary.json
+	@echo
+	$(BIN)/tenet diff rulesets/limit_review.rules rulesets/challengers/limit_review_2027.rules \
+	  --facts rulesets/facts/book.csv --as-of 2026-12-15 --id customer.customer_id
+	$(BIN)/tenet diff rulesets/limit_review.rules rulesets/challengers/limit_review_2027.rules \
+	  --facts rulesets/facts/book.csv --as-of 2026-12-15 --id customer.customer_id \
+	  --format html --out build/limit_review_diff.html
+	@echo "the same report as a page: build/limit_review_diff.html"
 	@echo
 	@echo "--- a ruleset with mistakes (exit status 1 is expected) ---"
 	-$(BIN)/tenet check docs/examples/mistakes.rules
