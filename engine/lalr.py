@@ -14,7 +14,7 @@ snapshot of the value stack, so ``engine.syntax_errors`` can say where the parse
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,8 @@ _SCAN = re.compile(r"""
   | (?P<word>[^\W\d]\w*)
   | (?P<STRING>"[^"\\\n]*(?:\\.[^"\\\n]*)*")
   | (?P<symbol>\.\.|!=|<=|>=|[-+*/=<>()\[\]{}|,:.])
-""", re.VERBOSE)
+  | (?P<error>.)
+""", re.VERBOSE | re.DOTALL)
 
 
 @dataclass
@@ -49,8 +50,13 @@ class _Snapshot:
 class LalrDriver:
     """Runs the LALR tables of a Lark parser built with an inline transformer."""
 
-    def __init__(self, lark: Lark) -> None:
+    def __init__(self, lark: Lark,
+                 reducer: Callable[[str, list[str]], Callable[[list], Any] | None]) -> None:
+        """``reducer(rule, expansion)``: the function that builds a rule's value from its
+        children, or None for Lark's own (a Tree, which an inlined `_rule` hands up). It is
+        wrapped in Lark's filters for the rule (placeholders, inlining) and nothing else."""
         parser = lark.parser.parser.parser
+        filters = dict(lark._parse_tree_builder.rule_builders)
         table = parser.parse_table
         self.start_state = table.start_states["start"]
         self.end_state = table.end_states["start"]
@@ -77,17 +83,28 @@ class LalrDriver:
                     self.passes.append(len(argument.expansion) == 1 and isinstance(
                         parser.callbacks[argument], ExpandSingleChild))
                     self.origins.append(str(argument.origin.name))
-                    self.callbacks.append(parser.callbacks[argument])
+                    self.callbacks.append(self._callback(argument, parser, filters, reducer))
                 actions[symbol] = -rules[argument] - 1
         self.literals = {t.pattern.value: t.name for t in lark.terminals
                          if t.pattern.type == "str"}
+        self._passes_cache: dict[tuple[int, int, str], int] = {}
+
+    @staticmethod
+    def _callback(rule: Any, parser: Any, filters: dict, reducer: Callable) -> Callable:
+        name = rule.alias or rule.options.template_source or rule.origin.name
+        callback = reducer(str(name), [str(symbol.name) for symbol in rule.expansion])
+        if callback is None:
+            return parser.callbacks[rule]
+        for wrap in filters[rule]:
+            callback = wrap(callback)
+        return callback
 
     def parse(self, text: str) -> Any:
         states = [self.start_state]
         values: list[Any] = []
         actions, gotos = self.actions, self.gotos
         sizes, origins, callbacks = self.sizes, self.origins, self.callbacks
-        passes = self.passes
+        passes, chains = self.passes, self._passes_cache
         for token in self._tokens(text, states):
             kind = token.type
             while True:
@@ -100,7 +117,9 @@ class LalrDriver:
                     break
                 rule = -action - 1
                 if passes[rule]:  # the child is the value: only the state changes
-                    states[-1] = gotos[states[-2]][origins[rule]]
+                    below = states[-2]
+                    states[-1] = chains.get((below, states[-1], kind)) or self._after_passes(
+                        below, states[-1], kind)
                     continue
                 size = sizes[rule]
                 if size:
@@ -129,6 +148,21 @@ class LalrDriver:
             states.append(gotos[states[-1]][origins[rule]])
         return values[-1]
 
+    def _after_passes(self, below: int, top: int, kind: str) -> int:
+        """The state after every pass-through reduction the parser makes in state ``top``
+        (above ``below``) before ``kind``: chains of them (a literal becoming an operand of
+        each precedence level in turn) are most of the reductions, and they depend only on
+        these three, so each chain is walked once."""
+        key = (below, top, kind)
+        found = self._passes_cache.get(key)
+        if found is None:
+            state, action = top, self.actions[top].get(kind)
+            while action is not None and action < 0 and self.passes[-action - 1]:
+                state = self.gotos[below][self.origins[-action - 1]]
+                action = self.actions[state].get(kind)
+            found = self._passes_cache[key] = state
+        return found
+
     def _unexpected(self, token: Token, states: list[int], values: list[Any]) -> None:
         expected = set(self.actions[states[-1]])
         raise UnexpectedToken(token, expected, interactive_parser=_Snapshot(
@@ -138,21 +172,21 @@ class LalrDriver:
         """Tokens of ``text``; reads the parser's current state (``states[-1]``) to decide
         whether each word is a keyword."""
         actions, literals = self.actions, self.literals
-        position, end = 0, len(text)
         line, line_start = 1, 0
-        match_at = _SCAN.match
-        while position < end:
-            match = match_at(text, position)
-            if match is None:
-                raise UnexpectedCharacters(text, position, line, position - line_start + 1,
-                                           allowed=set(actions[states[-1]]))
+        new_token = str.__new__
+        # One pass of the expression over the text; `error` matches any character no token
+        # starts with, so every character is accounted for.
+        for match in _SCAN.finditer(text):
             kind = match.lastgroup
-            start, position = position, match.end()
             if kind == "space":
                 continue
+            start, position = match.span()
             if kind == "newline":
                 line, line_start = line + 1, position
                 continue
+            if kind == "error":
+                raise UnexpectedCharacters(text, start, line, start - line_start + 1,
+                                           allowed=set(actions[states[-1]]))
             value = match.group()
             if kind == "word":
                 keyword = literals.get(value)
@@ -165,8 +199,14 @@ class LalrDriver:
                     kind = keyword if keyword in accepted or "NAME" not in accepted else "NAME"
             elif kind == "symbol":
                 kind = literals[value]
-            column = start - line_start + 1
-            yield Token(kind, value, start, line, column, line, column + len(value), position)
+            # Lark's Token, made without its constructor's argument handling (a tenth of
+            # the parse): tokens never span lines.
+            token = new_token(Token, value)
+            token.type, token.value, token.start_pos, token.end_pos = kind, value, start, position
+            token.line = token.end_line = line
+            token.column = start - line_start + 1
+            token.end_column = token.column + len(value)
+            yield token
 
 
 def _end_position(text: str) -> tuple[int, int, int, int]:

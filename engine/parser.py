@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token
 from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedInput
 
@@ -60,14 +60,14 @@ def no_cyclic_gc():
 
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
-    """The parser, built once per process. It builds the AST as it reduces (Lark's inline
-    transformer), which is several times faster than building a parse tree and then walking it;
+    """The parser, built once per process. It builds the AST as it reduces, which is several
+    times faster than building a parse tree and then walking it;
     every token is kept so that each node's span covers its keywords. ``LalrDriver`` runs
     Lark's tables (see engine/lalr.py)."""
     builder = AstBuilder()
     lark = Lark(_grammar_text(), parser="lalr", lexer="basic", strict=True, keep_all_tokens=True,
-                maybe_placeholders=True, transformer=builder, cache=_cache_file())
-    return lark, LalrDriver(lark), builder
+                maybe_placeholders=True, cache=_cache_file())
+    return lark, LalrDriver(lark, builder.reducer), builder
 
 
 def _cache_file() -> str | bool:
@@ -122,6 +122,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
             with _BUILDER_LOCK, no_cyclic_gc():
                 builder.file, builder.diagnostics, builder.not_a_value = path, [], {}
                 builder.heights = heights = {}
+                builder.kept = []
                 declarations = parser.parse(masked)
                 diagnostics.extend(builder.diagnostics)
         except UnexpectedInput as error:
@@ -145,7 +146,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
             continue
         break
     diagnostics.extend(_too_deep(declarations, heights))
-    builder.heights = {}
+    builder.heights, builder.kept = {}, []
     return ast.Module(path, declarations, span=Span(path, 1, 1, 1, 1)), diagnostics
 
 
@@ -192,13 +193,13 @@ MAX_SYNTAX_ERRORS = 100
 
 
 def _too_deep(declarations: tuple[ast.Declaration, ...],
-              heights: dict[int, tuple[int, object]]) -> list[Diagnostic]:
+              heights: dict[int, int]) -> list[Diagnostic]:
     """Expressions nested more than MAX_DEPTH levels: every later pass walks expressions
     recursively, and no real ruleset comes near the limit, so it is a syntax error. The
     builder counted each node's height as it built the tree."""
     found = []
     for declaration in declarations:
-        height = heights.get(id(declaration), (0, None))[0]
+        height = heights.get(id(declaration), 0)
         if height > MAX_DEPTH + 1:
             span = declaration.span
             found.append(Diagnostic(
@@ -269,61 +270,76 @@ _READS_TOKENS = frozenset({"policy", "primitive_type", "comparison_op", "add_op"
                            "quantifier_kind", "function_name", "interval", "signed_integer"})
 
 
-def _call_with_span(method, rule: str, children: list, _meta) -> object:
-    """Lark calls every builder method through this: it passes the span of all the rule's
+class AstBuilder:
+    """Builds ``engine.ast`` nodes while the parser reduces, so no parse tree is ever built;
+    method names are the grammar's rule names. Each method takes the span of all the rule's
     tokens (keywords included) and the children that carry data, names already Idents."""
-    builder = method.base_func.__self__
-    span = builder._span_of(children)
-    if rule not in _READS_TOKENS:
-        children = [builder._ident(c) if isinstance(c, Token) and c.type == "NAME" else c
-                    for c in children
-                    if not (isinstance(c, Token) and c.type not in _DATA_TERMINALS)]
-    node = method(span, children)
-    # The nesting depth is counted while the tree is built (a second walk over the whole tree
-    # cost an eighth of the parse): a node is one level above its deepest child. Nodes are
-    # kept with their height so that their ids stay theirs until the parse ends.
-    heights = builder.heights
-    height = 1
-    for child in children:
-        if isinstance(child, tuple):
-            for item in child:
-                found = heights.get(id(item))
-                if found is not None and found[0] >= height:
-                    height = found[0] + 1
-        else:
-            found = heights.get(id(child))
-            if found is not None and found[0] >= height:
-                height = found[0] + 1
-    heights[id(node)] = (height, node)
-    return node
-
-
-@v_args(wrapper=_call_with_span)
-class AstBuilder(Transformer):
-    """Builds ``engine.ast`` nodes while the parser reduces (Lark's inline transformer, so no
-    parse tree is ever built); method names are the grammar's rule names."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.file = "<none>"
         self.diagnostics: list[Diagnostic] = []
         self.not_a_value: dict[int, Span] = {}  # rows whose last cell is a test, by id
-        self.heights: dict[int, tuple[int, object]] = {}  # node id -> (height, node)
+        self.heights: dict[int, int] = {}  # node id -> height
+        self.kept: list[object] = []  # the nodes whose heights are known
+
+    def reducer(self, rule: str, expansion: list[str]):
+        """The function the parser calls to reduce ``rule`` (its children: one value per
+        symbol of ``expansion``, after Lark's filters), or None for rules without a method."""
+        method = getattr(self, rule, None) if not rule.startswith("_") else None
+        if method is None:
+            return None
+        # Only a rule whose expansion has terminals (or inlined rules, which may) gets tokens
+        # among its children; the rules that read their tokens' text keep them all.
+        keeps_all = rule in _READS_TOKENS or not any(
+            symbol.isupper() or symbol.startswith("_") for symbol in expansion)
+        span_of, ident, data = self._span_of, self._ident, _DATA_TERMINALS
+
+        def reduce(children: list) -> object:
+            span = span_of(children)
+            if not keeps_all:
+                children = [(ident(c) if c.type == "NAME" else c) if c.__class__ is Token
+                            else c for c in children
+                            if c.__class__ is not Token or c.type in data]
+            node = method(span, children)
+            # The nesting depth is counted while the tree is built (a second walk over the
+            # whole tree cost an eighth of the parse): a node is one level above its deepest
+            # child. Every node is kept until the parse ends, so that ids stay theirs.
+            height = 1
+            get = self.heights.get
+            for child in children:
+                if child.__class__ is tuple:
+                    for item in child:
+                        found = get(id(item), 0)
+                        if found >= height:
+                            height = found + 1
+                else:
+                    found = get(id(child), 0)
+                    if found >= height:
+                        height = found + 1
+            self.heights[id(node)] = height
+            self.kept.append(node)
+            return node
+        return reduce
 
     # -- helpers
 
     def _span_of(self, children: list) -> Span:
+        """From the start of the first child that has a position to the end of the last."""
         first = last = None
         for child in children:
-            first = _position(child)
+            first = child if child.__class__ is Token else _position(child)
             if first is not None:
                 break
         for child in reversed(children):
-            last = _position(child)
+            last = child if child.__class__ is Token else _position(child)
             if last is not None:
                 break
         if first is None or last is None:
             return Span(self.file, 1, 1, 1, 1)
+        if first.__class__ is Token:
+            first = (first.line, first.column)
+        if last.__class__ is Token:
+            last = (0, 0, last.end_line, last.end_column)
         return Span(self.file, first[0], first[1], last[2], last[3])
 
     def _ident(self, token: Token) -> ast.Ident:
