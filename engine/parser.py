@@ -325,22 +325,28 @@ class AstBuilder:
 
     def _span_of(self, children: list) -> Span:
         """From the start of the first child that has a position to the end of the last."""
-        first = last = None
         for child in children:
-            first = child if child.__class__ is Token else _position(child)
-            if first is not None:
+            if child.__class__ is Token:
+                line, column = child.line, child.column
                 break
-        for child in reversed(children):
-            last = child if child.__class__ is Token else _position(child)
-            if last is not None:
+            if isinstance(child, ast.Node):
+                span = child.span
+                line, column = span.line, span.column
                 break
-        if first is None or last is None:
+            if child.__class__ is tuple and (position := _position(child)) is not None:
+                line, column = position[0], position[1]
+                break
+        else:
             return Span(self.file, 1, 1, 1, 1)
-        if first.__class__ is Token:
-            first = (first.line, first.column)
-        if last.__class__ is Token:
-            last = (0, 0, last.end_line, last.end_column)
-        return Span(self.file, first[0], first[1], last[2], last[3])
+        for child in reversed(children):
+            if child.__class__ is Token:
+                return Span(self.file, line, column, child.end_line, child.end_column)
+            if isinstance(child, ast.Node):
+                span = child.span
+                return Span(self.file, line, column, span.end_line, span.end_column)
+            if child.__class__ is tuple and (position := _position(child)) is not None:
+                return Span(self.file, line, column, position[2], position[3])
+        return Span(self.file, 1, 1, 1, 1)  # unreachable: the first loop found a position
 
     def _ident(self, token: Token) -> ast.Ident:
         return ast.Ident(str(token), span=self._token_span(token))
