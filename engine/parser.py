@@ -349,7 +349,8 @@ class AstBuilder:
         return Span(self.file, 1, 1, 1, 1)  # unreachable: the first loop found a position
 
     def _ident(self, token: Token) -> ast.Ident:
-        return ast.Ident(str(token), span=self._token_span(token))
+        return ast.Ident(token.value, span=Span(self.file, token.line, token.column,
+                                                token.end_line, token.end_column))
 
     def _token_span(self, token: Token) -> Span:
         return Span(self.file, token.line, token.column, token.end_line, token.end_column)
