@@ -384,6 +384,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     from engine.portfolio import BatchOptions, default_jobs, run_batch
     from engine.portfolio.formats import FormatError, format_of
     from engine.portfolio.report import json_text, render_summary
+    from engine.ruleset import OutsideWindow
 
     ruleset = _load_or_exit(ruleset_path, root, exit_status=EXIT_USAGE)
     try:
@@ -404,7 +405,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
         with _batch_progress(errors, show_progress) as progress:
             summary = run_batch(ruleset, facts_path, options, root=root, progress=progress,
                                 ruleset_path=ruleset_path)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, OutsideWindow) as error:
         errors.print(f"[bold red]error:[/] {error}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
     data = summary.to_data()
@@ -451,6 +452,7 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
     from engine.portfolio.diff_report import render_html, render_text
     from engine.portfolio.formats import FormatError, format_of
     from engine.portfolio.report import json_text
+    from engine.ruleset import OutsideWindow
 
     if output_format == "html" and out_path is None:
         raise click.UsageError("--format html needs --out FILE.html")
@@ -464,7 +466,7 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
                           jobs=jobs or default_jobs(), root=root)
     try:
         report = diff_books(champion_path, challenger_path, facts_path, options, loaded)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, OutsideWindow) as error:
         _console(stderr=True).print(f"[bold red]error:[/] {error}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
     if output_format == "text":

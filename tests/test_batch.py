@@ -233,6 +233,12 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.rules"
     broken.write_text("ruleset r\nlet x = \n")
     assert invoke("batch", str(broken), "--facts", book, "--out", str(tmp_path / "o.jsonl"))[0] == 2
+    # Before the ruleset's effective date: a message, not a traceback, and no output file.
+    code, output = invoke("batch", str(BUDGETS), "--facts", book, "--out",
+                          str(tmp_path / "o.jsonl"), "--as-of", "2025-06-01")
+    assert code == 2 and "is effective from 2026-01-01; the as-of date 2025-06-01 is outside " \
+        "that window" in output
+    assert not (tmp_path / "o.jsonl").exists()
 
 
 # ----------------------------------------------------------------- batch = decide, row by row

@@ -139,6 +139,10 @@ def test_usage_errors_exit_2_without_a_traceback(in_root: None, tmp_path: Path) 
     assert code == 2 and "--format html needs --out FILE.html" in output
     code, output = invoke("diff", CHAMPION, CHALLENGER, "--facts", "rulesets/facts/book.txt")
     assert code == 2 and "does not exist" in output
+    code, output = invoke("diff", CHAMPION, CHALLENGER, "--facts", BOOK, "--as-of", "2025-01-01")
+    assert code == 2
+    assert "ruleset `limit_review` is effective from 2026-12-01; the as-of date 2025-01-01 is " \
+        "outside that window" in output
     broken = tmp_path / "broken.rules"
     broken.write_text("ruleset broken\nrule R when nowhere > 1 then reason X end\n")
     code, output = invoke("diff", CHAMPION, str(broken), "--facts", BOOK)
