@@ -14,7 +14,7 @@ snapshot of the value stack, so ``engine.syntax_errors`` can say where the parse
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +51,16 @@ class LalrDriver:
     """Runs the LALR tables of a Lark parser built with an inline transformer."""
 
     def __init__(self, lark: Lark,
-                 reducer: Callable[[str, list[str]], Callable[[list], Any] | None]) -> None:
+                 reducer: Callable[[str, list[str]], Callable[[list], Any] | None],
+                 measured: Collection[str] = ()) -> None:
         """``reducer(rule, expansion)``: the function that builds a rule's value from its
         children, or None for Lark's own (a Tree, which an inlined `_rule` hands up). It is
-        wrapped in Lark's filters for the rule (placeholders, inlining) and nothing else."""
+        wrapped in Lark's filters for the rule (placeholders, inlining) and nothing else.
+
+        The parse also measures how deeply values nest: a value is one level above its deepest
+        child, tokens are level 0, and a tuple or an inlined rule's tree adds no level of its
+        own (its items are the parent's children). ``depths`` gives the depth of every value of
+        the ``measured`` rules, by id, after each parse."""
         parser = lark.parser.parser.parser
         filters = dict(lark._parse_tree_builder.rule_builders)
         table = parser.parse_table
@@ -68,6 +74,9 @@ class LalrDriver:
         self.passes: list[bool] = []
         self.origins: list[str] = []
         self.callbacks: list[Any] = []
+        self.flat: list[bool] = []  # inlined `_rule`s: their trees add no level
+        self.measured: list[bool] = []
+        self.depths: dict[int, int] = {}
         for state, row in table.states.items():
             actions, gotos = self.actions.setdefault(state, {}), self.gotos.setdefault(state, {})
             for symbol, (action, argument) in row.items():
@@ -84,15 +93,34 @@ class LalrDriver:
                         parser.callbacks[argument], ExpandSingleChild))
                     self.origins.append(str(argument.origin.name))
                     self.callbacks.append(self._callback(argument, parser, filters, reducer))
+                    name = _name(argument)
+                    self.flat.append(name.startswith("_"))
+                    self.measured.append(name in measured)
                 actions[symbol] = -rules[argument] - 1
         self.literals = {t.pattern.value: t.name for t in lark.terminals
                          if t.pattern.type == "str"}
         self._passes_cache: dict[tuple[int, int, str], int] = {}
 
+    def _reduce(self, rule: int, states: list[int], values: list[Any], levels: list[int]) -> None:
+        size = self.sizes[rule]
+        if size:
+            children = values[-size:]
+            level = max(levels[-size:])
+            del states[-size:], values[-size:], levels[-size:]
+        else:
+            children, level = [], 0
+        value = self.callbacks[rule](children)
+        if value.__class__ is not tuple and not self.flat[rule]:
+            level += 1
+        values.append(value)
+        levels.append(level)
+        if self.measured[rule]:
+            self.depths[id(value)] = level
+        states.append(self.gotos[states[-1]][self.origins[rule]])
+
     @staticmethod
     def _callback(rule: Any, parser: Any, filters: dict, reducer: Callable) -> Callable:
-        name = rule.alias or rule.options.template_source or rule.origin.name
-        callback = reducer(str(name), [str(symbol.name) for symbol in rule.expansion])
+        callback = reducer(_name(rule), [str(symbol.name) for symbol in rule.expansion])
         if callback is None:
             return parser.callbacks[rule]
         for wrap in filters[rule]:
@@ -102,8 +130,10 @@ class LalrDriver:
     def parse(self, text: str) -> Any:
         states = [self.start_state]
         values: list[Any] = []
+        levels: list[int] = []  # beside values: how deeply each nests
+        self.depths = {}
         actions, gotos = self.actions, self.gotos
-        sizes, origins, callbacks = self.sizes, self.origins, self.callbacks
+        origins = self.origins
         passes, chains = self.passes, self._passes_cache
         for token in self._tokens(text, states):
             kind = token.type
@@ -114,6 +144,7 @@ class LalrDriver:
                 if action >= 0:
                     states.append(action)
                     values.append(token)
+                    levels.append(0)
                     break
                 rule = -action - 1
                 if passes[rule]:  # the child is the value: only the state changes
@@ -121,15 +152,7 @@ class LalrDriver:
                     states[-1] = chains.get((below, states[-1], kind)) or self._after_passes(
                         below, states[-1], kind)
                     continue
-                size = sizes[rule]
-                if size:
-                    children = values[-size:]
-                    del states[-size:]
-                    del values[-size:]
-                else:
-                    children = []
-                values.append(callbacks[rule](children))
-                states.append(gotos[states[-1]][origins[rule]])
+                self._reduce(rule, states, values, levels)
         end = Token("$END", "", len(text), *_end_position(text))
         while states[-1] != self.end_state:
             action = actions[states[-1]].get("$END")
@@ -139,13 +162,7 @@ class LalrDriver:
             if passes[rule]:
                 states[-1] = gotos[states[-2]][origins[rule]]
                 continue
-            size = sizes[rule]
-            children = values[-size:] if size else []
-            if size:
-                del states[-size:]
-                del values[-size:]
-            values.append(callbacks[rule](children))
-            states.append(gotos[states[-1]][origins[rule]])
+            self._reduce(rule, states, values, levels)
         return values[-1]
 
     def _after_passes(self, below: int, top: int, kind: str) -> int:
@@ -213,3 +230,8 @@ def _end_position(text: str) -> tuple[int, int, int, int]:
     line = text.count("\n") + 1
     column = len(text) - (text.rfind("\n") + 1) + 1
     return line, column, line, column
+
+
+def _name(rule: Any) -> str:
+    """The name a rule's value is built under: its alias, or the rule's own name."""
+    return str(rule.alias or rule.options.template_source or rule.origin.name)

@@ -67,7 +67,7 @@ def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
     builder = AstBuilder()
     lark = Lark(_grammar_text(), parser="lalr", lexer="basic", strict=True, keep_all_tokens=True,
                 maybe_placeholders=True, cache=_cache_file())
-    return lark, LalrDriver(lark, builder.reducer), builder
+    return lark, LalrDriver(lark, builder.reducer, DECLARATIONS), builder
 
 
 def _cache_file() -> str | bool:
@@ -121,8 +121,6 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
         try:
             with _BUILDER_LOCK, no_cyclic_gc():
                 builder.file, builder.diagnostics, builder.not_a_value = path, [], {}
-                builder.heights = heights = {}
-                builder.kept = []
                 declarations = parser.parse(masked)
                 diagnostics.extend(builder.diagnostics)
         except UnexpectedInput as error:
@@ -145,8 +143,7 @@ def parse_module(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
             start = resume.start()
             continue
         break
-    diagnostics.extend(_too_deep(declarations, heights))
-    builder.heights, builder.kept = {}, []
+    diagnostics.extend(_too_deep(declarations, parser.depths))
     return ast.Module(path, declarations, span=Span(path, 1, 1, 1, 1)), diagnostics
 
 
@@ -187,20 +184,24 @@ def _without_line_separators(text: str, path: str) -> tuple[str, list[Diagnostic
 
 
 MAX_DEPTH = 200
+# The grammar's declarations, whose nesting depth the parser reports.
+DECLARATIONS = frozenset({
+    "ruleset_header", "version_decl", "effective_decl", "include_decl", "facts_decl",
+    "type_decl", "reasons_decl", "outputs_decl", "let_decl", "table_decl", "rule_decl",
+    "cap_decl", "offer_decl", "budget_decl", "example_decl"})
 # After this many syntax errors the rest of a file is not read: more would not help anyone,
 # and each resumption rescans the file.
 MAX_SYNTAX_ERRORS = 100
 
 
 def _too_deep(declarations: tuple[ast.Declaration, ...],
-              heights: dict[int, int]) -> list[Diagnostic]:
+              depths: dict[int, int]) -> list[Diagnostic]:
     """Expressions nested more than MAX_DEPTH levels: every later pass walks expressions
     recursively, and no real ruleset comes near the limit, so it is a syntax error. The
-    builder counted each node's height as it built the tree."""
+    parser measured each declaration's depth as it built the tree (``LalrDriver.depths``)."""
     found = []
     for declaration in declarations:
-        height = heights.get(id(declaration), 0)
-        if height > MAX_DEPTH + 1:
+        if depths.get(id(declaration), 0) > MAX_DEPTH + 1:
             span = declaration.span
             found.append(Diagnostic(
                 "E106", Severity.ERROR,
@@ -279,8 +280,6 @@ class AstBuilder:
         self.file = "<none>"
         self.diagnostics: list[Diagnostic] = []
         self.not_a_value: dict[int, Span] = {}  # rows whose last cell is a test, by id
-        self.heights: dict[int, int] = {}  # node id -> height
-        self.kept: list[object] = []  # the nodes whose heights are known
 
     def reducer(self, rule: str, expansion: list[str]):
         """The function the parser calls to reduce ``rule`` (its children: one value per
@@ -300,25 +299,7 @@ class AstBuilder:
                 children = [(ident(c) if c.type == "NAME" else c) if c.__class__ is Token
                             else c for c in children
                             if c.__class__ is not Token or c.type in data]
-            node = method(span, children)
-            # The nesting depth is counted while the tree is built (a second walk over the
-            # whole tree cost an eighth of the parse): a node is one level above its deepest
-            # child. Every node is kept until the parse ends, so that ids stay theirs.
-            height = 1
-            get = self.heights.get
-            for child in children:
-                if child.__class__ is tuple:
-                    for item in child:
-                        found = get(id(item), 0)
-                        if found >= height:
-                            height = found + 1
-                else:
-                    found = get(id(child), 0)
-                    if found >= height:
-                        height = found + 1
-            self.heights[id(node)] = height
-            self.kept.append(node)
-            return node
+            return method(span, children)
         return reduce
 
     # -- helpers
