@@ -10,14 +10,15 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
 
 
-class Span(NamedTuple):
+@dataclass(slots=True, order=True, unsafe_hash=True)
+class Span:
     """A source range: 1-based line and column of the first character and of the one past the
-    last (``end_column`` is exclusive). A named tuple rather than a frozen dataclass: the parser
-    makes one per node and per name, and a tuple is made four times faster; it compares and
-    sorts by file, then position."""
+    last (``end_column`` is exclusive). It compares and sorts by file, then position.
+
+    Never assign to a span's fields: it is not frozen only because the parser makes one per
+    node and per name, and a frozen dataclass is made four times slower."""
 
     file: str
     line: int
