@@ -247,6 +247,8 @@ def _unescape(token: Token, path: str, diagnostics: list[Diagnostic]) -> str:
                                                           token.line, token.column + 1),
             help="a ruleset holds labels and codes; keep long documents elsewhere"))
         return body[:MAX_TEXT]
+    if "\\" not in body:  # most texts: nothing to unescape
+        return body
 
     def replace(match: re.Match[str]) -> str:
         escaped = match.group(1)
