@@ -133,6 +133,7 @@ def explain(decider: Decider, outcome: Outcome, as_of: datetime.date, rule_name:
         used = [f"{p.output} = {show(p.value)}" for p in event.proposals if p.used]
         why.summary = ("it fired and was used" + (f": {', '.join(used)}" if used else "")
                        + (f"; reasons {', '.join(event.reasons)}" if event.reasons else ""))
+        why.overrides = _overrides(decider, outcome, rule_name)  # proposals that lost, if any
         return why
     if event.status == "overridden":
         why.summary = "it fired, but none of its proposals was used"

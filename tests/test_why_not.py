@@ -60,6 +60,7 @@ def test_every_way_a_rule_is_stopped_as_data(cases) -> None:
                                                          "[720..780): 8 short"]}]
     assert data["SMALL"]["status"] == "overridden"
     assert data["BIG"]["status"] == "used"
+    assert data["BOTH"]["status"] == "used" and len(data["BOTH"]["overrides"]) == 1  # one lost
 
 
 def test_the_decision_is_the_same_with_or_without_why_not(cases) -> None:
