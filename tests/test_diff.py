@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import engine
 from cli import main
 from engine.portfolio.diff import DiffOptions, diff_books
+from engine.portfolio.diff_report import render_html
 from tests.conftest import FIXTURES, ROOT, assert_golden
 from tests.test_evaluators_agree import facts_strategy
 
@@ -222,3 +223,15 @@ def assert_drawn(screenshot: Path) -> None:
     assert (width, height) == (1200, 1600)
     coloured = (abs(pixels[:, :, 0] - pixels[:, :, 2]) > 0.3).sum()
     assert coloured > 0.02 * width * height, coloured
+
+
+def test_the_html_report_escapes_what_comes_from_the_book(tmp_path: Path) -> None:
+    """A refused row's problem quotes the facts; in the page it is text, never markup."""
+    book = tmp_path / "book.jsonl"
+    book.write_text('{"c": {"id": "X", "score": 700, "region": "<script>alert(1)</script>"}}\n')
+    report = diff_books(DIFF / "champion.rules", DIFF / "challenger.rules", book,
+                        DiffOptions(as_of=datetime.date(2026, 12, 1), id_field="c.id"))
+    assert report["decided_by_one_only"]["count"] == 1
+    page = render_html(report)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
