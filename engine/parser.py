@@ -268,9 +268,10 @@ def _unescape(token: Token, path: str, diagnostics: list[Diagnostic]) -> str:
 # builder method sees its children, except in the rules that read their tokens' text.
 _DATA_TERMINALS = frozenset({"NAME", "STRING", "NUMERAL", "DATE_LITERAL", "TRUE", "FALSE",
                              "OPTIONAL"})
-_READS_TOKENS = frozenset({"policy", "primitive_type", "comparison_op", "add_op", "mul_op",
+_READS_TOKENS = frozenset({"policy", "primitive_type", "comparison_op",
                            "cap_bound", "rank_direction", "aggregate_function",
-                           "quantifier_kind", "function_name", "interval", "signed_integer"})
+                           "quantifier_kind", "function_name", "interval", "signed_integer",
+                           "compare", "arithmetic"})
 
 
 class AstBuilder:
@@ -494,7 +495,7 @@ class AstBuilder:
         """A rule that is one keyword or operator (`most`, `>=`, `sum`, …), kept with its span."""
         return ast.Ident(str(children[0]), span=span)
 
-    cap_bound = rank_direction = comparison_op = add_op = mul_op = _word
+    cap_bound = rank_direction = comparison_op = _word
     aggregate_function = quantifier_kind = _word
 
     def cap_decl(self, span, children):
@@ -607,8 +608,8 @@ class AstBuilder:
         return ast.Unary("not", children[0], span=span)
 
     def arithmetic(self, span, children):
-        left, op, right = children
-        return ast.Binary(op.name, left, right, span=span)
+        left, op, right = children  # the operator is written in place: a token
+        return ast.Binary(op.value, left, right, span=span)
 
     def or_op(self, span, children):
         return ast.Binary("or", children[0], children[1], span=span)
@@ -616,9 +617,7 @@ class AstBuilder:
     def and_op(self, span, children):
         return ast.Binary("and", children[0], children[1], span=span)
 
-    def compare(self, span, children):
-        left, op, right = children
-        return ast.Binary(op.name, left, right, span=span)
+    compare = arithmetic
 
     def between(self, span, children):
         return ast.Between(*children, span=span)
