@@ -324,7 +324,7 @@ class _ConditionExplainer:
         if isinstance(expr, ast.Name | ast.FieldAccess | ast.Literal | ast.Aggregate
                       | ast.Quantifier):
             return [f"{unparse(expr)} is missing"]
-        found = [source for child in _children(expr)
+        found = [source for child in ast.children(expr) if isinstance(child, ast.Expr)
                  for source in self.missing_sources(child, seen)]
         return found or [f"{unparse(expr)} is missing"]
 
@@ -383,17 +383,6 @@ class _ConditionExplainer:
             elif high is not None:
                 _, words = _margin("<=" if cell.high_closed else "<", value, high, unit)
         return text + (f": {words}" if words else "")
-
-
-def _children(expr: ast.Expr) -> list[ast.Expr]:
-    """The operands of ``expr``."""
-    children = []
-    for name in expr.__dataclass_fields__:
-        value = getattr(expr, name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if isinstance(item, ast.Expr):
-                children.append(item)
-    return children
 
 
 def _margin(op: str, mine: Any, theirs: Any, unit: str) -> tuple[Any, str | None]:
