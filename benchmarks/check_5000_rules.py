@@ -16,19 +16,18 @@ import io
 import os
 import subprocess
 import sys
-import tempfile
 import tokenize
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import generate_ruleset  # noqa: E402
+from benchmarks.generate import generated_ruleset_file  # noqa: E402
 from benchmarks.timing import median_seconds  # noqa: E402
 from engine.checker import check_modules  # noqa: E402
 from engine.formatter import format_text  # noqa: E402
 from engine.lalr import _SCAN  # noqa: E402
 from engine.lint import lint  # noqa: E402
-from engine.parser import grammar, no_cyclic_gc, parse_module  # noqa: E402
+from engine.parser import no_cyclic_gc, parse_module  # noqa: E402
 from engine.pipeline import check_files, check_path, find_rule_files  # noqa: E402
 
 
@@ -38,11 +37,7 @@ def main() -> None:
     options.add_argument("--runs", type=int, default=5)
     arguments = options.parse_args()
 
-    text = generate_ruleset(arguments.rules)
-    grammar()  # built once per process, as in the CLI
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "generated.rules"
-        path.write_text(text, encoding="utf-8")
+    with generated_ruleset_file(arguments.rules) as (path, text):
         result = check_path(path)
         errors = [d for d in result.diagnostics if d.severity.value == "error"]
         assert not errors, errors[:3]

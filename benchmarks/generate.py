@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import random
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 HEADER = '''ruleset generated "A generated ruleset for benchmarks"
 version "bench"
@@ -101,3 +105,17 @@ def sample_customer() -> dict:
         "monthly_debt_payments": 1_200, "utilization_target": Decimal("0.6"),
         "opened": "2022-03-01", "consents": ["share_3"], "loans": [{"amount": 5_000, "dpd": 0}],
     }}
+
+
+@contextmanager
+def generated_ruleset_file(rules: int) -> Iterator[tuple[Path, str]]:
+    """The generated ruleset written to a temporary file, with the parser already built (once
+    per process, as in the CLI): (path, text)."""
+    from engine.parser import grammar
+
+    text = generate_ruleset(rules)
+    grammar()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "generated.rules"
+        path.write_text(text, encoding="utf-8")
+        yield path, text

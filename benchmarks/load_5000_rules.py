@@ -14,7 +14,6 @@ import argparse
 import datetime
 import gc
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -22,19 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import engine  # noqa: E402
-from benchmarks.generate import generate_ruleset, sample_customer  # noqa: E402
-from engine.parser import grammar  # noqa: E402
+from benchmarks.generate import generated_ruleset_file, sample_customer  # noqa: E402
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--rules", type=int, default=5000)
     arguments = options.parse_args()
-    text = generate_ruleset(arguments.rules)
-    grammar()  # built once per process, as in the CLI
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "generated.rules"
-        path.write_text(text, encoding="utf-8")
+    with generated_ruleset_file(arguments.rules) as (path, text):
         gc.collect()
         tracemalloc.start()
         start = time.perf_counter()
