@@ -8,8 +8,10 @@ cycle. A file that cannot be read is a diagnostic, never an exception.
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
@@ -25,14 +27,22 @@ class SourceSet:
     modules: list[ast.Module] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Where each file was read (by its shown name), and the folder they all stay inside: what
+    # it takes to ship the ruleset as texts and read it again elsewhere (``read_bundle``).
+    files: dict[str, PurePath] = field(default_factory=dict)
+    folder: PurePath | None = None
+
+
+Fetch = Callable[[PurePath, str], tuple[PurePath, bytes]]
 
 
 def read_sources(path: Path, root: Path | None = None) -> SourceSet:
     """Parse ``path`` and, depth first, every file it includes, all inside ``root`` (by
     default the folder of ``path``)."""
     shown = display_path(path)
-    sources = SourceSet(shown)
-    reader = _Reader(sources, root if root is not None else path.parent)
+    root = root if root is not None else path.parent
+    sources = SourceSet(shown, folder=root.resolve())
+    reader = _Reader(sources, lambda target, name: read_bytes(target, root, name))
     reader.read(path, shown, chain=[], include=None)
     return sources
 
@@ -40,26 +50,49 @@ def read_sources(path: Path, root: Path | None = None) -> SourceSet:
 def parse_text(text: str, path: str, root: Path | None = None) -> SourceSet:
     """A ruleset given as text; its includes are resolved inside ``root`` (by default the
     working directory)."""
-    sources = SourceSet(path)
-    reader = _Reader(sources, root if root is not None else Path.cwd())
-    reader.parse(normalize_newlines(text), path, Path.cwd(), chain=[])
+    root = root if root is not None else Path.cwd()
+    sources = SourceSet(path, folder=root.resolve())
+    reader = _Reader(sources, lambda target, name: read_bytes(target, root, name))
+    reader.parse(normalize_newlines(text), path, Path.cwd(), chain=[], resolved=None)
+    return sources
+
+
+BUNDLE_ROOT = PurePosixPath("/")
+
+
+def read_bundle(files: dict[str, str], main: str) -> SourceSet:
+    """A ruleset shipped as texts (``Ruleset.bundle``): ``files`` maps each file's path inside
+    the ruleset's folder (POSIX, relative) to its text, ``main`` names the ruleset file.
+    Includes resolve among those texts exactly as they did on disk; nothing else is read."""
+
+    def fetch(target: PurePath, shown: str) -> tuple[PurePath, bytes]:
+        resolved = PurePosixPath(posixpath.normpath(target.as_posix()))
+        text = files.get(resolved.relative_to(BUNDLE_ROOT).as_posix())
+        if text is None:
+            raise SourceError("E203", f"`{shown}` does not exist")
+        return resolved, text.encode("utf-8")
+
+    sources = SourceSet(main, folder=BUNDLE_ROOT)
+    reader = _Reader(sources, fetch, lambda path: path.relative_to(BUNDLE_ROOT).as_posix())
+    reader.read(BUNDLE_ROOT / main, main, chain=[], include=None)
     return sources
 
 
 class _Reader:
-    def __init__(self, sources: SourceSet, root: Path) -> None:
-        self.sources, self.root = sources, root
-        self.seen: set[Path] = set()
+    def __init__(self, sources: SourceSet, fetch: Fetch,
+                 display: Callable[[PurePath], str] = display_path) -> None:
+        self.sources, self.fetch, self.display = sources, fetch, display
+        self.seen: set[PurePath] = set()
 
-    def read(self, path: Path, shown: str, chain: list[Path],
+    def read(self, path: PurePath, shown: str, chain: list[PurePath],
              include: ast.IncludeDecl | None) -> None:
         try:
-            resolved, data = read_bytes(path, self.root, shown)
+            resolved, data = self.fetch(path, shown)
         except SourceError as error:
             self._cannot_read(error, path, shown, include)
             return
         if resolved in chain:
-            cycle = " → ".join(display_path(p) for p in chain[chain.index(resolved):] + [resolved])
+            cycle = " → ".join(self.display(p) for p in chain[chain.index(resolved):] + [resolved])
             self.sources.diagnostics.append(Diagnostic(
                 "E204", Severity.ERROR, f"include cycle: {cycle}", include.span,
                 help="move the shared declarations to a file that includes nothing"))
@@ -67,7 +100,7 @@ class _Reader:
         if resolved in self.seen:
             return
         self.seen.add(resolved)
-        shown = display_path(resolved) if include is not None else shown
+        shown = self.display(resolved) if include is not None else shown
         try:
             text = normalize_newlines(data.decode("utf-8"))
         except UnicodeDecodeError as error:
@@ -75,11 +108,13 @@ class _Reader:
             self.sources.modules.append(ast.Module(shown, ()))
             self.sources.diagnostics.append(not_utf8(shown, data, error))
             return
-        self.parse(text, shown, resolved.parent, chain + [resolved])
+        self.parse(text, shown, resolved.parent, chain + [resolved], resolved)
 
-    def parse(self, text: str, shown: str, folder: Path, chain: list[Path]) -> None:
+    def parse(self, text: str, shown: str, folder: PurePath, chain: list[PurePath],
+              resolved: PurePath | None) -> None:
         module, diagnostics = parse_module(text, shown)
         self.sources.sources[shown] = text
+        self.sources.files[shown] = resolved if resolved is not None else folder / shown
         self.sources.modules.append(module)
         self.sources.diagnostics.extend(diagnostics)
         for declaration in module.declarations:
@@ -96,14 +131,14 @@ class _Reader:
             target = folder / written
             self.read(target, written, chain, declaration)
 
-    def _cannot_read(self, error: SourceError, path: Path, shown: str,
+    def _cannot_read(self, error: SourceError, path: PurePath, shown: str,
                      include: ast.IncludeDecl | None) -> None:
         span = include.span if include is not None else Span(shown, 1, 1, 1, 1)
         message = error.message if include is None else f"included file {error.message}"
         help = error.help
         if error.code == "E203" and include is not None:
             message = f"included file `{shown}` does not exist"
-            help = f"the path is relative to this file's folder (looked for {display_path(path)})"
+            help = f"the path is relative to this file's folder (looked for {self.display(path)})"
         self.sources.diagnostics.append(Diagnostic(error.code, Severity.ERROR, message, span,
                                                    help=help))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.checker import CheckedProgram, check_modules
 from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
 from engine.lint import lint
-from engine.loader import SourceSet, parse_text, read_sources
+from engine.loader import SourceSet, parse_text, read_bundle, read_sources
 from engine.parser import no_cyclic_gc
 from engine.source import RuleFile, split_lines
 
@@ -45,6 +45,12 @@ def check_text(text: str, path: str = "<text>", root: Path | None = None) -> Che
     """Parse and check ruleset text (used by tests and tools that hold the text in memory)."""
     with no_cyclic_gc():
         return _check(parse_text(text, path, root))
+
+
+def check_bundle(files: dict[str, str], main: str) -> CheckResult:
+    """Parse and check a ruleset shipped as texts (see ``engine.loader.read_bundle``)."""
+    with no_cyclic_gc():
+        return _check(read_bundle(files, main))
 
 
 def _check(sources: SourceSet) -> CheckResult:

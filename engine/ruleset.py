@@ -25,7 +25,7 @@ from engine.decide import Decider, DecisionConflict
 from engine.diagnostics import Diagnostic, did_you_mean
 from engine.facts import FactsError, FactsSchema
 from engine.interpreter import Interpreter
-from engine.pipeline import CheckResult, check_path, check_text
+from engine.pipeline import CheckResult, check_bundle, check_path, check_text
 from engine.runtime import normalize
 from engine.trace import TraceEvent
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from engine.why_not import WhyNot
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
-           "RulesetError", "load", "load_text"]
+           "RulesetBundle", "RulesetError", "load", "load_bundle", "load_text"]
 
 
 class RulesetError(Exception):
@@ -71,6 +71,18 @@ class RulesetInfo(BaseModel):
         if private["_data"] is None:
             private["_data"] = self.model_dump()
         return dict(private["_data"])
+
+
+@dataclass(frozen=True)
+class RulesetBundle:
+    """A ruleset as the texts of its files, to decide somewhere else (a Spark executor): plain
+    data, never code. ``files`` pairs each file's path inside the ruleset's folder with its
+    text; ``main`` names the ruleset file; ``digest`` is the ruleset's, which the loaded copy
+    must have."""
+
+    main: str
+    files: tuple[tuple[str, str], ...]
+    digest: str
 
 
 class Decision(BaseModel):
@@ -173,6 +185,17 @@ class Ruleset:
             symbols, self._generated.fields)
         self._trace_builder = TraceBuilder(self._generated.metadata)
         self._reference_decider: Decider | None = None
+
+    def bundle(self) -> RulesetBundle:
+        """The ruleset as texts, for ``load_bundle`` elsewhere."""
+        sources = self.check.sources
+        files = []
+        for shown, path in sources.files.items():
+            if not path.is_relative_to(sources.folder):
+                raise ValueError(f"`{shown}` is outside the ruleset's folder "
+                                 f"`{sources.folder}`; load the ruleset with a root holding it")
+            files.append((path.relative_to(sources.folder).as_posix(), sources.sources[shown]))
+        return RulesetBundle(files[0][0], tuple(files), self.info.digest)
 
     def source(self) -> str:
         """The Python code generated for this ruleset, for debugging: the plain decision
@@ -302,6 +325,15 @@ def load_text(text: str, path: str = "<text>", root: str | Path | None = None) -
     """Like ``load``, for ruleset text held in memory (includes are read inside ``root``, by
     default the working directory)."""
     return _compiled(check_text(text, path, Path(root) if root is not None else None))
+
+
+def load_bundle(bundle: RulesetBundle) -> Ruleset:
+    """The ruleset ``Ruleset.bundle`` shipped, compiled here; ValueError unless it is the very
+    ruleset (same digest)."""
+    ruleset = _compiled(check_bundle(dict(bundle.files), bundle.main))
+    if ruleset.info.digest != bundle.digest:
+        raise ValueError(f"the ruleset shipped as {bundle.digest} loaded as {ruleset.info.digest}")
+    return ruleset
 
 
 def _compiled(result: CheckResult) -> Ruleset:

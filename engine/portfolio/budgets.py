@@ -17,7 +17,7 @@ from typing import Any
 @dataclass
 class Allocation:
     """What one budget did: the rows it overrode (with their rank position and the running
-    total they met), and its totals."""
+    total they met), and its totals. ``offer`` takes the candidates one by one in rank order."""
 
     name: str
     limit: Any
@@ -26,6 +26,16 @@ class Allocation:
     used: Any = Decimal(0)
     overridden: dict[int, tuple[int, Any, Any]] = field(default_factory=dict)
     # row -> (1-based position in rank order, rank value, running total before it)
+
+    def offer(self, row: int, rank: Any, amount: Any) -> bool:
+        """Keep the next candidate in rank order if its amount still fits; True if kept."""
+        self.candidates += 1
+        if amount is not None and self.limit is not None and self.used + amount <= self.limit:
+            self.used += amount
+            self.kept += 1
+            return True
+        self.overridden[row] = (self.candidates, rank, self.used)
+        return False
 
 
 class Candidates:
@@ -53,14 +63,7 @@ def allocate(name: str, limit: Any, descending: bool, candidates: Candidates) ->
     # Python's sort is stable, also with reverse=True: ties keep input order.
     ranked.sort(key=ranks.__getitem__, reverse=descending)
     ranked += [i for i in range(len(candidates)) if ranks[i] is None]
-    result = Allocation(name, limit, candidates=len(candidates))
-    running = Decimal(0)
-    for position, index in enumerate(ranked, start=1):
-        amount = candidates.amounts[index]
-        if amount is not None and limit is not None and running + amount <= limit:
-            running += amount
-            result.kept += 1
-        else:
-            result.overridden[candidates.rows[index]] = (position, ranks[index], running)
-    result.used = running
+    result = Allocation(name, limit)
+    for index in ranked:
+        result.offer(candidates.rows[index], ranks[index], candidates.amounts[index])
     return result

@@ -11,11 +11,12 @@ file appears complete or not at all.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -100,36 +101,40 @@ def _jsonl_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _csv_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
-    """CSV through pyarrow, every column as text. A row with the wrong number of cells is
-    set aside with its number (pyarrow reports it while it parses the block holding it, before
-    it hands that block over), and the run goes on."""
+    yield from csv_chunks(path, _csv_header(path), chunk_rows)
+
+
+def csv_chunks(source: Any, header: list[str], chunk_rows: int, first: int = 1) -> Iterator[Chunk]:
+    """CSV (a path, or a pyarrow stream holding the header line and then rows) through
+    pyarrow, every column as text, the first row numbered ``first``. A row with the wrong
+    number of cells is set aside with its number (pyarrow reports it while it parses the block
+    holding it, before it hands that block over), and the run goes on. Empty lines are no rows."""
     pending: dict[int, str] = {}  # data row number -> why it could not be read
 
     def refuse(row: Any) -> str:
-        # pyarrow numbers lines from the header (line 1): data row n is line n + 1.
-        pending[row.number - 1] = (f"the row has {row.actual_columns} cells, the header "
-                                   f"{row.expected_columns}")
+        # pyarrow numbers the rows from the header (1), empty lines left out.
+        pending[first + row.number - 2] = (f"the row has {row.actual_columns} cells, the header "
+                                           f"{row.expected_columns}")
         return "skip"
 
-    header = _csv_header(path)
     reader = pa_csv.open_csv(
-        path, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
+        source, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
         parse_options=pa_csv.ParseOptions(invalid_row_handler=refuse),
         convert_options=pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in header}, strings_can_be_null=True,
             null_values=[""], quoted_strings_can_be_null=False))
-    number = 1  # the next data row
+    number = first  # the next data row
     for batch in reader:
         for start in range(0, batch.num_rows, chunk_rows):
             part = batch.slice(start, chunk_rows)
-            broken, first, valid = {}, number, part.num_rows
+            broken, chunk_first, valid = {}, number, part.num_rows
             while valid:
                 if number in pending:
                     broken[number] = pending.pop(number)
                 else:
                     valid -= 1
                 number += 1
-            yield Chunk(first, batch=part, broken=broken)
+            yield Chunk(chunk_first, batch=part, broken=broken)
     if pending:  # broken rows after the last good one
         empty = pa.RecordBatch.from_pylist([], schema=pa.schema([(n, pa.string()) for n in header]))
         yield Chunk(number, batch=empty, broken=dict(sorted(pending.items())))
@@ -137,9 +142,12 @@ def _csv_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
 
 def _csv_header(path: str) -> list[str]:
     with open(path, encoding="utf-8", newline="") as file:
-        import csv
+        return csv_header(file)
 
-        return next(csv.reader(file), [])
+
+def csv_header(lines: Iterable[str]) -> list[str]:
+    """The column names in the first line of CSV text."""
+    return next(csv.reader(lines), [])
 
 
 class RowReader:

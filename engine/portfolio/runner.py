@@ -275,6 +275,7 @@ class BatchRun:
         self.budgets = list(ruleset.check.program.symbols.budgets.values())
         self.summary = Summary(ruleset)
         self.records = Records(ruleset, self.as_of, options)
+        self.overrides = Overrides(ruleset, self.as_of, self.records, self.summary)
 
     def run(self, source: str | Iterable[Any], ruleset_path: str | None = None,
             root: str | None = None) -> Summary:
@@ -334,7 +335,7 @@ class BatchRun:
                     continue  # no budget's `among` holds for it, and none changed it
                 applied = _applied(allocations, row[ROW])
                 if applied:  # changed by an earlier budget: evaluate again
-                    among, total, rank, _ = self._revalued(row, applied, index)
+                    among, total, rank, _ = self.overrides.revalued(row, applied, index)
                 else:
                     among, total, rank, _ = row[BUDGETS][index]
                 if among is True:
@@ -344,13 +345,23 @@ class BatchRun:
             del candidates
         for row in _spilled(spill):
             applied = _applied(allocations, row[ROW]) if row[BUDGETS] is not None else None
-            out.write_record(self._overridden(row, applied) if applied else row[RECORD])
+            out.write_record(self.overrides.record(row, applied) if applied else row[RECORD])
 
-    def _overridden(self, row: Decided, applied: dict[int, tuple]) -> bytes | dict[str, Any]:
+
+class Overrides:
+    """What the budgets that overrode a decided row make of it (LANGUAGE.md §8): the same in
+    this process and on a Spark executor."""
+
+    def __init__(self, ruleset: Any, as_of: datetime.date, records: Records,
+                 summary: Summary) -> None:
+        self.ruleset, self.as_of, self.records, self.summary = ruleset, as_of, records, summary
+        self.budgets = list(ruleset.check.program.symbols.budgets.values())
+
+    def record(self, row: Decided, applied: dict[int, tuple]) -> bytes | dict[str, Any]:
         """The record of a row that budgets overrode: their `else` outputs, the reasons owed
         only to overridden outputs withdrawn, each budget's reason last, and (traced) a note
         of which budget, the row's rank and the running total."""
-        outputs = self._overridden_outputs(row, applied)
+        outputs = self.outputs(row, applied)
         changed = {a.output.name for index in applied for a in self.budgets[index].otherwise
                    if isinstance(a, ast.SetAction)}
         codes = [code for code, owed in row[REASONS]
@@ -369,9 +380,9 @@ class BatchRun:
         trace = None if row[TRACE] is None else row[TRACE] + notes
         return self.records.record(row[ROW], row[ID], outputs, codes, trace)
 
-    def _revalued(self, row: Decided, applied: dict[int, tuple], index: int) -> tuple:
+    def revalued(self, row: Decided, applied: dict[int, tuple], index: int) -> tuple:
         """The budget values of a row that earlier budgets overrode, on its changed outputs."""
-        outputs = self._overridden_outputs(row, applied)
+        outputs = self.outputs(row, applied)
         facts: dict[str, dict[str, Any]] = {}
         for (block, name), value in zip(self.ruleset._generated.fields, row[FIELDS] or (),
                                         strict=True):
@@ -379,14 +390,14 @@ class BatchRun:
         outcome = self.ruleset._reference().decide(facts, self.as_of, False)
         return budget_values(self.ruleset, {**outcome.values, **outputs}, self.as_of)[index]
 
-    def _overridden_outputs(self, row: Decided, applied: dict[int, tuple]) -> dict[str, Any]:
+    def outputs(self, row: Decided, applied: dict[int, tuple]) -> dict[str, Any]:
         """The row's outputs after the `else` actions of the budgets that overrode it, in
         order; each budget's values are those of the decision as the budgets before it left
         it."""
         outputs = dict(row[OUTPUTS])
         for index in sorted(applied):
             earlier = {i: entry for i, entry in applied.items() if i < index}
-            values = (self._revalued(row, earlier, index) if earlier else row[BUDGETS][index])[3]
+            values = (self.revalued(row, earlier, index) if earlier else row[BUDGETS][index])[3]
             targets = [a.output.name for a in self.budgets[index].otherwise
                        if isinstance(a, ast.SetAction)]
             outputs.update(zip(targets, values, strict=True))
