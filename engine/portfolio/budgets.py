@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.runtime import CONTEXT
+
 
 @dataclass
 class Allocation:
@@ -30,12 +32,16 @@ class Allocation:
     def offer(self, row: int, rank: Any, amount: Any) -> bool:
         """Keep the next candidate in rank order if its amount still fits; True if kept."""
         self.candidates += 1
-        if amount is not None and self.limit is not None and self.used + amount <= self.limit:
-            self.used += amount
+        if amount is not None and self.limit is not None and (
+                CONTEXT.add(self.used, amount) <= self.limit):
+            self.used = CONTEXT.add(self.used, amount)
             self.kept += 1
             return True
-        self.overridden[row] = (self.candidates, rank, self.used)
+        self._override(row, rank)
         return False
+
+    def _override(self, row: int, rank: Any) -> None:
+        self.overridden[row] = (self.candidates, rank, self.used)
 
 
 class Candidates:

@@ -352,11 +352,11 @@ class TableWriter:
         if value is None:
             return None
         if isinstance(type_, t.ListOf):
-            texts = [_text(item) for item in value]
+            texts = [text_of(item) for item in value]
             return ";".join(texts) if self.kind == "csv" else texts
         if type_ in (t.BOOLEAN, t.DATE):
             return value
-        return _text(value)
+        return text_of(value)
 
     def _flush(self) -> None:
         if not self.rows and self.writer is not None:
@@ -377,7 +377,8 @@ class TableWriter:
         self.file.commit() if commit else self.file.discard()
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A value as the text a CSV or Parquet cell holds."""
     value = normalize(value)
     if isinstance(value, datetime.date):
         return value.isoformat()

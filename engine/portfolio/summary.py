@@ -39,16 +39,27 @@ class Summary:
     def merge(self, result: Any) -> None:
         """Add what a chunk gave: its rows, its counters, its decisions' counts."""
         refused = len(result.refused)
-        self.rows += len(result.decided) + refused
-        self.errors += refused
-        self.counters = [a + b for a, b in zip(self.counters, result.counters, strict=True)]
-        counts = result.counts
-        self.decided += counts.decided
-        for name, counter in counts.values.items():
-            self.values[name].update(counter)
-        for name, total in counts.totals.items():
+        self.add_state(result.counts.state() | {
+            "rows": len(result.decided) + refused, "errors": refused,
+            "counters": result.counters})
+
+    def state(self) -> dict[str, Any]:
+        """The counts as plain data, to travel from a Spark executor (``add_state``)."""
+        return {"rows": self.rows, "decided": self.decided, "errors": self.errors,
+                "counters": self.counters, "values": {k: dict(v) for k, v in self.values.items()},
+                "totals": self.totals, "reasons": dict(self.reasons)}
+
+    def add_state(self, state: dict[str, Any]) -> None:
+        """Add the counts of another part of the book (``state``)."""
+        self.rows += state["rows"]
+        self.decided += state["decided"]
+        self.errors += state["errors"]
+        self.counters = [a + b for a, b in zip(self.counters, state["counters"], strict=True)]
+        for name, counts in state["values"].items():
+            self.values[name].update(counts)
+        for name, total in state["totals"].items():
             self.totals[name] += total
-        self.reasons.update(counts.reasons)
+        self.reasons.update(state["reasons"])
 
     def count_decision(self, outputs: dict[str, Any], codes: list[str], sign: int = 1) -> None:
         self.decided += sign

@@ -1,0 +1,157 @@
+"""The columns of a Spark run: decisions as Arrow record batches, exact, and sortable rank keys.
+
+Outputs become one column each: money and number as Spark decimals (38 digits, ``scale`` of them
+after the point), integers as decimals without fraction, dates, booleans, texts, and lists as
+arrays of their values' text (as in `tenet batch` Parquet output). A value that a column cannot
+hold exactly is never rounded: the row becomes an error that says which output and why.
+
+Budgets are allocated in `rank by` order, and Spark sorts: a rank (a number or a date) travels as
+a byte string whose unsigned order is the rank's order, for any Decimal, however long.
+"""
+
+from __future__ import annotations
+
+import datetime
+import struct
+from decimal import Context, Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from engine import types as t
+from engine.portfolio.formats import text_of
+from engine.runtime import normalize
+from engine.symbols import OFFERS_OUTPUT
+
+PRECISION = 38  # the widest Spark decimal
+DEFAULT_SCALE = 18
+_EXACT = Context(prec=200)  # wide enough for any value the engine makes (34 digits, exponents ±1E6)
+
+# Internal columns, dropped before the decisions are handed over.
+FILE, BLOCK, LOCAL = "__tenet_file", "__tenet_block", "__tenet_local"
+STATE, SUMMARY = "__tenet_state", "__tenet_summary"
+ERROR_KIND, ERROR_PROBLEMS = "__tenet_error_kind", "__tenet_error_problems"
+DIGEST = "ruleset_digest"
+
+
+def among(index: int) -> str:
+    return f"__tenet_among_{index}"
+
+
+def rank(index: int) -> str:
+    return f"__tenet_rank_{index}"
+
+
+def total(index: int) -> str:
+    return f"__tenet_total_{index}"
+
+
+class Unfit(Exception):
+    """A value that the output's Spark column cannot hold exactly."""
+
+
+class Layout:
+    """The record batches a Spark run's tasks write, for one ruleset."""
+
+    def __init__(self, ruleset: Any, with_id: bool, scale: int = DEFAULT_SCALE) -> None:
+        output_types = ruleset.check.program.output_types
+        self.outputs = [(name, type_) for name, type_ in output_types.items()
+                        if name != OFFERS_OUTPUT]
+        self.with_offers = OFFERS_OUTPUT in output_types
+        self.with_id, self.scale = with_id, scale
+        self.budgets = len(ruleset.check.program.symbols.budgets)
+        self.digest = ruleset.info.digest
+        names = pa.list_(pa.string())
+        # `row` is numbered once every task has counted its rows; until then a row is known by
+        # its place in its group (a file split, or a partition): FILE, BLOCK, LOCAL.
+        fields = [pa.field("row", pa.int64()), pa.field(FILE, pa.string()),
+                  pa.field(BLOCK, pa.int64()), pa.field(LOCAL, pa.int64())]
+        if with_id:
+            fields.append(pa.field("id", pa.string()))
+        fields += [pa.field(name, self._arrow_type(type_)) for name, type_ in self.outputs]
+        if self.with_offers:
+            fields.append(pa.field("offers", names))
+        fields += [pa.field("reasons", names), pa.field(ERROR_KIND, pa.string()),
+                   pa.field(ERROR_PROBLEMS, names), pa.field(DIGEST, pa.string()),
+                   pa.field(STATE, pa.binary())]
+        for index in range(self.budgets):
+            fields += [pa.field(among(index), pa.bool_()), pa.field(rank(index), pa.binary()),
+                       pa.field(total(index), pa.string())]
+        fields.append(pa.field(SUMMARY, pa.binary()))
+        self.schema = pa.schema(fields)
+        self.decision_columns = ["row", *(["id"] if with_id else []),
+                                 *(name for name, _ in self.outputs),
+                                 *(["offers"] if self.with_offers else []), "reasons", DIGEST]
+
+    def _arrow_type(self, type_: t.Type) -> pa.DataType:
+        if type_ == t.BOOLEAN:
+            return pa.bool_()
+        if type_ == t.DATE:
+            return pa.date32()
+        if type_ == t.INTEGER:
+            return pa.decimal128(PRECISION, 0)
+        if type_ in (t.MONEY, t.NUMBER):
+            return pa.decimal128(PRECISION, self.scale)
+        if isinstance(type_, t.ListOf):
+            return pa.list_(pa.string())
+        return pa.string()  # `one of` values and texts
+
+    def cells(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The output columns of a decided row's record (see ``engine.portfolio.runner``);
+        raises Unfit for a value its column cannot hold exactly."""
+        decision = record["decision"]
+        cells: dict[str, Any] = {"reasons": record["reasons"]}
+        if self.with_id:
+            cells["id"] = record["id"]
+        for name, type_ in self.outputs:
+            cells[name] = self._cell(name, decision.get(name), type_)
+        if self.with_offers:
+            cells["offers"] = record["offers"]
+        return cells
+
+    def _cell(self, name: str, value: Any, type_: t.Type) -> Any:
+        if value is None:
+            return None
+        if isinstance(type_, t.ListOf):
+            return [text_of(item) for item in value]
+        if type_ in (t.INTEGER, t.MONEY, t.NUMBER):
+            return self._decimal(name, value, 0 if type_ == t.INTEGER else self.scale)
+        if type_ in (t.BOOLEAN, t.DATE):
+            return value
+        return str(value)
+
+    def _decimal(self, name: str, value: Any, scale: int) -> Decimal:
+        number = Decimal(value)
+        scaled = number.scaleb(scale, context=_EXACT)
+        if scaled != scaled.to_integral_value(context=_EXACT) or abs(scaled) >= 10 ** PRECISION:
+            raise Unfit(f"output `{name}` = {normalize(number)} does not fit a Spark "
+                        f"decimal({PRECISION},{scale}); the value is exact and is not rounded "
+                        "(a smaller scale, or `round` in the ruleset, makes it fit)")
+        return number
+
+    def batch(self, rows: list[dict[str, Any]]) -> pa.RecordBatch:
+        """A record batch of ``rows`` (column -> value; absent columns are null)."""
+        columns = [pa.array([row.get(field.name) for row in rows], type=field.type)
+                   for field in self.schema]
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+
+def rank_key(value: Any) -> bytes | None:
+    """A byte string whose unsigned order is the order of ranks (numbers, or dates)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.date):
+        return b"\x03" + struct.pack(">I", value.toordinal())
+    number = Decimal(value)
+    if not number:
+        return b"\x01"  # zero: after every negative number, before every positive one
+    sign, digits, exponent = number.as_tuple()
+    while len(digits) > 1 and digits[-1] == 0:  # the same number, written one way
+        digits, exponent = digits[:-1], exponent + 1
+    magnitude = exponent + len(digits) - 1 + 2**31  # the scientific exponent, made unsigned
+    if not sign:
+        return b"\x02" + struct.pack(">I", magnitude) + bytes(0x30 + d for d in digits)
+    # Negative: larger magnitudes sort first, and a shorter digit string (-1.2 against -1.23)
+    # last, which the closing 0xff gives after the inverted digits.
+    return (b"\x00" + struct.pack(">I", 2**32 - 1 - magnitude)
+            + bytes(0xFF - 0x30 - d for d in digits) + b"\xff")

@@ -1,0 +1,228 @@
+"""The driver's side of a Spark run: read, decide in the executors, number, budget, hand over.
+
+1. Every row is decided in the executors (``tasks.decide_rows``) and the result is persisted,
+   so nothing is decided twice. Each task also reports how many rows each of its groups (file
+   splits, or partitions) held; in book order those counts number every row, as `tenet batch`
+   numbers them.
+2. Each budget in declared order: its candidates are sorted by Spark on (missing rank last,
+   rank, row); only (row, amount) streams to the driver (`toLocalIterator`), which keeps them
+   while they fit (``Allocation.offer``, the same code as a local run) and holds the row numbers
+   of those it overrides, 8 bytes each. A later budget sees the rows earlier ones overrode
+   evaluated again, in the executors.
+3. The overridden rows are made again in the executors with the `else` actions, and replace
+   their first decision.
+"""
+
+from __future__ import annotations
+
+import datetime
+import pickle
+from array import array
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from engine.interpreter import Env, Interpreter
+from engine.portfolio.budgets import Allocation
+from engine.portfolio.formats import FormatError, format_of
+from engine.portfolio.summary import Summary
+from engine.runtime import Notes
+from engine.spark import columns as c
+from engine.spark.tasks import (
+    APPLIED,
+    REVALUED,
+    Plan,
+    decide_rows,
+    override_rows,
+    revalue_rows,
+)
+
+BASE = "__tenet_base"
+
+
+class RowsAllocation(Allocation):
+    """An allocation that keeps only the numbers of the rows it overrides."""
+
+    def __init__(self, name: str, limit: Any) -> None:
+        super().__init__(name, limit, overridden=array("q"))  # type: ignore[arg-type]
+
+    def _override(self, row: int, rank: Any) -> None:
+        self.overridden.append(row)  # type: ignore[attr-defined]
+
+
+def quoted(name: str) -> Any:
+    """The column named ``name`` (which may hold dots, as `customer.score` does)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+class SparkRun:
+    """One book through one ruleset on Spark; ``summary`` counts what `tenet batch` counts."""
+
+    def __init__(self, spark: Any, ruleset: Any, as_of: datetime.date | str | None,
+                 id_field: str | None, scale: int = c.DEFAULT_SCALE) -> None:
+        self.spark, self.ruleset = spark, ruleset
+        self.as_of = ruleset._as_of(as_of)
+        self.id_field, self.scale = id_field, scale
+        self.layout = c.Layout(ruleset, id_field is not None, scale)
+        self.summary = Summary(ruleset)
+        self.budgets = list(ruleset.check.program.symbols.budgets.values())
+        self.persisted: list[Any] = []
+
+    def decide(self, rows: Any, source: str, by_partition: bool,
+               header: bytes | None = None) -> Any:
+        """Every row decided, numbered and budgeted: a DataFrame with `row`, `id` (with an id
+        field), a column per output, `offers`, `reasons`, `error` (kind and problems, for a
+        row that could not be decided) and `ruleset_digest`."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        names = tuple(name for name in rows.columns if name not in (c.FILE, c.BLOCK))
+        if source == "columns":
+            rows = rows.select(*(quoted(name).alias(f"__tenet_column_{index}")
+                                 for index, name in enumerate(names)),
+                               *(name for name in rows.columns if name in (c.FILE, c.BLOCK)))
+        plan = Plan(self.ruleset.bundle(), self.as_of, self.id_field, source, by_partition,
+                    header, self.scale, names)
+        schema = from_arrow_schema(self.layout.schema)
+        decided = self._persist(rows.mapInArrow(decide_rows(plan), schema))
+        bases = self._bases(decided.where(F.col(c.SUMMARY).isNotNull()).select(c.SUMMARY))
+        numbered = (decided.where(F.col(c.SUMMARY).isNull()).drop("row")
+                    .join(F.broadcast(bases), [c.FILE, c.BLOCK])
+                    .withColumn("row", F.col(c.LOCAL) + F.col(BASE))
+                    .select(*self.layout.schema.names))
+        if self.budgets:
+            numbered = self._apply_budgets(numbered, plan)
+        return self._handed_over(numbered)
+
+    def close(self) -> None:
+        """Free what the run persisted (the DataFrame it returned is computed again if used)."""
+        for frame in self.persisted:
+            frame.unpersist()
+        self.persisted = []
+
+    def _persist(self, frame: Any) -> Any:
+        from pyspark import StorageLevel
+
+        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(frame)
+        return frame
+
+    def _add_summaries(self, frame: Any) -> dict[tuple[str, int], int]:
+        """Add the tasks' counts (their summary rows) to the summary; the rows of each group."""
+        groups: dict[tuple[str, int], int] = {}
+        for (data,) in frame.collect():
+            state, counts = pickle.loads(data)  # written by this run's tasks
+            self.summary.add_state(state)
+            for group, rows in counts.items():
+                groups[group] = groups.get(group, 0) + rows
+        return groups
+
+    def _bases(self, summaries: Any) -> Any:
+        """How many rows of the book come before each group: files in the order of their
+        paths, and splits in file order; partitions in order."""
+        groups = self._add_summaries(summaries)
+        bases, before = [], 0
+        for (file, block), rows in sorted(groups.items()):
+            bases.append((file, block, before))
+            before += rows
+        return self.spark.createDataFrame(
+            bases, f"{c.FILE} string, {c.BLOCK} long, {BASE} long")
+
+    # -- budgets
+
+    def _apply_budgets(self, numbered: Any, plan: Plan) -> Any:
+        from pyspark.sql import functions as F
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        states = numbered.where(F.col(c.STATE).isNotNull())
+        applied = None
+        for index, budget in enumerate(self.budgets):
+            if applied is None:
+                values = states.select("row", F.col(c.among(index)).alias("among"),
+                                       F.col(c.rank(index)).alias("rank"),
+                                       F.col(c.total(index)).alias("total"))
+            else:
+                values = states.join(applied, "row", "left").mapInArrow(
+                    revalue_rows(plan, index), from_arrow_schema(REVALUED))
+            rank = F.col("rank").desc() if budget.descending else F.col("rank").asc()
+            ranked = (values.where(F.col("among")).orderBy(F.col("rank").isNull(), rank, "row")
+                      .select("row", "total"))
+            limit = Interpreter().value(budget.limit, Env({}, self.as_of, Notes()))
+            allocation = RowsAllocation(budget.name.name, limit)
+            for row, amount in ranked.toLocalIterator(prefetchPartitions=True):
+                allocation.offer(row, None, None if amount is None else Decimal(amount))
+            self.summary.budgets.append(allocation)
+            applied = self._applied()
+        if applied is None:
+            return numbered
+        changed = self._persist(numbered.join(applied, "row").mapInArrow(
+            override_rows(plan), from_arrow_schema(self.layout.schema)))
+        self._add_summaries(changed.where(F.col(c.SUMMARY).isNotNull()).select(c.SUMMARY))
+        return (numbered.join(applied, "row", "left_anti")
+                .unionByName(changed.where(F.col(c.SUMMARY).isNull())))
+
+    def _applied(self) -> Any:
+        """Each overridden row with the budgets (by index, in order) that overrode it."""
+        from pyspark.sql import functions as F
+
+        rows = [pa.array(a.overridden, pa.int64()) for a in self.summary.budgets]
+        table = pa.table({"row": pa.concat_arrays(rows), "budget": pa.concat_arrays(
+            [pa.array([index] * len(part), pa.int32()) for index, part in enumerate(rows)])})
+        return (self.spark.createDataFrame(table).groupBy("row")
+                .agg(F.sort_array(F.collect_list("budget")).alias(APPLIED)))
+
+    def _handed_over(self, numbered: Any) -> Any:
+        from pyspark.sql import functions as F
+
+        error = F.when(F.col(c.ERROR_KIND).isNotNull(), F.struct(
+            F.col(c.ERROR_KIND).alias("kind"), F.col(c.ERROR_PROBLEMS).alias("problems")))
+        columns = [F.col(name) for name in self.layout.decision_columns]
+        return numbered.select(*columns[:-1], error.alias("error"), columns[-1])
+
+
+# ------------------------------------------------------------------------------- files
+
+
+def read_book(spark: Any, path: str) -> tuple[Any, str, bytes | None]:
+    """The rows of a Parquet, CSV or JSONL file or folder of files, each with its file and the
+    offset of its split (the book's order); the kind of rows; the CSV header line."""
+    from pyspark.sql import functions as F
+
+    kind = book_format(path)
+    place = [F.col("_metadata.file_path").alias(c.FILE),
+             F.col("_metadata.file_block_start").alias(c.BLOCK)]
+    if kind == "parquet":
+        return spark.read.parquet(path).select("*", *place), "columns", None
+    # Lines as bytes, exactly as `tenet batch` reads them.
+    rows = spark.read.text(path).select(F.col("value").cast("binary").alias("line"), *place)
+    if kind == "jsonl":
+        return rows, "jsonl", None
+    files = sorted(rows.inputFiles())
+    header = None
+    if files:
+        first = spark.read.text(files[0]).select(F.col("value").cast("binary")).first()
+        header = None if first is None else bytes(first[0])
+    if not header:
+        raise FormatError(f"{path}: the CSV has no header line")
+    return rows, "csv", header
+
+
+def book_format(path: str) -> str:
+    """The format of a book: by its extension, or for a folder without one, by its files'."""
+    try:
+        return format_of(path)
+    except FormatError:
+        folder = Path(path)
+        if not folder.is_dir():
+            raise
+        kinds = {format_of(str(file)) for file in folder.iterdir()
+                 if file.is_file() and not file.name.startswith((".", "_"))
+                 and file.suffix.lower() in (".parquet", ".csv", ".jsonl", ".ndjson")}
+        if len(kinds) != 1:
+            raise FormatError(f"{path}: a folder of .parquet, .csv or .jsonl files of one "
+                              "kind is needed") from None
+        return kinds.pop()

@@ -1,0 +1,62 @@
+"""A Spark session for Tenet, and a clear message when Spark cannot run here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+INSTALL = "pip install 'tenet[spark]'"
+
+
+class SparkUnavailable(Exception):
+    """pyspark, pandas or Java is missing, or Spark did not start."""
+
+
+def require_pyspark() -> None:
+    try:
+        import pandas  # noqa: F401  (pyspark's mapInArrow needs it)
+        import pyspark  # noqa: F401
+    except ImportError as error:
+        raise SparkUnavailable(f"Spark runs need pyspark and pandas, and {error.name} is not "
+                               f"installed: {INSTALL}") from None
+
+
+def java() -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java")
+
+
+def session(master: str | None = None) -> Any:
+    """The active Spark session, or a new one (``master`` such as `local[2]` or
+    `spark://host:7077`; by default what spark-submit set, else `local[*]`). In local mode the
+    Python workers run this very Python, so they import the same Tenet."""
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    if java() is None:
+        raise SparkUnavailable("Spark needs Java 17 or later, and no `java` was found: install "
+                               "a JDK (Debian: apt-get install openjdk-17-jre-headless) or set "
+                               "JAVA_HOME")
+    master = master or os.environ.get("SPARK_MASTER") or "local[*]"
+    if master.startswith("local"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    quiet = Path(__file__).with_name("log4j2.properties")
+    builder = (SparkSession.builder.master(master).appName("tenet")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.ui.enabled", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet}"))
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # the JVM did not start: the message says why
+        raise SparkUnavailable(f"Spark did not start: {error}") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
