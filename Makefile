@@ -3,7 +3,8 @@
 #                 trace, run the rulesets' examples, decide a portfolio of 1,000 customers with
 #                 its budget, compare a challenger with it over that book, and show what
 #                 mistakes look like
-#   make test   – set up, then run the whole test suite
+#   make test   – set up (with the Spark extra: pyspark, pandas; Java 17+ must be installed),
+#                 then run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -14,6 +15,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The Spark runs' tests need the optional extra (tenet[spark]); the demo does not.
+$(VENV)/.spark: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -39,7 +45,7 @@ demo: $(VENV)/.installed
 	-$(BIN)/tenet check docs/examples/mistakes.rules
 
 # The rulesets are linted, formatted and their examples run as a user would, then the suite.
-test: $(VENV)/.installed
+test: $(VENV)/.spark
 	@mkdir -p build
 	$(BIN)/tenet check --strict rulesets/
 	$(BIN)/tenet fmt --check rulesets/

@@ -12,9 +12,11 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from engine.codes import CODES
 from engine.console import print_code_list, print_diagnostics, print_explanation, print_summary
@@ -371,15 +373,27 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
               metavar="FILE.json", help="Also write the summary as JSON.")
 @click.option("--trace", is_flag=True, help="Include each decision's trace (JSONL output).")
 @click.option("--quiet", is_flag=True, help="No progress bar; only the summary.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
+              show_default=True,
+              help="local: worker processes on this machine. spark: Spark executors (pip install "
+                   "'tenet[spark]'; Java 17+); IN may be a folder of files, read in the order "
+                   "of their names, and OUT and the errors are Parquet folders.")
+@click.option("--master", metavar="URL",
+              help="With --engine spark: the Spark master (local[4], spark://host:7077, yarn); "
+                   "default what spark-submit set, else local[*].")
+@click.option("--scale", type=click.IntRange(0, 38), default=None, metavar="N",
+              help="With --engine spark: the digits after the point of money and number "
+                   "columns (default 18); a value that needs more is its row's error.")
 @_root_option
 def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str | None,
           as_of: datetime.datetime | None, jobs: int | None, id_field: str | None,
-          summary_path: Path | None, trace: bool, quiet: bool, root: Path | None) -> None:
+          summary_path: Path | None, trace: bool, quiet: bool, engine: str, master: str | None,
+          scale: int | None, root: Path | None) -> None:
     """Decide a whole portfolio, apply the budgets, and summarise.
 
     Every row ends up either in OUT or in the errors file. The output is the same whatever
-    --jobs. Exit status: 0 every row decided, 1 some rows went to the errors file, 2 usage
-    errors and rulesets with errors.
+    --jobs, and the same on Spark (--engine spark). Exit status: 0 every row decided, 1 some
+    rows went to the errors file, 2 usage errors and rulesets with errors.
     """
     from engine.portfolio import BatchOptions, default_jobs, run_batch
     from engine.portfolio.formats import FormatError, format_of
@@ -387,6 +401,16 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     from engine.ruleset import OutsideWindow
 
     ruleset = _load_or_exit(ruleset_path, root, exit_status=EXIT_USAGE)
+    if engine == "spark":
+        unused = [flag for flag, given in (("--jobs", jobs), ("--trace", trace)) if given]
+        if unused:
+            raise click.UsageError(f"{' and '.join(unused)}: not with --engine spark (Spark's "
+                                   "executors decide; traces are for JSONL output)")
+        _batch_on_spark(ruleset, facts_path, out_path, errors_path,
+                        as_of.date() if as_of else None, id_field, summary_path, master, scale)
+        return
+    if master is not None or scale is not None:
+        raise click.UsageError("--master and --scale go with --engine spark")
     try:
         for path in (facts_path, out_path):
             format_of(path)
@@ -406,12 +430,54 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
             summary = run_batch(ruleset, facts_path, options, root=root, progress=progress,
                                 ruleset_path=ruleset_path)
     except (OSError, ValueError, OutsideWindow) as error:
-        errors.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
     data = summary.to_data()
     if summary_path is not None:
         write_atomically(summary_path, json_text(data))
     errors.print(render_summary(data, options.out, options.errors_path))
+    sys.exit(EXIT_FINDINGS if summary.errors else EXIT_OK)
+
+
+def _batch_on_spark(ruleset: Any, facts_path: str, out_path: str, errors_path: str | None,
+                    as_of: datetime.date | None, id_field: str | None,
+                    summary_path: Path | None, master: str | None, scale: int | None) -> None:
+    from engine.portfolio.formats import FormatError
+    from engine.portfolio.report import json_text, render_summary
+    from engine.ruleset import OutsideWindow
+    from engine.spark import DEFAULT_SCALE, SparkUnavailable, run_files
+    from engine.spark.driver import book_format, spark_failure
+
+    if "-" in (facts_path, out_path):
+        raise click.UsageError("--engine spark reads and writes files and folders, not - ")
+    if Path(out_path).suffix.lower() in (".csv", ".jsonl", ".ndjson"):
+        raise click.UsageError("--engine spark writes OUT as a folder of Parquet files: name it "
+                               "without an extension, or with .parquet")
+    if not Path(facts_path).exists() and "://" not in facts_path:
+        raise click.UsageError(f"no such file or folder: {facts_path}")
+    try:
+        book_format(facts_path)
+    except FormatError as error:
+        raise click.UsageError(str(error)) from None
+    base = out_path[:-len(".parquet")] if out_path.lower().endswith(".parquet") else out_path
+    errors_path = errors_path or f"{base.rstrip('/')}.errors.parquet"
+    console = _console(stderr=True)
+    try:
+        summary = run_files(ruleset, facts_path, out_path, errors_path, as_of, id_field, master,
+                            DEFAULT_SCALE if scale is None else scale)
+    except (SparkUnavailable, OSError, ValueError, OutsideWindow, FormatError) as error:
+        console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True, highlight=False)
+        sys.exit(EXIT_USAGE)
+    except Exception as error:  # a Spark job failed: say why, without the JVM's stack
+        failure = spark_failure(error)
+        if failure is None:
+            raise
+        console.print(f"[bold red]error:[/] Spark: {escape(failure)}", soft_wrap=True, highlight=False)
+        sys.exit(EXIT_USAGE)
+    data = summary.to_data()
+    if summary_path is not None:
+        write_atomically(summary_path, json_text(data))
+    console.print(render_summary(data, out_path, errors_path))
     sys.exit(EXIT_FINDINGS if summary.errors else EXIT_OK)
 
 
@@ -467,7 +533,7 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
     try:
         report = diff_books(champion_path, challenger_path, facts_path, options, loaded)
     except (OSError, ValueError, OutsideWindow) as error:
-        _console(stderr=True).print(f"[bold red]error:[/] {error}", soft_wrap=True)
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
     if output_format == "text":
         console = _console() if out_path is None else Console(

@@ -290,3 +290,80 @@ def test_decimals_survive_exactly_and_a_value_too_wide_is_that_rows_error(
         "is not rounded (a smaller scale, or `round` in the ruleset, makes it fit)"]
     digest = engine.load(BOOK_RULES).info.digest
     assert {row["ruleset_digest"] for row in rows} == {digest}
+
+
+# ------------------------------------------------------------------------------- the command
+
+
+def test_tenet_batch_engine_spark_writes_parquet_folders_and_the_summary(tmp_path: Path) -> None:
+    """The command as a user runs it: its own Spark session (local[2]), the demo book."""
+    import subprocess
+    import sys
+
+    out, summary = tmp_path / "decisions", tmp_path / "summary.json"
+    command = [sys.executable, str(ROOT / "cli.py"), "batch", str(LIMIT_REVIEW), "--facts",
+               str(DEMO_BOOK), "--out", str(out), "--as-of", "2026-12-15", "--id",
+               "customer.customer_id", "--engine", "spark", "--master", "local[2]",
+               "--summary", str(summary)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("Portfolio 1,000 rows: 1,000 decided → ")
+    assert "WARN" not in done.stderr and "Traceback" not in done.stderr
+    local = local_run(LIMIT_REVIEW, DEMO_BOOK, tmp_path, "customer.customer_id")
+    digest = engine.load(LIMIT_REVIEW).info.digest
+    assert as_local(read_folder(out), digest) == local[0]
+    assert read_folder(tmp_path / "decisions.errors.parquet") == []
+    assert json.loads(summary.read_text()) == json.loads(json.dumps(local[2], default=str))
+    # run again: Spark's own output folder is replaced
+    assert subprocess.run(command, capture_output=True, timeout=300).returncode == 0
+
+
+def test_csv_files_of_one_book_must_share_their_header(spark: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "book"
+    folder.mkdir()
+    write_csv(make_book(10, seed=1), folder, 2, {})
+    second = folder / "part-001.csv"
+    second.write_text(second.read_text().replace("c.score", "c.scores", 1))
+    with pytest.raises(Exception) as raised:
+        tenet_spark.run_files(str(BOOK_RULES), str(folder), str(tmp_path / "out"),
+                              str(tmp_path / "errors"), AS_OF, None)
+    from engine.spark.driver import spark_failure
+
+    assert spark_failure(raised.value) == (
+        f"file:{second}: its header `c.id,c.ask,c.fee,c.scores,c.since,c.vip,c.base` differs "
+        "from the first file's `c.id,c.ask,c.fee,c.score,c.since,c.vip,c.base`; the CSV files "
+        "of one book must have the same columns")
+
+
+def test_an_output_folder_spark_did_not_write_is_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="is a folder that Spark did not write"):
+        tenet_spark.run_files(str(BOOK_RULES), str(DEMO_BOOK), str(tmp_path / "mine"),
+                              str(tmp_path / "errors"), AS_OF, None)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+# ------------------------------------------------------------------------------- the API
+
+
+def test_budgets_need_an_order_column_that_orders(spark: Any) -> None:
+    frame = spark.createDataFrame(pa.table({"c.id": ["a", "b", "b"], "c.vip": [True] * 3,
+                                            "c.base": pa.array([0] * 3, pa.int64())}))
+    with pytest.raises(ValueError, match="has budgets, which rank ties by the book's order"):
+        tenet_spark.decide(frame, BOOK_RULES, AS_OF)
+    with pytest.raises(ValueError, match=r"`c.id` must be unique and never null, and it is "
+                                         r"'b' in 2 rows"):
+        tenet_spark.decide(frame, BOOK_RULES, AS_OF, order_col="c.id")
+    with pytest.raises(ValueError, match="order_col: the DataFrame has no column `seq`"):
+        tenet_spark.decide(frame, BOOK_RULES, AS_OF, order_col="seq")
+
+
+def test_without_budgets_rows_are_numbered_in_partition_order(spark: Any) -> None:
+    ruleset = engine.load(ROOT / "rulesets" / "cross_sell.rules")
+    assert not ruleset.check.program.symbols.budgets
+    frame = spark.createDataFrame(pa.table({"event.kind": ["login"] * 3})).coalesce(1)
+    rows = tenet_spark.decide(frame, ruleset, AS_OF).orderBy("row").collect()
+    assert [row["row"] for row in rows] == [1, 2, 3]
+    assert [row["error"]["kind"] for row in rows] == ["facts"] * 3
+    assert rows[0]["error"]["problems"][0].startswith("event.merchant_category: ")

@@ -85,13 +85,13 @@ def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.d
     """`tenet batch --engine spark`: the book at ``facts`` (a Parquet, CSV or JSONL file, or a
     folder of them, read in the order of the files' names), the decisions written as a Parquet
     folder at ``out``, the rows that could not be decided as one at ``errors``."""
+    for folder in (out, errors):
+        _check_output_folder(folder)
+    spark = session(master)  # first: it says what is missing when pyspark is
     from pyspark.sql import functions as F
 
     from engine.spark.driver import SparkRun, read_book
 
-    for folder in (out, errors):
-        _check_output_folder(folder)
-    spark = session(master)
     rows, source, header = read_book(spark, facts)
     spark_run = SparkRun(spark, _loaded(ruleset), as_of, id_field, scale)
     try:

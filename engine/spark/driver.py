@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import pickle
+import re
 from array import array
 from decimal import Decimal
 from pathlib import Path
@@ -226,3 +227,15 @@ def book_format(path: str) -> str:
             raise FormatError(f"{path}: a folder of .parquet, .csv or .jsonl files of one "
                               "kind is needed") from None
         return kinds.pop()
+
+
+def spark_failure(error: BaseException) -> str | None:
+    """What a failed Spark job says, without stack traces: the error an executor's Python
+    raised, or else the first line of Spark's message; None for an error that is not Spark's."""
+    if type(error).__module__.split(".")[0] not in ("pyspark", "py4j"):
+        return None
+    text = str(error)
+    raised = re.findall(r"^\w*(?:Error|Exception): (.+)$", text, re.MULTILINE)
+    if "Traceback" in text and raised:
+        return raised[-1]
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__

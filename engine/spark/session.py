@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +58,33 @@ def session(master: str | None = None) -> Any:
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.ui.enabled", "false")
                .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet}"))
+    log = Path(tempfile.gettempdir()) / f"tenet-spark-{os.getpid()}.log"
     try:
-        spark = builder.getOrCreate()
+        with _stderr_to(log):
+            spark = builder.getOrCreate()
     except Exception as error:  # the JVM did not start: the message says why
-        raise SparkUnavailable(f"Spark did not start: {error}") from None
+        raise SparkUnavailable(f"Spark did not start: {error} (the JVM's messages are in "
+                               f"{log})") from None
+    atexit.register(_remove, log)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _remove(log: Path) -> None:
+    with contextlib.suppress(OSError):
+        log.unlink()
+
+
+@contextlib.contextmanager
+def _stderr_to(log: Path) -> Iterator[None]:
+    """The JVM that starts now writes its standard error (start-up chatter; Spark's log at
+    ERROR level) to ``log``, not into Tenet's output; errors reach Python as exceptions."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(log, "ab") as file:
+            os.dup2(file.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

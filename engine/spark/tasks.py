@@ -33,6 +33,7 @@ from engine.portfolio.runner import (
 )
 from engine.portfolio.summary import Summary
 from engine.ruleset import RulesetBundle, load_bundle
+from engine.source import escape_unprintable
 from engine.spark import columns as c
 
 CHUNK_ROWS = 2_000
@@ -150,9 +151,11 @@ class _Task:
 
     def _check_header(self, file: str, line: bytes) -> None:
         if line != self.plan.header:
-            raise ValueError(f"{file}: its header differs from the first file's "
-                             f"({line[:200]!r} against {self.plan.header[:200]!r}); the CSV "
-                             "files of one book must have the same columns")
+            shown = [escape_unprintable(text.decode("utf-8", "replace")[:100])
+                     for text in (line, self.plan.header)]
+            raise ValueError(f"{file}: its header `{shown[0]}` differs from the first file's "
+                             f"`{shown[1]}`; the CSV files of one book must have the same "
+                             "columns")
 
     def _encoded(self, group: tuple[str, int], result: ChunkResult) -> pa.RecordBatch:
         layout, digest = self.layout, self.layout.digest
