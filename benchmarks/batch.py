@@ -11,6 +11,7 @@ The book is generated like rulesets/facts/book.csv (the increase budget binds). 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import subprocess
@@ -32,15 +33,19 @@ MONEY = {"current_limit", "balance", "monthly_income", "monthly_debt_payments",
          "monthly_purchases", "other_lenders_credit"}
 
 
-def write_book(folder: Path, rows: int) -> tuple[Path, Path]:
+def write_book(folder: Path, rows: int, jsonl: bool = True) -> tuple[Path | None, Path]:
+    """The book as JSONL (unless ``jsonl`` is false) and as Parquet."""
     rng = random.Random(7)
-    jsonl, parquet = folder / f"book-{rows}.jsonl", folder / f"book-{rows}.parquet"
+    parquet = folder / f"book-{rows}.parquet"
+    lines = folder / f"book-{rows}.jsonl" if jsonl else None
     batch: list[dict] = []
     writer = None
-    with jsonl.open("w", encoding="utf-8") as out:
+    with lines.open("w", encoding="utf-8") if lines else contextlib.nullcontext() as out:
         for number in range(1, rows + 1):
             row = {key: value for key, value in customer(rng, number).items() if value != ""}
-            out.write(json.dumps({"customer": {**row, "balance": float(row["balance"])}}) + "\n")
+            if out is not None:
+                out.write(json.dumps({"customer": {**row, "balance": float(row["balance"])}})
+                          + "\n")
             batch.append({f"customer.{key}": Decimal(str(value)) if key in MONEY else value
                           for key, value in row.items()})
             if len(batch) == 50_000 or number == rows:
@@ -49,7 +54,7 @@ def write_book(folder: Path, rows: int) -> tuple[Path, Path]:
                 writer.write_table(table)
                 batch = []
     writer.close()
-    return jsonl, parquet
+    return lines, parquet
 
 
 def _schema() -> pa.Schema:
@@ -64,9 +69,10 @@ def _schema() -> pa.Schema:
     return pa.schema([(f"customer.{name}", type_) for name, type_ in fields])
 
 
-def run(book: Path, out: Path, jobs: int) -> tuple[float, float]:
+def run(book: Path, out: Path, jobs: int, *more: str) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one `tenet batch` process tree, measured by a fresh
-    wrapper process whose only children are this run's (ru_maxrss: the largest of them)."""
+    wrapper process whose only children are this run's (ru_maxrss: the largest of them).
+    ``more`` are further options; `--jobs 0` leaves --jobs out."""
     measure = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
                "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
                "print(time.perf_counter() - start, "
@@ -74,7 +80,8 @@ def run(book: Path, out: Path, jobs: int) -> tuple[float, float]:
     result = subprocess.run(
         [sys.executable, "-c", measure, sys.executable, str(ROOT / "cli.py"), "batch",
          str(RULESET), "--facts", str(book), "--out", str(out), "--as-of", "2026-12-15",
-         "--jobs", str(jobs), "--quiet"], check=True, capture_output=True, text=True)
+         *(["--jobs", str(jobs)] if jobs else []), "--quiet", *more],
+        check=True, capture_output=True, text=True)
     seconds, peak = result.stdout.split()
     return float(seconds), int(peak) / 1024
 

@@ -22,6 +22,7 @@ import pytest
 import engine
 from engine.portfolio import BatchOptions, run_batch
 from engine.portfolio.formats import text_of
+from engine.portfolio.report import json_text
 from tests.conftest import FIXTURES, ROOT
 
 if os.environ.get("CI") != "true":
@@ -313,7 +314,7 @@ def test_tenet_batch_engine_spark_writes_parquet_folders_and_the_summary(tmp_pat
     digest = engine.load(LIMIT_REVIEW).info.digest
     assert as_local(read_folder(out), digest) == local[0]
     assert read_folder(tmp_path / "decisions.errors.parquet") == []
-    assert json.loads(summary.read_text()) == json.loads(json.dumps(local[2], default=str))
+    assert summary.read_text() == json_text(local[2])
     # run again: Spark's own output folder is replaced
     assert subprocess.run(command, capture_output=True, timeout=300).returncode == 0
 

@@ -79,6 +79,22 @@ class SparkRun:
         field), a column per output, `offers`, `reasons`, `error` (kind and problems, for a
         row that could not be decided) and `ruleset_digest`."""
         from pyspark.sql import functions as F
+
+        decided, plan = self.decided(rows, source, by_partition, header)
+        decided = self._persist(decided)
+        bases = self._bases(decided.where(F.col(c.SUMMARY).isNotNull()).select(c.SUMMARY))
+        numbered = (decided.where(F.col(c.SUMMARY).isNull()).drop("row")
+                    .join(F.broadcast(bases), [c.FILE, c.BLOCK])
+                    .withColumn("row", F.col(c.LOCAL) + F.col(BASE))
+                    .select(*self.layout.schema.names))
+        if self.budgets:
+            numbered = self._apply_budgets(numbered, plan)
+        return self._handed_over(numbered)
+
+    def decided(self, rows: Any, source: str, by_partition: bool,
+                header: bytes | None = None) -> tuple[Any, Plan]:
+        """The deciding stage: each row decided in an executor and numbered within its group,
+        and each task's summary row (``decide`` goes on from there)."""
         from pyspark.sql.pandas.types import from_arrow_schema
 
         names = tuple(name for name in rows.columns if name not in (c.FILE, c.BLOCK))
@@ -89,15 +105,7 @@ class SparkRun:
         plan = Plan(self.ruleset.bundle(), self.as_of, self.id_field, source, by_partition,
                     header, self.scale, names)
         schema = from_arrow_schema(self.layout.schema)
-        decided = self._persist(rows.mapInArrow(decide_rows(plan), schema))
-        bases = self._bases(decided.where(F.col(c.SUMMARY).isNotNull()).select(c.SUMMARY))
-        numbered = (decided.where(F.col(c.SUMMARY).isNull()).drop("row")
-                    .join(F.broadcast(bases), [c.FILE, c.BLOCK])
-                    .withColumn("row", F.col(c.LOCAL) + F.col(BASE))
-                    .select(*self.layout.schema.names))
-        if self.budgets:
-            numbered = self._apply_budgets(numbered, plan)
-        return self._handed_over(numbered)
+        return rows.mapInArrow(decide_rows(plan), schema), plan
 
     def close(self) -> None:
         """Free what the run persisted (the DataFrame it returned is computed again if used)."""
