@@ -24,6 +24,7 @@ import pyarrow as pa
 from engine.portfolio.formats import Chunk, csv_chunks, csv_header
 from engine.portfolio.runner import (
     BUDGETS,
+    CHUNK_ROWS,
     RECORD,
     ROW,
     BatchOptions,
@@ -35,8 +36,6 @@ from engine.portfolio.summary import Summary
 from engine.ruleset import RulesetBundle, load_bundle
 from engine.source import escape_unprintable
 from engine.spark import columns as c
-
-CHUNK_ROWS = 2_000
 
 
 @dataclass(frozen=True)
