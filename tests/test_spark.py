@@ -368,3 +368,13 @@ def test_without_budgets_rows_are_numbered_in_partition_order(spark: Any) -> Non
     assert [row["row"] for row in rows] == [1, 2, 3]
     assert [row["error"]["kind"] for row in rows] == ["facts"] * 3
     assert rows[0]["error"]["problems"][0].startswith("event.merchant_category: ")
+
+
+def test_an_empty_book_gives_empty_folders_and_an_empty_summary(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(",".join(f"c.{name}" for name in COLUMNS) + "\n")
+    result = spark_run(BOOK_RULES, path, tmp_path)
+    assert result[:2] == ([], [])
+    assert result == local_run(BOOK_RULES, path, tmp_path)
+    assert result[2]["budgets"]["increases"] == {
+        "candidates": 0, "kept": 0, "overridden": 0, "used": 0, "limit": 60000}

@@ -81,3 +81,24 @@ def test_without_java_the_message_says_what_to_install(monkeypatch) -> None:
     with pytest.raises(SparkUnavailable, match=r"Spark needs Java 17 or later, and no `java` "
                                                r"was found: install a JDK"):
         session("local[1]")
+
+
+def test_options_of_one_engine_are_refused_with_the_other() -> None:
+    ruleset = str(ROOT / "rulesets" / "limit_review.rules")
+    book = str(ROOT / "rulesets" / "facts" / "book.csv")
+    cases = {
+        ("--engine", "spark", "--out", "o", "--trace"):
+            "--trace: not with --engine spark (Spark's executors decide; traces are for JSONL "
+            "output)",
+        ("--engine", "spark", "--out", "o", "--jobs", "2", "--trace"):
+            "--jobs and --trace: not with --engine spark",
+        ("--engine", "spark", "--out", "o.csv"):
+            "--engine spark writes OUT as a folder of Parquet files",
+        ("--engine", "spark", "--out", "-"): "--engine spark reads and writes files and folders",
+        ("--out", "o.csv", "--master", "local[2]"): "--master and --scale go with --engine spark",
+        ("--out", "o.csv", "--scale", "2"): "--master and --scale go with --engine spark",
+    }
+    for options, message in cases.items():
+        result = CliRunner().invoke(main, ["batch", ruleset, "--facts", book, *options])
+        assert result.exit_code == 2, options
+        assert message in " ".join(result.output.split()), (options, result.output)
