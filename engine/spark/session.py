@@ -37,27 +37,34 @@ def java() -> str | None:
 
 def session(master: str | None = None) -> Any:
     """The active Spark session, or a new one (``master`` such as `local[2]` or
-    `spark://host:7077`; by default what spark-submit set, else `local[*]`). In local mode the
-    Python workers run this very Python, so they import the same Tenet."""
+    `spark://host:7077`; by default what spark-submit set, else `$SPARK_MASTER`, else
+    `local[*]`). In local mode the Python workers run this very Python, so they import the same
+    Tenet."""
     require_pyspark()
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
-    if java() is None:
-        raise SparkUnavailable("Spark needs Java 17 or later, and no `java` was found: install "
-                               "a JDK (Debian: apt-get install openjdk-17-jre-headless) or set "
-                               "JAVA_HOME")
-    master = master or os.environ.get("SPARK_MASTER") or "local[*]"
-    if master.startswith("local"):
-        os.environ["PYSPARK_PYTHON"] = sys.executable
-        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    quiet = Path(__file__).with_name("log4j2.properties")
-    builder = (SparkSession.builder.master(master).appName("tenet")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.ui.enabled", "false")
-               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet}"))
+    builder = SparkSession.builder.appName("tenet")
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
+        master = os.environ.get("SPARK_MASTER") or "local[*]"
+    if master is not None:
+        if java() is None:
+            raise SparkUnavailable("Spark needs Java 17 or later, and no `java` was found: "
+                                   "install a JDK (Debian: apt-get install "
+                                   "openjdk-17-jre-headless) or set JAVA_HOME")
+        builder = builder.master(master)
+    local = master is not None and master.startswith("local")
+    if local:
+        # The workers import this very Tenet; no web UI or progress bars on one machine, and
+        # Spark's log at ERROR level only.
+        os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        quiet = Path(__file__).with_name("log4j2.properties")
+        builder = (builder.config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.driver.extraJavaOptions",
+                           f"-Dlog4j2.configurationFile={quiet}"))
     log = Path(tempfile.gettempdir()) / f"tenet-spark-{os.getpid()}.log"
     try:
         with _stderr_to(log):
@@ -66,7 +73,8 @@ def session(master: str | None = None) -> Any:
         raise SparkUnavailable(f"Spark did not start: {error} (the JVM's messages are in "
                                f"{log})") from None
     atexit.register(_remove, log)
-    spark.sparkContext.setLogLevel("ERROR")
+    if local:
+        spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
