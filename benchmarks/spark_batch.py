@@ -62,7 +62,8 @@ def main() -> None:
         print(f"  tenet batch --jobs 2          {rows / local2:9,.0f} rows/s ({local2:6.1f} s), "
               f"peak RSS {peak2:5.0f} MB")
         print(f"  tenet batch --engine spark    {rows / spark_command:9,.0f} rows/s "
-              f"({spark_command:6.1f} s), peak RSS of the driver's Python {peak_spark:5.0f} MB")
+              f"({spark_command:6.1f} s), peak RSS of the largest Python process "
+              f"{peak_spark:5.0f} MB")
 
         start = seconds(lambda: tenet_spark.session("local[2]"))
         ruleset = engine.load(RULESET)
