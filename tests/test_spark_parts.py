@@ -102,3 +102,15 @@ def test_options_of_one_engine_are_refused_with_the_other() -> None:
         result = CliRunner().invoke(main, ["batch", ruleset, "--facts", book, *options])
         assert result.exit_code == 2, options
         assert message in " ".join(result.output.split()), (options, result.output)
+
+
+def test_the_book_is_never_the_output_folder(tmp_path) -> None:
+    from engine.spark import run_files
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_SUCCESS").write_text("")  # a book another Spark job wrote
+    with pytest.raises(ValueError, match="is the book itself: Spark would delete it"):
+        run_files(str(ROOT / "rulesets" / "limit_review.rules"), str(book), str(book),
+                  str(tmp_path / "errors"), None, None)
+    assert (book / "_SUCCESS").exists()

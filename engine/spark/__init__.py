@@ -86,6 +86,9 @@ def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.d
     folder of them, read in the order of the files' names), the decisions written as a Parquet
     folder at ``out``, the rows that could not be decided as one at ``errors``."""
     for folder in (out, errors):
+        if Path(folder).resolve() == Path(facts).resolve():
+            raise ValueError(f"{folder} is the book itself: Spark would delete it while "
+                             "reading it; name another folder")
         _check_output_folder(folder)
     spark = session(master)  # first: it says what is missing when pyspark is
     from pyspark.sql import functions as F
