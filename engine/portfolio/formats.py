@@ -174,33 +174,36 @@ class RowReader:
             return
         records = chunk.batch.to_pylist()
         broken = chunk.broken or {}
+        # Once a chunk: hashing an Arrow schema costs as much as reading a row.
+        schema = chunk.batch.schema
+        plan = self._plans.get(schema)
+        if plan is None:
+            plan = self._plans[schema] = self._plan(schema)
         number, index = chunk.first, 0
         while index < len(records) or number in broken:
             if number in broken:
                 yield number, None, broken[number]
             else:
-                facts, problem = self._record_facts(records[index], chunk.batch.schema)
+                facts, problem = self._record_facts(records[index], plan)
                 yield number, facts, problem
                 index += 1
             number += 1
 
-    def _record_facts(self, record: dict[str, Any], schema: pa.Schema) -> tuple[Any, str | None]:
-        plan = self._plans.get(schema)
-        if plan is None:
-            plan = self._plans[schema] = self._plan(schema)
+    def _record_facts(self, record: dict[str, Any], plan: list | str) -> tuple[Any, str | None]:
         if isinstance(plan, str):
             return None, plan
         facts: dict[str, dict[str, Any]] = {block: {} for block in self.blocks}
-        for column, block, field, type_ in plan:
+        for column, block, field, read in plan:
             value = record[column]
             if value is None:
                 continue  # an empty cell is missing
-            facts[block][field] = value if type_ is None else _from_text(value, type_)
+            facts[block][field] = value if read is None else read(value)
         return facts, None
 
-    def _plan(self, schema: pa.Schema) -> list[tuple[str, str, str, t.Type | None]] | str:
-        """Per column: its facts block, field, and the type to read text cells by (None when
-        the column is not text, or the field unknown: validation reports it)."""
+    def _plan(self, schema: pa.Schema) -> list[tuple[str, str, str, Any]] | str:
+        """Per column: its facts block, field, and how to read a text cell by the field's type
+        (None: the cell as it is, when the column is not text, or the field unknown or text;
+        validation judges it)."""
         plan = []
         for column in schema.names:
             block, _, field = column.rpartition(".")
@@ -212,26 +215,35 @@ class RowReader:
             declaration = self.symbols.record_fields(block).get(field)
             text = pa.types.is_string(schema.field(column).type) or pa.types.is_large_string(
                 schema.field(column).type)
-            type_ = (self.symbols.resolve_type(declaration.type)
-                     if declaration is not None and text else None)
-            plan.append((column, block, field, type_))
+            read = (_TEXT_READERS.get(self.symbols.resolve_type(declaration.type))
+                    if declaration is not None and text else None)
+            plan.append((column, block, field, read))
         return plan
 
 
-def _from_text(text: str, type_: t.Type) -> Any:
-    """A CSV cell by its field's type: numbers exactly from their text, booleans from
-    `true`/`false`; anything else stays text, for validation to judge (and report)."""
-    if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
-        try:
-            number = Decimal(text.strip())
-        except InvalidOperation:
-            return text
-        if type_ == t.INTEGER and number.is_finite() and number == number.to_integral_value():
-            return int(number) if abs(number) < 10**34 else number
-        return number
-    if type_ == t.BOOLEAN:
-        return {"true": True, "false": False}.get(text.strip().lower(), text)
-    return text
+# A CSV cell by its field's type: numbers exactly from their text, booleans from `true`/`false`;
+# anything else, or a cell that does not read, stays text for validation to judge (and report).
+
+def _number(text: str) -> Any:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        return text
+
+
+def _integer(text: str) -> Any:
+    number = _number(text)
+    if isinstance(number, Decimal) and number.is_finite() and (
+            number == number.to_integral_value()):
+        return int(number) if abs(number) < 10**34 else number
+    return number
+
+
+def _boolean(text: str) -> Any:
+    return {"true": True, "false": False}.get(text.strip().lower(), text)
+
+
+_TEXT_READERS = {t.INTEGER: _integer, t.NUMBER: _number, t.MONEY: _number, t.BOOLEAN: _boolean}
 
 
 def value_of_path(facts: Any, path: str | None) -> str | None:
