@@ -15,15 +15,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
 from engine.portfolio import BatchOptions, run_batch
 from engine.portfolio.formats import text_of
 from engine.portfolio.report import json_text
 from tests.conftest import FIXTURES, ROOT
+from tests.test_evaluators_agree import facts_strategy
 
 if os.environ.get("CI") != "true":
     pytest.importorskip("pyspark", reason="pip install 'tenet[spark]' to run the Spark tests")
@@ -63,20 +67,20 @@ def split(spark: Any, request: Any) -> Any:
 # ------------------------------------------------------------------------------- helpers
 
 
-def local_run(ruleset: Path, book: Path, tmp: Path, id_field: str | None = "c.id"
-              ) -> tuple[list[dict], list[dict], dict]:
+def local_run(ruleset: Path, book: Path, tmp: Path, id_field: str | None = "c.id",
+              as_of: datetime.date = AS_OF) -> tuple[list[dict], list[dict], dict]:
     out = tmp / "local.parquet"
     summary = run_batch(str(ruleset), str(book), BatchOptions(
-        out=str(out), errors=str(tmp / "local.errors.jsonl"), as_of=AS_OF, jobs=1,
+        out=str(out), errors=str(tmp / "local.errors.jsonl"), as_of=as_of, jobs=1,
         id_field=id_field))
     errors = [json.loads(line) for line in (tmp / "local.errors.jsonl").read_text().splitlines()]
     return pq.read_table(out).to_pylist(), errors, summary.to_data()
 
 
-def spark_run(ruleset: Path, book: Path, tmp: Path, id_field: str | None = "c.id"
-              ) -> tuple[list[dict], list[dict], dict]:
+def spark_run(ruleset: Path, book: Path, tmp: Path, id_field: str | None = "c.id",
+              as_of: datetime.date = AS_OF) -> tuple[list[dict], list[dict], dict]:
     out, errors = tmp / "spark.parquet", tmp / "spark.errors.parquet"
-    summary = tenet_spark.run_files(str(ruleset), str(book), str(out), str(errors), AS_OF,
+    summary = tenet_spark.run_files(str(ruleset), str(book), str(out), str(errors), as_of,
                                     id_field)
     digest = engine.load(ruleset).info.digest
     return (as_local(read_folder(out), digest),
@@ -265,6 +269,28 @@ def test_a_dataframe_in_any_partitioning_decides_in_the_order_of_its_order_colum
     assert [{k: v for k, v in row.items() if k != "error"} for row in decided] == local[0]
     assert errors == local[1]
     assert result.summary.to_data() == local[2]
+
+
+@pytest.mark.parametrize("path", [*sorted(ROOT.joinpath("rulesets").glob("*.rules")),
+                                  BOOK_RULES], ids=lambda path: path.stem)
+def test_any_book_decides_on_spark_as_in_tenet_batch(spark: Any, path: Path,
+                                                     tmp_path_factory: Any) -> None:
+    """Random books of every ruleset's facts (lists, records, missing values, anything the
+    schema allows), as JSONL: Spark equals `tenet batch`."""
+    ruleset = engine.load(path)
+    as_of = ruleset.window.start if ruleset.window else AS_OF
+    encode = msgspec.json.Encoder(decimal_format="number").encode
+
+    @settings(deadline=None, max_examples=3, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.lists(facts_strategy(ruleset), min_size=1, max_size=40))
+    def check(book: list[dict]) -> None:
+        tmp = tmp_path_factory.mktemp("book")
+        (tmp / "book.jsonl").write_bytes(b"".join(encode(facts) + b"\n" for facts in book))
+        assert_same(spark_run(path, tmp / "book.jsonl", tmp, None, as_of),
+                    local_run(path, tmp / "book.jsonl", tmp, None, as_of))
+
+    check()
 
 
 # ------------------------------------------------------------------------------- exactness
