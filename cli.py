@@ -361,7 +361,8 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
               help="The decisions: .jsonl, .csv or .parquet; - for JSONL on standard output.")
 @click.option("--errors", "errors_path", metavar="FILE",
               help="Rows that could not be decided, with why (JSONL; default OUT with "
-                   ".errors.jsonl).")
+                   ".errors.jsonl; with --engine spark a Parquet folder, default "
+                   "OUT.errors.parquet).")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="DATE",
               help="The decision date (YYYY-MM-DD); today when omitted.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -380,7 +381,7 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
                    "of their names, and OUT and the errors are Parquet folders.")
 @click.option("--master", metavar="URL",
               help="With --engine spark: the Spark master (local[4], spark://host:7077, yarn); "
-                   "default what spark-submit set, else local[*].")
+                   "default what spark-submit set, else $SPARK_MASTER, else local[*].")
 @click.option("--scale", type=click.IntRange(0, 38), default=None, metavar="N",
               help="With --engine spark: the digits after the point of money and number "
                    "columns (default 18); a value that needs more is its row's error.")
