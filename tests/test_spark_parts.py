@@ -114,3 +114,17 @@ def test_the_book_is_never_the_output_folder(tmp_path) -> None:
         run_files(str(ROOT / "rulesets" / "limit_review.rules"), str(book), str(book),
                   str(tmp_path / "errors"), None, None)
     assert (book / "_SUCCESS").exists()
+
+
+def test_what_travels_to_the_executors_is_data_not_code() -> None:
+    """The callable mapInArrow ships is pickled as its class's name and a plan of texts."""
+    cloudpickle = pytest.importorskip("pyspark.cloudpickle")
+    from engine.spark.tasks import DecideRows, Plan
+
+    ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
+    plan = Plan(ruleset.bundle(), datetime.date(2026, 12, 15), None, "columns", True)
+    shipped = cloudpickle.dumps(DecideRows(plan))
+    assert b"CodeType" not in shipped and b"_make_function" not in shipped
+    assert b"engine.spark.tasks" in shipped and b"DecideRows" in shipped
+    assert ruleset.bundle().files[0][1].encode("utf-8") in shipped  # the ruleset as its text
+    assert ruleset._generated.source().encode("utf-8")[:200] not in shipped

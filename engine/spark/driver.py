@@ -34,10 +34,10 @@ from engine.spark import columns as c
 from engine.spark.tasks import (
     APPLIED,
     REVALUED,
+    DecideRows,
+    OverrideRows,
     Plan,
-    decide_rows,
-    override_rows,
-    revalue_rows,
+    RevalueRows,
 )
 
 BASE = "__tenet_base"
@@ -105,7 +105,7 @@ class SparkRun:
         plan = Plan(self.ruleset.bundle(), self.as_of, self.id_field, source, by_partition,
                     header, self.scale, names)
         schema = from_arrow_schema(self.layout.schema)
-        return rows.mapInArrow(decide_rows(plan), schema), plan
+        return rows.mapInArrow(DecideRows(plan), schema), plan
 
     def close(self) -> None:
         """Free what the run persisted (the DataFrame it returned is computed again if used)."""
@@ -156,7 +156,7 @@ class SparkRun:
                                        F.col(c.total(index)).alias("total"))
             else:
                 values = states.join(applied, "row", "left").mapInArrow(
-                    revalue_rows(plan, index), from_arrow_schema(REVALUED))
+                    RevalueRows(plan, index), from_arrow_schema(REVALUED))
             rank = F.col("rank").desc() if budget.descending else F.col("rank").asc()
             ranked = (values.where(F.col("among")).orderBy(F.col("rank").isNull(), rank, "row")
                       .select("row", "total"))
@@ -169,7 +169,7 @@ class SparkRun:
         if applied is None:
             return numbered
         changed = self._persist(numbered.join(applied, "row").mapInArrow(
-            override_rows(plan), from_arrow_schema(self.layout.schema)))
+            OverrideRows(plan), from_arrow_schema(self.layout.schema)))
         self._add_summaries(changed.where(F.col(c.SUMMARY).isNotNull()).select(c.SUMMARY))
         return (numbered.join(applied, "row", "left_anti")
                 .unionByName(changed.where(F.col(c.SUMMARY).isNull())))

@@ -1,7 +1,7 @@
 """What runs inside the Spark executors: deciding, revaluing and overriding rows, batch by batch.
 
-The functions here are handed to `mapInArrow`. They carry a ``Plan`` of plain data (the ruleset as
-texts with its digest, the as-of date, …); each Python worker compiles the ruleset once, from
+The callables here are handed to `mapInArrow`. They carry a ``Plan`` of plain data (the ruleset
+as texts with its digest, the as-of date, …); each Python worker compiles the ruleset once, from
 those texts, into the same generated decision function a local run uses, and keeps it for every
 later task. No code object is ever pickled.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,14 +84,22 @@ def worker(plan: Plan) -> Worker:
 # ----------------------------------------------------------------------------------- deciding
 
 
-def decide_rows(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        decide = _Task(plan)
+# The functions handed to mapInArrow are instances of this module's classes: Spark pickles them
+# as the class's name and the plan, so no code travels, only data.
+
+
+@dataclass(frozen=True)
+class DecideRows:
+    """The deciding stage: each row decided and numbered within its group; last, the task's
+    summary row."""
+
+    plan: Plan
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        decide = _Task(self.plan)
         for batch in batches:
             yield from decide.batch(batch)
         yield decide.summary_batch()
-
-    return task
 
 
 class _Task:
@@ -207,13 +215,17 @@ REVALUED = pa.schema([("row", pa.int64()), ("among", pa.bool_()), ("rank", pa.bi
 APPLIED = "__tenet_applied"  # the budgets (by index) that overrode a row, in order
 
 
-def revalue_rows(plan: Plan, index: int
-                 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+@dataclass(frozen=True)
+class RevalueRows:
     """Budget ``index``'s among, rank and total of each candidate row: as decided, or, for a
     row that earlier budgets overrode, evaluated again on its changed outputs."""
 
-    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        overrides = worker(plan).overrides(Summary(worker(plan).ruleset))
+    plan: Plan
+    index: int
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        index, this = self.index, worker(self.plan)
+        overrides = this.overrides(Summary(this.ruleset))
         for batch in batches:
             out: dict[str, list] = {name: [] for name in REVALUED.names}
             for row in batch.to_pylist():
@@ -230,15 +242,16 @@ def revalue_rows(plan: Plan, index: int
                     out[name].append(value)
             yield pa.RecordBatch.from_pydict(out, schema=REVALUED)
 
-    return task
 
-
-def override_rows(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+@dataclass(frozen=True)
+class OverrideRows:
     """The rows that budgets overrode, made again with the budgets' `else` actions; the last
     batch is the change to the summary's counts."""
 
-    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        this = worker(plan)
+    plan: Plan
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        this = worker(self.plan)
         summary = Summary(this.ruleset)
         overrides = this.overrides(summary)
         layout = this.layout
@@ -256,5 +269,3 @@ def override_rows(plan: Plan) -> Callable[[Iterator[pa.RecordBatch]], Iterator[p
                 rows.append(cells | {"row": row["row"], c.DIGEST: layout.digest})
             yield layout.batch(rows)
         yield layout.batch([{c.SUMMARY: pickle.dumps((summary.state(), {}))}])
-
-    return task
