@@ -5,6 +5,9 @@
     decision = ruleset.decide({"customer": {...}}, as_of=datetime.date(2026, 12, 15))
     print(decision.decision, decision.reasons, decision.to_json())
 
+Portfolio runs: ``engine.batch`` (``engine.portfolio.run_batch``) on this machine,
+``engine.spark.decide`` on Spark (with the extra `tenet[spark]`).
+
 The API names are loaded on first use, so that tools needing only the front end (`tenet check`,
 `tenet fmt`) do not pay for the evaluator's imports.
 """
