@@ -172,11 +172,8 @@ class _Task:
             record = decided[RECORD]
             try:
                 cells = layout.cells(record)
-            except c.Unfit as unfit:
-                # Counted as refused, and no budget's candidate: it has no decision to write.
-                self.summary.count_decision(record["decision"], record["reasons"], -1)
-                self.summary.errors += 1
-                rows.append(place | _refused(decided[ROW], record["id"], "decimal", [str(unfit)]))
+            except c.Unfit as unfit:  # and so no budget's candidate
+                rows.append(place | _unfit(self.summary, decided[ROW], record, unfit))
                 continue
             cells |= place
             cells[c.LOCAL] = decided[ROW]
@@ -193,6 +190,14 @@ class _Task:
 
 def _refused(number: int, identity: str | None, kind: str, problems: list[str]) -> dict[str, Any]:
     return {c.LOCAL: number, "id": identity, c.ERROR_KIND: kind, c.ERROR_PROBLEMS: problems}
+
+
+def _unfit(summary: Summary, number: int, record: dict[str, Any], unfit: c.Unfit
+           ) -> dict[str, Any]:
+    """A decision whose values its columns cannot hold: refused, and counted so."""
+    summary.count_decision(record["decision"], record["reasons"], -1)
+    summary.errors += 1
+    return _refused(number, record["id"], "decimal", [str(unfit)])
 
 
 def _candidate(decided: tuple) -> dict[str, Any]:
@@ -263,9 +268,7 @@ class OverrideRows:
                 try:
                     cells = layout.cells(record)
                 except c.Unfit as unfit:
-                    summary.count_decision(record["decision"], record["reasons"], -1)
-                    summary.errors += 1
-                    cells = _refused(row[c.LOCAL], record["id"], "decimal", [str(unfit)])
+                    cells = _unfit(summary, row[c.LOCAL], record, unfit)
                 rows.append(cells | {"row": row["row"], c.DIGEST: layout.digest})
             yield layout.batch(rows)
         yield layout.batch([{c.SUMMARY: pickle.dumps((summary.state(), {}))}])
