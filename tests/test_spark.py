@@ -106,6 +106,9 @@ def as_local(rows: list[dict], digest: str) -> list[dict]:
 def assert_same(spark_result: tuple, local_result: tuple) -> None:
     spark_rows, spark_errors, spark_summary = spark_result
     local_rows, local_errors, local_summary = local_result
+    # every input row exactly once: decided or refused
+    numbers = sorted(row["row"] for row in [*spark_rows, *spark_errors])
+    assert numbers == list(range(1, spark_summary["rows"] + 1))
     assert spark_rows == local_rows
     assert spark_errors == local_errors
     assert spark_summary == local_summary
