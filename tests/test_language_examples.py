@@ -28,10 +28,21 @@ def test_reference_examples_check_clean(fixture: Path) -> None:
     assert result.program is not None and not result.program.has_errors
 
 
+# Examples of constructs the reference has and this implementation does not have yet, by their
+# first line, with the open issue that adds them. Each stays out of the fixtures until then.
+PENDING = {
+    "table offer_terms": "issue 25: tables with several results (§9)",
+    'property P01 "Nobody past due today gets an increase"': "issue 21: properties (§12)",
+}
+
+
 @pytest.mark.skipif(not REFERENCE.exists(), reason="LANGUAGE.md is not beside this checkout")
 def test_fixtures_hold_every_example_of_the_reference() -> None:
     blocks = re.findall(r"```\n(.*?)```", REFERENCE.read_text(encoding="utf-8"), re.S)
     fixtures = [path.read_text(encoding="utf-8") for path in LANGUAGE_FIXTURES]
     assert blocks, "the reference has no examples"
+    pending = [block for block in blocks if block.split("\n", 1)[0] in PENDING]
+    assert len(pending) == len(PENDING), "an example listed as pending left the reference"
     for block in blocks:
-        assert any(block in fixture for fixture in fixtures), block[:80]
+        held = any(block in fixture for fixture in fixtures)
+        assert held != (block in pending), block[:80]
