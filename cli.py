@@ -173,11 +173,13 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
     """An ISO date, with a message in words when it is not one."""
     if value is None:
         return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise click.BadParameter(f"{value!r} is not a date of the form YYYY-MM-DD ({error})",
-                                 context, parameter) from None
+    from engine.facts import iso_date
+
+    found = iso_date(value)
+    if found is None:
+        raise click.BadParameter(f"{value!r} is not a date of the form YYYY-MM-DD", context,
+                                 parameter)
+    return found
 
 
 @main.command()

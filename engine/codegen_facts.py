@@ -20,20 +20,16 @@ from typing import Any
 
 from engine import runtime
 from engine import types as t
-from engine.facts import LARGEST_INTEGER, number_in_range
+from engine.facts import LARGEST_INTEGER, has_surrogate, iso_date, number_in_range
 from engine.symbols import Symbols
 
 REJECTED = object()
 
 
-def parse_date(value: Any) -> Any:
-    """A date from an ISO text of ten characters, as the facts schema reads it."""
-    if len(value) == 10:
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    return REJECTED
+def parse_date(value: str) -> Any:
+    """A date from a `YYYY-MM-DD` text, as the facts schema reads it."""
+    found = iso_date(value)
+    return REJECTED if found is None else found
 
 
 def float_number(value: float) -> Any:
@@ -53,7 +49,8 @@ def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]) ->
     namespace.update(Decimal=Decimal, date=datetime.date, REJECTED=REJECTED,
                      parse_date=parse_date, float_number=float_number,
                      to_integral=runtime.CONTEXT.to_integral_value,
-                     number_in_range=number_in_range, LARGEST_INTEGER=LARGEST_INTEGER)
+                     number_in_range=number_in_range, LARGEST_INTEGER=LARGEST_INTEGER,
+                     has_surrogate=has_surrogate)
     exec(compile(source, "<tenet facts validator>", "exec"), namespace)  # engine-chosen names only
     return source, namespace["validate"]
 
@@ -136,7 +133,7 @@ class _ValidatorGenerator:
         if isinstance(type_, t.Record):
             function = self.record_function(type_.name)
             return [f"{value} = {function}({value})", f"if {value} is REJECTED: {reject}"]
-        return [f"if type({value}) is not str: {reject}"]
+        return [f"if type({value}) is not str or has_surrogate({value}): {reject}"]
 
     def record_function(self, name: str) -> str:
         found = self.functions.get(name)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import numbers
+import operator
+import re
 import threading
 from decimal import Decimal
 from typing import Annotated, Any
@@ -50,6 +53,47 @@ LARGEST_INTEGER = 10**DIGITS
 _SHOWN_TEXT = 60  # characters of a text value shown in an error message
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(text: str) -> datetime.date | None:
+    """The date of a `YYYY-MM-DD` text of ASCII digits, or None: Python's `fromisoformat` also
+    takes week dates (`2015-W01-1`) and other forms that a facts file should not mean."""
+    if _ISO_DATE.fullmatch(text) is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def plain_date(value: Any) -> datetime.date | None:
+    """A date value as a plain `datetime.date`, or None when it is not a date. A `datetime`
+    (or `pandas.Timestamp`, a Parquet timestamp) is not a date, even at midnight: comparing it
+    with one is always false or an error, and which day a time with a zone falls on is not
+    obvious."""
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+        return None
+    return value if type(value) is datetime.date else datetime.date(
+        value.year, value.month, value.day)
+
+
+def plain_number(value: Any) -> Any:
+    """Python's own number for a number of another type that says one exactly: a subclass of
+    `int` or `float` (`numpy.float64` is one), or an integer type such as `numpy.int64`, read
+    through the base type's own methods (a subclass may rig its own). Anything else is returned
+    as it is, for the validators to judge (`numpy.float32` cannot say 0.1)."""
+    if type(value) in (int, float, Decimal, bool):
+        return value
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, int):
+        return int.__index__(value)
+    if isinstance(value, numbers.Integral):
+        return operator.index(value)
+    return value
+
+
 def number_in_range(value: Decimal) -> bool:
     return not value or (-DIGITS <= value.adjusted() < DIGITS and CONTEXT.plus(value) == value)
 
@@ -87,7 +131,37 @@ def parse_facts_json(text: str) -> Any:
         raise FactsJsonError("the facts are nested too deeply to read") from None
     if _REPEATS.count:
         raise FactsJsonError(f"`{_repeated_key(value, '')}` is given twice")
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        where = _lone_surrogate(value, "")
+        if where is not None:
+            raise FactsJsonError(f"{where} holds a lone surrogate (a `\\ud800`…`\\udfff` escape "
+                                 "without its pair), which is no character")
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate, which no UTF-8 output can write."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """Where a text (or key) with a lone surrogate is, as `the text at …`, or None."""
+    if isinstance(value, str):
+        return f"the text at `{path or '(top)'}`" if has_surrogate(value) else None
+    items = (value.items() if isinstance(value, dict) else enumerate(value)
+             if isinstance(value, list) else ())
+    for key, item in items:
+        if isinstance(key, str) and has_surrogate(key):
+            return f"a key in `{path or '(top)'}`"
+        where = _lone_surrogate(item, f"{path}[{key}]" if isinstance(key, int) else
+                                f"{path}.{key}" if path else key)
+        if where is not None:
+            return where
+    return None
 
 
 def _objects(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -175,6 +249,7 @@ def _scalar_validator(type_: t.Type):
         name = type_.describe()
 
         def number(value: Any) -> Decimal:
+            value = plain_number(value)
             if isinstance(value, float) and math.isfinite(value):
                 # A binary float (facts from `json.load`) is read as its shortest text.
                 return number(Decimal(repr(value)))
@@ -198,20 +273,23 @@ def _scalar_validator(type_: t.Type):
         return boolean
     if type_ == t.DATE:
         def date(value: Any) -> datetime.date:
-            if isinstance(value, datetime.date):
-                return value
-            if isinstance(value, str):
-                try:
-                    if len(value) == 10:
-                        return datetime.date.fromisoformat(value)
-                except ValueError:
-                    pass
-            _fail("a date (YYYY-MM-DD)", value)
+            found = (iso_date(str.__str__(value)) if isinstance(value, str)
+                     else plain_date(value))
+            if found is None:
+                if isinstance(value, datetime.datetime):
+                    raise PydanticCustomError(
+                        "tenet", "expected a date (YYYY-MM-DD), got the timestamp {got}: a "
+                                 "date field takes dates; convert the column to dates",
+                        {"got": value.isoformat()})
+                _fail("a date (YYYY-MM-DD)", value)
+            return found
         return date
     if isinstance(type_, t.Enum):
         options = ", ".join(f'"{v}"' for v in type_.values)
 
         def enum(value: Any) -> str:
+            if isinstance(value, str):
+                value = str.__str__(value)  # the plain text: a subclass may rig `==`
             if not isinstance(value, str) or value not in type_.values:
                 suggestion = did_you_mean(value, type_.values) if isinstance(value, str) else None
                 raise PydanticCustomError(
@@ -224,7 +302,10 @@ def _scalar_validator(type_: t.Type):
     def text(value: Any) -> str:
         if not isinstance(value, str):
             _fail("text", value)
-        return value
+        if has_surrogate(value):
+            raise PydanticCustomError("tenet", "{got} holds a lone surrogate, which is no "
+                                      "character", {"got": describe_json(value)})
+        return str.__str__(value)
     return text
 
 

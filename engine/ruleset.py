@@ -23,7 +23,7 @@ from engine.codegen_facts import generate_validator
 from engine.codegen_runtime import TraceBuilder
 from engine.decide import Decider, DecisionConflict
 from engine.diagnostics import Diagnostic, did_you_mean
-from engine.facts import FactsError, FactsSchema
+from engine.facts import FactsError, FactsSchema, iso_date
 from engine.interpreter import Interpreter
 from engine.pipeline import CheckResult, check_bundle, check_path, check_text
 from engine.runtime import normalize
@@ -243,10 +243,9 @@ class Ruleset:
         elif isinstance(as_of, datetime.datetime):
             as_of = as_of.date()
         elif isinstance(as_of, str):
-            try:
-                as_of = datetime.date.fromisoformat(as_of)
-            except ValueError:
-                raise ValueError(f"as_of: expected a date (YYYY-MM-DD), got {as_of!r}") from None
+            text, as_of = as_of, iso_date(as_of)
+            if as_of is None:
+                raise ValueError(f"as_of: expected a date (YYYY-MM-DD), got {text!r}")
         elif not isinstance(as_of, datetime.date):
             raise TypeError(f"as_of: expected a date, got {type(as_of).__name__}")
         self._check_window(as_of)

@@ -47,9 +47,9 @@ class RuleFile:
 
 
 # Characters that would move a terminal's cursor, reorder text (Trojan Source) or break a line
-# where none is shown, if echoed as they are.
+# where none is shown, if echoed as they are; and lone surrogates, which no output can encode.
 UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                         "\u202a-\u202e\u2066-\u2069]")
+                         "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 

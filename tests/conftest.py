@@ -42,3 +42,14 @@ def assert_golden(actual: str, golden: Path) -> None:
         diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
                                             str(golden), "actual"))
         pytest.fail(f"output differs from {golden.name}:\n{diff}")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for every test that needs one (the JVM starts once)."""
+    from engine import spark as tenet_spark
+
+    session = tenet_spark.session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    yield session
+    session.stop()

@@ -42,14 +42,6 @@ AS_OF = datetime.date(2026, 12, 15)
 SPLITS = {"default": None, "a few": "16k", "many": "2k"}  # spark.sql.files.maxPartitionBytes
 
 
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    session = tenet_spark.session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "4")
-    yield session
-    session.stop()
-
-
 @pytest.fixture
 def split(spark: Any, request: Any) -> Any:
     """Files read in the given split size (so one file is read by several tasks)."""

@@ -11,12 +11,11 @@ file appears complete or not at all.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,12 +29,13 @@ import pyarrow.parquet as pq
 from engine import types as t
 from engine.facts import FactsJsonError, parse_facts_json
 from engine.runtime import normalize
+from engine.source import escape_unprintable
 from engine.symbols import Symbols
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 
-class FormatError(Exception):
+class FormatError(ValueError):
     """A usage error about a file: its format, its columns."""
 
 
@@ -76,8 +76,10 @@ def read_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
     elif kind == "csv":
         yield from _csv_chunks(path, chunk_rows)
     else:
+        book = pq.ParquetFile(path)
+        distinct_columns(book.schema_arrow.names, f"{path}: the Parquet file")
         first = 1
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        for batch in book.iter_batches(batch_size=chunk_rows):
             yield Chunk(first, batch=batch)
             first += batch.num_rows
 
@@ -101,14 +103,15 @@ def _jsonl_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _csv_chunks(path: str, chunk_rows: int) -> Iterator[Chunk]:
-    yield from csv_chunks(path, _csv_header(path), chunk_rows)
+    yield from csv_chunks(path, csv_columns(path), chunk_rows)
 
 
 def csv_chunks(source: Any, header: list[str], chunk_rows: int, first: int = 1) -> Iterator[Chunk]:
     """CSV (a path, or a pyarrow stream holding the header line and then rows) through
-    pyarrow, every column as text, the first row numbered ``first``. A row with the wrong
-    number of cells is set aside with its number (pyarrow reports it while it parses the block
-    holding it, before it hands that block over), and the run goes on. Empty lines are no rows."""
+    pyarrow, every column as text, the first row numbered ``first``. ``header`` must be what
+    ``csv_columns`` read from the same text. A row with the wrong number of cells is set aside
+    with its number (pyarrow reports it while it parses the block holding it, before it hands
+    that block over), and the run goes on. Empty lines are no rows."""
     pending: dict[int, str] = {}  # data row number -> why it could not be read
 
     def refuse(row: Any) -> str:
@@ -117,12 +120,23 @@ def csv_chunks(source: Any, header: list[str], chunk_rows: int, first: int = 1) 
                                            f"{row.expected_columns}")
         return "skip"
 
-    reader = pa_csv.open_csv(
-        source, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
-        parse_options=pa_csv.ParseOptions(invalid_row_handler=refuse),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header}, strings_can_be_null=True,
-            null_values=[""], quoted_strings_can_be_null=False))
+    try:
+        reader = pa_csv.open_csv(
+            source, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=refuse),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=True,
+                null_values=[""], quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as error:
+        if _EMPTY in str(error):
+            return  # the header line without a line break after it: no rows
+        raise
+    guessed = [f.name for f in reader.schema if not pa.types.is_string(f.type)]
+    if reader.schema.names != header or guessed:
+        # Never reached while ``header`` comes from ``csv_columns``: a column whose type
+        # pyarrow guessed would read numbers through binary floats.
+        raise FormatError(f"the CSV's columns {reader.schema.names} are not the header read "
+                          f"before ({header})")
     number = first  # the next data row
     for batch in reader:
         for start in range(0, batch.num_rows, chunk_rows):
@@ -140,14 +154,46 @@ def csv_chunks(source: Any, header: list[str], chunk_rows: int, first: int = 1) 
         yield Chunk(number, batch=empty, broken=dict(sorted(pending.items())))
 
 
-def _csv_header(path: str) -> list[str]:
-    with open(path, encoding="utf-8", newline="") as file:
-        return csv_header(file)
+def csv_columns(source: str | bytes) -> list[str]:
+    """The column names of CSV text (a path, or the bytes of its header line), read by pyarrow
+    itself, so that they are the names pyarrow gives the columns when it reads the rows: a
+    UTF-8 byte order mark and leading empty lines are skipped as pyarrow skips them. A name
+    given twice is a FormatError."""
+    stream = pa.BufferReader(source + b"\n") if isinstance(source, bytes) else source
+    where = "" if isinstance(source, bytes) else f"{source}: "
+    try:
+        reader = pa_csv.open_csv(
+            stream, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=lambda row: "skip"))
+    except pa.ArrowInvalid as error:
+        if _EMPTY in str(error):
+            # pyarrow reads no header that is the whole file, without a line break after it.
+            text = source if isinstance(source, bytes) else _start_of(source)
+            if text.strip() and not isinstance(source, bytes):
+                return csv_columns(text)
+            raise FormatError(f"{where}the CSV has no header line") from None
+        raise FormatError(f"{where}the CSV's header cannot be read: {error}") from None
+    names = reader.schema.names
+    reader.close()
+    distinct_columns(names, f"{where}the CSV")
+    return names
 
 
-def csv_header(lines: Iterable[str]) -> list[str]:
-    """The column names in the first line of CSV text."""
-    return next(csv.reader(lines), [])
+_EMPTY = "Empty CSV file"  # what pyarrow says of a file with no line break
+
+
+def _start_of(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(1 << 20)
+
+
+def distinct_columns(names: list[str], what: str) -> None:
+    """A FormatError when a column name is given twice: which cell would count is not clear."""
+    repeated = [name for index, name in enumerate(names) if name in names[:index]]
+    if repeated:
+        places = [str(index + 1) for index, name in enumerate(names) if name == repeated[0]]
+        raise FormatError(f"{what} names column `{escape_unprintable(repeated[0])}` more than "
+                          f"once (columns {' and '.join(places)}); each field needs one column")
 
 
 class RowReader:

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from engine.interpreter import Env, Interpreter
 from engine.portfolio.budgets import Allocation
-from engine.portfolio.formats import FormatError, format_of
+from engine.portfolio.formats import FormatError, csv_columns, distinct_columns, format_of
 from engine.portfolio.summary import Summary
 from engine.runtime import Notes
 from engine.spark import columns as c
@@ -205,19 +206,56 @@ def read_book(spark: Any, path: str) -> tuple[Any, str, bytes | None]:
     place = [F.col("_metadata.file_path").alias(c.FILE),
              F.col("_metadata.file_block_start").alias(c.BLOCK)]
     if kind == "parquet":
-        return spark.read.parquet(path).select("*", *place), "columns", None
-    # Lines as bytes, exactly as `tenet batch` reads them.
-    rows = spark.read.text(path).select(F.col("value").cast("binary").alias("line"), *place)
+        # Files on this machine that disagree are refused first; merged, so that a book
+        # elsewhere loses no file's column either.
+        same_parquet_columns(path)
+        frame = spark.read.option("mergeSchema", "true").parquet(path)
+        return frame.select("*", *place), "columns", None
+    # Lines as bytes, split at "\n" only, exactly as `tenet batch` reads them (Spark's default
+    # would split at a lone "\r" too, which JSON allows as whitespace).
+    rows = spark.read.option("lineSep", "\n").text(path).select(
+        F.col("value").cast("binary").alias("line"), *place)
     if kind == "jsonl":
         return rows, "jsonl", None
-    files = sorted(rows.inputFiles())
     header = None
-    if files:
-        first = spark.read.text(files[0]).select(F.col("value").cast("binary")).first()
-        header = None if first is None else bytes(first[0])
+    for file in sorted(rows.inputFiles()):
+        first = (spark.read.option("lineSep", "\n").text(file)
+                 .where(~F.col("value").isin("", "\r")).first())
+        if first is not None:
+            header = first[0].encode("utf-8")
+            break
     if not header:
         raise FormatError(f"{path}: the CSV has no header line")
+    csv_columns(header)  # a repeated column is refused before any row is read
     return rows, "csv", header
+
+
+def same_parquet_columns(path: str) -> None:
+    """Refuses a book on this machine whose Parquet files do not have the same columns of the
+    same types, or name a column twice, naming the files: a column only some files hold would
+    be read as missing in the others."""
+    book = Path(path)
+    if "://" in path or not book.exists():
+        return
+    files = sorted(file for file in book.rglob("*.parquet") if not any(
+        part.startswith((".", "_")) for part in file.relative_to(book).parts)
+    ) if book.is_dir() else [book]
+    first = None
+    for file in files:
+        schema = pq.read_schema(file)
+        distinct_columns(schema.names, f"{file}: the Parquet file")
+        columns = dict(zip(schema.names, schema.types, strict=True))
+        if first is None:
+            first = (file, columns)
+            continue
+        differ = sorted(set(columns.items()) ^ set(first[1].items()), key=str)
+        if differ:
+            name = differ[0][0]
+            held = [f"`{name}` as {cols[name]}" if name in cols else f"no `{name}`"
+                    for cols in (first[1], columns)]
+            raise FormatError(
+                f"the Parquet files of the book disagree: {first[0]} has {held[0]}, {file} has "
+                f"{held[1]}; the files of one book must have the same columns")
 
 
 def book_format(path: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine.portfolio.formats import Chunk, csv_chunks, csv_header
+from engine.portfolio.formats import Chunk, csv_chunks, csv_columns
 from engine.portfolio.runner import (
     BUDGETS,
     CHUNK_ROWS,
@@ -36,6 +36,8 @@ from engine.portfolio.summary import Summary
 from engine.ruleset import RulesetBundle, load_bundle
 from engine.source import escape_unprintable
 from engine.spark import columns as c
+
+EMPTY = (b"", b"\r")  # an empty CSV line, which pyarrow skips (lines are split at "\n")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Worker:
         options = BatchOptions(out="decisions.parquet", as_of=plan.as_of, id_field=plan.id_field)
         self.decider = ChunkDecider(self.ruleset, plan.as_of, options, keep_fields=budgets > 1)
         self.layout = c.Layout(self.ruleset, plan.id_field is not None, plan.scale)
-        self.header = None if plan.header is None else csv_header([plan.header.decode("utf-8")])
+        self.header = None if plan.header is None else csv_columns(plan.header)
 
     def overrides(self, summary: Summary) -> Overrides:
         return Overrides(self.ruleset, self.as_of, self.decider.records, summary)
@@ -141,12 +143,16 @@ class _Task:
             yield Chunk(first, batch=part.rename_columns(list(self.plan.columns)))
             return
         lines = part.column(0).to_pylist()
-        if source == "csv" and group[1] == 0 and group not in self.counts and lines:
+        if source == "csv" and group[1] == 0 and group not in self.counts:
+            while lines and lines[0] in EMPTY:
+                lines.pop(0)  # empty lines before the header, as pyarrow skips them
+            if not lines:
+                return  # an empty file, or one whose header is further on in this split
             self._check_header(group[0], lines.pop(0))
         if source == "jsonl":
             lines = [line for line in lines if line.strip()]  # blank lines are not rows
         else:
-            lines = [line for line in lines if line]  # nor are empty CSV lines
+            lines = [line for line in lines if line not in EMPTY]  # nor are empty CSV lines
         self.counts[group] = first - 1 + len(lines)
         if not lines:
             return
@@ -157,7 +163,7 @@ class _Task:
         yield from csv_chunks(text, self.worker.header, CHUNK_ROWS, first)
 
     def _check_header(self, file: str, line: bytes) -> None:
-        if line != self.plan.header:
+        if line != self.plan.header and csv_columns(line) != self.worker.header:
             shown = [escape_unprintable(text.decode("utf-8", "replace")[:100])
                      for text in (line, self.plan.header)]
             raise ValueError(f"{file}: its header `{shown[0]}` differs from the first file's "
