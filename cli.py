@@ -400,7 +400,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     """
     from engine.portfolio import BatchOptions, default_jobs, run_batch
     from engine.portfolio.formats import FormatError, format_of
-    from engine.portfolio.report import json_text, render_summary
+    from engine.portfolio.report import render_summary
     from engine.ruleset import OutsideWindow
 
     ruleset = _load_or_exit(ruleset_path, root, exit_status=EXIT_USAGE)
@@ -425,7 +425,8 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
         raise click.UsageError(str(error)) from None
     options = BatchOptions(out=out_path, errors=errors_path,
                            as_of=as_of.date() if as_of else None,
-                           jobs=jobs or default_jobs(), id_field=id_field, trace=trace)
+                           jobs=jobs or default_jobs(), id_field=id_field, trace=trace,
+                           summary=None if summary_path is None else str(summary_path))
     errors = _console(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
     try:
@@ -435,10 +436,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     except (OSError, ValueError, OutsideWindow) as error:
         errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
-    data = summary.to_data()
-    if summary_path is not None:
-        write_atomically(summary_path, json_text(data))
-    errors.print(render_summary(data, options.out, options.errors_path))
+    errors.print(render_summary(summary.to_data(), options.out, options.errors_path))
     sys.exit(EXIT_FINDINGS if summary.errors else EXIT_OK)
 
 
@@ -446,7 +444,7 @@ def _batch_on_spark(ruleset: Any, facts_path: str, out_path: str, errors_path: s
                     as_of: datetime.date | None, id_field: str | None,
                     summary_path: Path | None, master: str | None, scale: int | None) -> None:
     from engine.portfolio.formats import FormatError
-    from engine.portfolio.report import json_text, render_summary
+    from engine.portfolio.report import render_summary
     from engine.ruleset import OutsideWindow
     from engine.spark import DEFAULT_SCALE, SparkUnavailable, run_files
     from engine.spark.driver import book_format, spark_failure
@@ -467,7 +465,8 @@ def _batch_on_spark(ruleset: Any, facts_path: str, out_path: str, errors_path: s
     console = _console(stderr=True)
     try:
         summary = run_files(ruleset, facts_path, out_path, errors_path, as_of, id_field, master,
-                            DEFAULT_SCALE if scale is None else scale)
+                            DEFAULT_SCALE if scale is None else scale,
+                            None if summary_path is None else str(summary_path))
     except (SparkUnavailable, OSError, ValueError, OutsideWindow, FormatError) as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True, highlight=False)
         sys.exit(EXIT_USAGE)
@@ -477,10 +476,7 @@ def _batch_on_spark(ruleset: Any, facts_path: str, out_path: str, errors_path: s
             raise
         console.print(f"[bold red]error:[/] Spark: {escape(failure)}", soft_wrap=True, highlight=False)
         sys.exit(EXIT_USAGE)
-    data = summary.to_data()
-    if summary_path is not None:
-        write_atomically(summary_path, json_text(data))
-    console.print(render_summary(data, out_path, errors_path))
+    console.print(render_summary(summary.to_data(), out_path, errors_path))
     sys.exit(EXIT_FINDINGS if summary.errors else EXIT_OK)
 
 

@@ -159,13 +159,14 @@ def _reason(error: BaseException) -> str:
     return getattr(error, "strerror", None) or str(error)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 to the file at ``path`` (the file a symbolic link points to),
-    all or nothing: the text goes to a temporary file in the same folder, is flushed to disk,
-    takes the original's mode and owner, and then replaces the original in one step. Raises
-    OSError, and the original is then intact."""
-    target = path.resolve()
-    original = target.stat() if target.exists() else None
+def write_atomically(path: Path, text: str, through_links: bool = True) -> None:
+    """Write ``text`` as UTF-8 to the file at ``path`` (the file a symbolic link points to;
+    without ``through_links``, the link itself is replaced), all or nothing: the text goes to a
+    temporary file in the same folder, is flushed to disk, takes the original's mode and owner,
+    and then replaces the original in one step. Raises OSError, and the original is then
+    intact."""
+    target = path.resolve() if through_links else Path(os.path.abspath(path))
+    original = target.stat() if target.exists() and not target.is_symlink() else None
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                              suffix=".tmp")
     try:
@@ -187,10 +188,10 @@ def write_atomically(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    _sync_folder(target.parent)
+    sync_folder(target.parent)
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path | str) -> None:
     """Make the replacement itself durable (where the platform can open a folder)."""
     with contextlib.suppress(OSError):
         descriptor = os.open(folder, os.O_RDONLY)

@@ -4,17 +4,14 @@ Reading is split in two so that the parsing runs in the worker processes: the ma
 the input into chunks of raw rows (JSONL lines, or Arrow record batches read by pyarrow), and
 ``facts_of`` turns one raw row into facts in a worker. Numbers are never binary floats: CSV
 cells are read as text and converted by the schema's types; JSON numbers become Decimals.
-Writers write to a temporary file in the target folder and rename it at the end, so an output
-file appears complete or not at all.
+Writers write to a temporary file in the target folder; the run commits its outputs together
+(``engine.portfolio.destinations``), so an output file appears complete or not at all.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -28,6 +25,7 @@ import pyarrow.parquet as pq
 
 from engine import types as t
 from engine.facts import FactsJsonError, parse_facts_json
+from engine.portfolio.destinations import AtomicFile
 from engine.runtime import normalize
 from engine.source import escape_unprintable
 from engine.symbols import Symbols
@@ -309,32 +307,6 @@ def value_of_path(facts: Any, path: str | None) -> str | None:
 # ----------------------------------------------------------------------------------- writing
 
 
-class AtomicFile:
-    """A file that appears at ``path`` complete, or not at all."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        if path == "-":
-            self.temporary = None
-            return
-        target = Path(path)
-        descriptor, self.temporary = tempfile.mkstemp(
-            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
-            suffix=".partial")
-        os.close(descriptor)
-
-    def commit(self) -> None:
-        if self.temporary is not None:
-            os.replace(self.temporary, self.path)
-            self.temporary = None
-
-    def discard(self) -> None:
-        if self.temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.temporary)
-            self.temporary = None
-
-
 class JsonlWriter:
     def __init__(self, path: str) -> None:
         self.file = AtomicFile(path)
@@ -349,12 +321,12 @@ class JsonlWriter:
         """A record encoded already (in a worker)."""
         self.stream.write(line)
 
-    def close(self, commit: bool) -> None:
+    def close(self, complete: bool) -> None:
+        """Finish writing; ``self.file`` is then committed or discarded."""
         if self.stream is sys.stdout.buffer:
             self.stream.flush()
             return
         self.stream.close()
-        self.file.commit() if commit else self.file.discard()
 
 
 class TableWriter:
@@ -427,12 +399,13 @@ class TableWriter:
                                                                         self.schema))
         self.writer.write_table(table)
 
-    def close(self, commit: bool) -> None:
-        if commit:
+    def close(self, complete: bool) -> None:
+        """Finish writing (the rows still held, when ``complete``); ``self.file`` is then
+        committed or discarded."""
+        if complete:
             self._flush()
         if self.writer is not None:
             self.writer.close()
-        self.file.commit() if commit else self.file.discard()
 
 
 def text_of(value: Any) -> str:

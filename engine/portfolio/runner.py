@@ -30,6 +30,7 @@ from engine.decide import DecisionConflict
 from engine.facts import FactsError
 from engine.interpreter import Env, Interpreter
 from engine.portfolio.budgets import Allocation, Candidates, allocate
+from engine.portfolio.destinations import AtomicFile, check_destinations, commit_together
 from engine.portfolio.formats import (
     Chunk,
     JsonlWriter,
@@ -55,6 +56,7 @@ class BatchOptions:
     id_field: str | None = None
     trace: bool = False
     chunk_rows: int = CHUNK_ROWS
+    summary: str | None = None  # also write the summary there, as JSON, with the outputs
 
     @property
     def errors_path(self) -> str:
@@ -289,9 +291,11 @@ class BatchRun:
         else:
             results = (decider.facts_rows(part)
                        for part in _numbered_parts(source, options.chunk_rows))
+        check_destinations(source if isinstance(source, str) else None, options.out,
+                           options.errors_path, options.summary)
         out = self._writer(options.out)
         errors = JsonlWriter(options.errors_path)
-        committed = False
+        complete = False
         try:
             with tempfile.TemporaryFile(prefix="tenet-batch-") as spill:
                 for result in results:
@@ -306,10 +310,17 @@ class BatchRun:
                     self.progress(self.summary.rows, self.summary.errors)
                 if self.budgets:
                     self._apply_budgets(spill, out)
-            committed = True
+            complete = True
         finally:
-            out.close(committed)
-            errors.close(committed)
+            out.close(complete)
+            errors.close(complete)
+            files = [errors.file]
+            if complete and options.summary is not None:
+                files.append(_summary_file(options.summary, self.summary))
+            if complete:
+                commit_together(out.file, files)
+            for file in (*files, out.file):
+                file.discard()
         return self.summary
 
     def _writer(self, path: str) -> Any:
@@ -413,6 +424,15 @@ def _applied(allocations: list[Allocation], row: int) -> dict[int, tuple]:
 def _shown(value: Any) -> str:
     value = normalize(value)
     return "missing" if value is None else str(value)
+
+
+def _summary_file(path: str, summary: Summary) -> AtomicFile:
+    from engine.portfolio.report import json_text
+
+    file = AtomicFile(path)
+    with open(file.temporary, "w", encoding="utf-8") as stream:
+        stream.write(json_text(summary.to_data()))
+    return file
 
 
 def _refused_record(row: Refused) -> dict[str, Any]:

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.portfolio.destinations import check_destinations
+from engine.portfolio.report import json_text
 from engine.portfolio.summary import Summary
+from engine.source import write_atomically
 from engine.spark.columns import DEFAULT_SCALE
 from engine.spark.session import SparkUnavailable, session
 
@@ -81,14 +84,15 @@ def run(df: Any, ruleset: Any, as_of: datetime.date | str | None = None,
 
 def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.date | None,
               id_field: str | None, master: str | None = None,
-              scale: int = DEFAULT_SCALE) -> Summary:
+              scale: int = DEFAULT_SCALE, summary: str | None = None) -> Summary:
     """`tenet batch --engine spark`: the book at ``facts`` (a Parquet, CSV or JSONL file, or a
     folder of them, read in the order of the files' names), the decisions written as a Parquet
-    folder at ``out``, the rows that could not be decided as one at ``errors``."""
+    folder at ``out``, the rows that could not be decided as one at ``errors``, and the
+    summary as JSON at ``summary``. As locally, every path is checked before anything is read,
+    and OUT is written last (the previous OUT removed first), so that when OUT is complete
+    (Spark's `_SUCCESS` in it) the errors and summary beside it are from the same run."""
+    check_destinations(facts, out, errors, summary, folders=True)
     for folder in (out, errors):
-        if Path(folder).resolve() == Path(facts).resolve():
-            raise ValueError(f"{folder} is the book itself: Spark would delete it while "
-                             "reading it; name another folder")
         _check_output_folder(folder)
     spark = session(master)  # first: it says what is missing when pyspark is
     from pyspark.sql import functions as F
@@ -100,11 +104,16 @@ def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.d
     try:
         decisions = spark_run.decide(rows, source, by_partition=False, header=header)
         refused = F.col("error").isNotNull()
-        decisions.where(~refused).drop("error").write.mode("overwrite").parquet(out)
+        if Path(out).exists():
+            shutil.rmtree(out)  # Spark's own output (checked above)
         decisions.where(refused).select(
             "row", *(["id"] if id_field else []), F.col("error.kind").alias("kind"),
             F.col("error.problems").alias("problems"), "ruleset_digest",
         ).write.mode("overwrite").parquet(errors)
+        if summary is not None:
+            write_atomically(Path(summary), json_text(spark_run.summary.to_data()),
+                             through_links=False)
+        decisions.where(~refused).drop("error").write.mode("overwrite").parquet(out)
     finally:
         spark_run.close()
     return spark_run.summary
