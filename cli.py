@@ -375,6 +375,10 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE.json", help="Also write the summary as JSON.")
 @click.option("--trace", is_flag=True, help="Include each decision's trace (JSONL output).")
+@click.option("--csv-formulas", "csv_formulas", is_flag=True,
+              help="CSV output: write text cells as they are. By default a text cell starting "
+                   "with = + - @, a tab or a carriage return gets a leading ' so that a "
+                   "spreadsheet shows it instead of running it as a formula.")
 @click.option("--quiet", is_flag=True, help="No progress bar; only the summary.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
               show_default=True,
@@ -390,8 +394,8 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
 @_root_option
 def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str | None,
           as_of: datetime.datetime | None, jobs: int | None, id_field: str | None,
-          summary_path: Path | None, trace: bool, quiet: bool, engine: str, master: str | None,
-          scale: int | None, root: Path | None) -> None:
+          summary_path: Path | None, trace: bool, csv_formulas: bool, quiet: bool, engine: str,
+          master: str | None, scale: int | None, root: Path | None) -> None:
     """Decide a whole portfolio, apply the budgets, and summarise.
 
     Every row ends up either in OUT or in the errors file. The output is the same whatever
@@ -405,10 +409,12 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
 
     ruleset = _load_or_exit(ruleset_path, root, exit_status=EXIT_USAGE)
     if engine == "spark":
-        unused = [flag for flag, given in (("--jobs", jobs), ("--trace", trace)) if given]
+        unused = [flag for flag, given in (("--jobs", jobs), ("--trace", trace),
+                                           ("--csv-formulas", csv_formulas)) if given]
         if unused:
             raise click.UsageError(f"{' and '.join(unused)}: not with --engine spark (Spark's "
-                                   "executors decide; traces are for JSONL output)")
+                                   "executors decide and write Parquet; traces are for JSONL "
+                                   "output)")
         _batch_on_spark(ruleset, facts_path, out_path, errors_path,
                         as_of.date() if as_of else None, id_field, summary_path, master, scale)
         return
@@ -426,7 +432,8 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     options = BatchOptions(out=out_path, errors=errors_path,
                            as_of=as_of.date() if as_of else None,
                            jobs=jobs or default_jobs(), id_field=id_field, trace=trace,
-                           summary=None if summary_path is None else str(summary_path))
+                           summary=None if summary_path is None else str(summary_path),
+                           csv_neutralise=not csv_formulas)
     errors = _console(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
     try:

@@ -160,3 +160,27 @@ def test_summary_replaces_a_symbolic_link_instead_of_writing_through_it(
     assert elsewhere.read_text() == "keep me"
     assert not (tmp_path / "summary.json").is_symlink()
     assert '"rows": 2' in (tmp_path / "summary.json").read_text()
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "\tx", "\rx"]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["neutralised", "--csv-formulas"])
+def test_csv_text_cells_that_spreadsheets_would_run_get_a_quote(raw: bool,
+                                                                 tmp_path: Path) -> None:
+    import csv
+    import json
+
+    book = tmp_path / "book.jsonl"
+    rows = [{"c": {"id": text, "limit": -1 if index == 0 else 3, "segment": "retail",
+                   "note": text}} for index, text in enumerate(FORMULAS)]
+    book.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, _ = invoke("--facts", str(book), "--out", str(out), "--id", "c.id", "--jobs", "1",
+                     *(["--csv-formulas"] if raw else []))
+    assert code == 0
+    with open(out, newline="", encoding="utf-8") as file:
+        cells = [(row["id"], row["note"], row["kept_limit"]) for row in csv.DictReader(file)]
+    quote = "" if raw else "'"
+    assert cells == [(quote + text, quote + text, "0" if index == 0 else "3")
+                     for index, text in enumerate(FORMULAS)]

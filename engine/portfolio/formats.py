@@ -333,9 +333,12 @@ class TableWriter:
     """CSV or Parquet: a column per output, then `offers` (names) and `reasons` (codes)."""
 
     def __init__(self, path: str, kind: str, outputs: dict[str, t.Type], with_id: bool,
-                 with_offers: bool) -> None:
+                 with_offers: bool, neutralise: bool = True) -> None:
         self.kind, self.outputs, self.with_id = kind, outputs, with_id
         self.with_offers = with_offers
+        # Text cells of CSV that a spreadsheet would run as a formula (OWASP's rule); numbers
+        # are ours and never are one.
+        self.safe = neutralised if kind == "csv" and neutralise else _as_it_is
         self.file = AtomicFile(path)
         fields = [pa.field("row", pa.int64())]
         if with_id:
@@ -363,14 +366,16 @@ class TableWriter:
 
     def write_record(self, record: dict[str, Any]) -> None:
         """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes)."""
+        safe = self.safe
         row = {"row": record["row"]}
         if self.with_id:
-            row["id"] = record.get("id")
+            row["id"] = safe(record.get("id"))
         for name, type_ in self.outputs.items():
-            row[name] = self._cell(record["decision"].get(name), type_)
+            cell = self._cell(record["decision"].get(name), type_)
+            row[name] = cell if type_ in _NUMBERS else safe(cell)
         if self.with_offers:
-            row["offers"] = self._names(record["offers"])
-        row["reasons"] = self._names(record["reasons"])
+            row["offers"] = safe(self._names(record["offers"]))
+        row["reasons"] = safe(self._names(record["reasons"]))
         self.rows.append(row)
         if len(self.rows) >= 10_000:
             self._flush()
@@ -406,6 +411,23 @@ class TableWriter:
             self._flush()
         if self.writer is not None:
             self.writer.close()
+
+
+_NUMBERS = (t.INTEGER, t.NUMBER, t.MONEY)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: Any) -> Any:
+    """A CSV text cell that a spreadsheet would read as a formula (it starts with `=`, `+`,
+    `-`, `@`, a tab or a carriage return) with a `'` before it, which spreadsheets show as
+    text; any other cell as it is."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def _as_it_is(cell: Any) -> Any:
+    return cell
 
 
 def text_of(value: Any) -> str:

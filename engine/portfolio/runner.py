@@ -57,6 +57,7 @@ class BatchOptions:
     trace: bool = False
     chunk_rows: int = CHUNK_ROWS
     summary: str | None = None  # also write the summary there, as JSON, with the outputs
+    csv_neutralise: bool = True  # CSV text cells that would be formulas get a leading '
 
     @property
     def errors_path(self) -> str:
@@ -330,7 +331,7 @@ class BatchRun:
         output_types = self.ruleset.check.program.output_types
         outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
         return TableWriter(path, kind, outputs, self.options.id_field is not None,
-                           OFFERS_OUTPUT in output_types)
+                           OFFERS_OUTPUT in output_types, self.options.csv_neutralise)
 
     # -- budgets
 
