@@ -18,6 +18,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from engine.runtime import CONTEXT, normalize
+from engine.source import escape_unprintable
 from engine.trace import ExprTrace, NoteEvent, OfferEvent, OutputEvent, RuleEvent, TraceEvent, ValueEvent
 from engine.unparse import literal_text
 
@@ -44,9 +45,11 @@ def show(value: Any) -> str:
             extras = [f"{k} {show(v)}" for k, v in value.items() if k != "name"]
             return value["name"] + (f" ({', '.join(extras)})" if extras else "")
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, bool | str | datetime.date):
+    if isinstance(value, str):  # facts' text may hold terminal escapes: never sent raw
+        return escape_unprintable(literal_text(value))
+    if isinstance(value, bool | datetime.date):
         return literal_text(value)
-    return str(value)
+    return escape_unprintable(str(value))
 
 
 def render_decision(decision, brief: bool = False) -> RenderableType:

@@ -16,6 +16,7 @@ computed) and answers for one rule:
 from __future__ import annotations
 
 import datetime
+import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -124,7 +125,13 @@ def _table_summary(table: TableFinding) -> str:
 
 
 def explain(decider: Decider, outcome: Outcome, as_of: datetime.date, rule_name: str) -> WhyNot:
-    """``outcome``: a traced decision of ``decider`` (the reference evaluator) on ``as_of``."""
+    """``outcome``: a traced decision of ``decider`` (the reference evaluator) on ``as_of``.
+    Margins are computed in Tenet's own decimal context, whatever the caller's is."""
+    with decimal.localcontext(CONTEXT):
+        return _explain(decider, outcome, as_of, rule_name)
+
+
+def _explain(decider: Decider, outcome: Outcome, as_of: datetime.date, rule_name: str) -> WhyNot:
     rule = decider.symbols.rules[rule_name]
     event = next(e for e in outcome.trace if isinstance(e, RuleEvent) and e.name == rule_name)
     env = Env(dict(outcome.values), as_of)

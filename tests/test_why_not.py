@@ -4,6 +4,7 @@ date, a higher-priority rule), by how much, in text and JSON, from Python and `t
 from __future__ import annotations
 
 import datetime
+import decimal
 import io
 import json
 from decimal import Decimal
@@ -148,3 +149,27 @@ def test_why_not_answers_for_any_customer_and_rule(path: Path) -> None:
         json.dumps(decision.to_data()["why_not"], default=str)
 
     check()
+
+
+@pytest.mark.parametrize("context", [
+    {"prec": 3}, {"prec": 6, "rounding": "ROUND_FLOOR"}, {"Inexact": True}],
+    ids=["3 digits", "6 digits floored", "inexact trapped"])
+def test_the_callers_decimal_context_changes_no_explanation(cases, context) -> None:
+    ruleset, facts = cases
+    rules = list(ruleset.check.program.symbols.rules)
+    facts = json.loads(json.dumps(facts))
+    facts["customer"]["usage"] = Decimal("0.0512345678912")  # margins with many digits
+    facts["customer"]["accounts"][0]["balance"] = Decimal("30000.123456789")
+
+    def explanations() -> list[tuple[str, str]]:
+        return [(rendered(d.why_not.render()), d.to_json()) for d in
+                (ruleset.decide(facts, as_of=AS_OF, why_not=rule) for rule in rules)]
+
+    expected = explanations()
+    with decimal.localcontext() as local:
+        for key, value in context.items():
+            if key == "Inexact":
+                local.traps[decimal.Inexact] = value
+            else:
+                setattr(local, key, value)
+        assert explanations() == expected

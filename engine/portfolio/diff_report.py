@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.portfolio.diff import SIDES
+from engine.source import escape_unprintable
 
 
 def render_text(report: dict[str, Any]) -> RenderableType:
@@ -110,7 +111,9 @@ def _table(title: str, columns: list[str], rows: list[list[str]],
            changed: list[bool] | None = None) -> Table:
     table = Table(*columns, title=title, title_justify="left")
     for row, is_changed in zip(rows, changed or [False] * len(rows), strict=True):
-        table.add_row(*row, style="bold yellow" if is_changed else None)
+        # ids and problems come from the book: terminal escapes in them are shown, not sent
+        table.add_row(*(Text(escape_unprintable(cell)) for cell in row),
+                      style="bold yellow" if is_changed else None)
     return table
 
 
