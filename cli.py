@@ -177,8 +177,13 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
 
     found = iso_date(value)
     if found is None:
-        raise click.BadParameter(f"{value!r} is not a date of the form YYYY-MM-DD", context,
-                                 parameter)
+        detail = ""
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError as error:  # what is wrong with it, such as a month of 13
+            detail = f" ({error})"
+        raise click.BadParameter(f"{value!r} is not a date of the form YYYY-MM-DD{detail}",
+                                 context, parameter)
     return found
 
 

@@ -20,7 +20,13 @@ from typing import Any
 
 from engine import runtime
 from engine import types as t
-from engine.facts import LARGEST_INTEGER, has_surrogate, iso_date, number_in_range
+from engine.facts import (
+    LARGEST_INTEGER,
+    MAX_LIST_ITEMS,
+    has_surrogate,
+    iso_date,
+    number_in_range,
+)
 from engine.symbols import Symbols
 
 REJECTED = object()
@@ -50,7 +56,7 @@ def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]) ->
                      parse_date=parse_date, float_number=float_number,
                      to_integral=runtime.CONTEXT.to_integral_value,
                      number_in_range=number_in_range, LARGEST_INTEGER=LARGEST_INTEGER,
-                     has_surrogate=has_surrogate)
+                     has_surrogate=has_surrogate, MAX_LIST_ITEMS=MAX_LIST_ITEMS)
     exec(compile(source, "<tenet facts validator>", "exec"), namespace)  # engine-chosen names only
     return source, namespace["validate"]
 
@@ -123,7 +129,8 @@ class _ValidatorGenerator:
         if isinstance(type_, t.ListOf):
             items, item = self.local(), self.local()
             element = self._check_present(item, type_.element, reject)
-            lines = [f"if type({value}) is not list and type({value}) is not tuple: {reject}",
+            lines = [f"if type({value}) is not list and type({value}) is not tuple"
+                     f" or len({value}) > MAX_LIST_ITEMS: {reject}",
                      f"{items} = []",
                      f"for {item} in {value}:",
                      *("    " + line for line in element),

@@ -35,11 +35,18 @@ from engine.runtime import CONTEXT
 from engine.source import escape_unprintable
 from engine.symbols import Symbols
 
+MAX_PROBLEMS = 100  # listed per facts value; the rest are counted
+MAX_LIST_ITEMS = 10_000  # in a facts list: a customer's loans, contacts, …
+
 
 class FactsError(Exception):
-    """The facts do not fit the schema; ``problems`` lists each one with its path."""
+    """The facts do not fit the schema; ``problems`` lists each one with its path (the first
+    ``MAX_PROBLEMS``, then how many more there are)."""
 
     def __init__(self, problems: list[str]) -> None:
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS],
+                        f"… and {len(problems) - MAX_PROBLEMS:,} more problems"]
         super().__init__("the facts do not fit the ruleset's schema:\n" +
                          "\n".join(f"  {p}" for p in problems))
         self.problems = problems
@@ -329,7 +336,9 @@ class FactsSchema:
         if isinstance(type_, t.Record):
             return self._record_model(type_.name)
         if isinstance(type_, t.ListOf):
-            element = list[self._annotation(type_.element)]
+            # The length is checked as the items are read, so a huge list stops at once.
+            element = Annotated[list[self._annotation(type_.element)],
+                                Field(max_length=MAX_LIST_ITEMS)]
             if type_.is_set:
                 return Annotated[element, BeforeValidator(_list_of), AfterValidator(_distinct)]
             return Annotated[element, BeforeValidator(_list_of)]
@@ -376,6 +385,9 @@ class FactsSchema:
             return f"{path}: expected an object, got {describe_json(error['input'])}"
         if kind == "list_type":
             return f"{path}: expected a list, got {describe_json(error['input'])}"
+        if kind == "too_long":
+            return (f"{path}: a list of more than {MAX_LIST_ITEMS:,} items; a facts list "
+                    f"holds at most {MAX_LIST_ITEMS:,}")
         return f"{path}: {error['msg']}"
 
     def _record_at(self, loc: tuple) -> str | None:
@@ -403,7 +415,10 @@ def _list_of(value: Any) -> Any:
 def _path(loc: tuple) -> str:
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if not isinstance(part, int):  # a key from the facts, which may be anything
+            part = escape_unprintable(str(part))
+            part = part if len(part) <= _SHOWN_TEXT else f"{part[:_SHOWN_TEXT]}…"
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
 
 

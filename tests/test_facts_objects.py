@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import engine
@@ -46,10 +45,18 @@ def _raise(item: Any) -> Any:
     return item
 
 
-@pytest.mark.parametrize("value", [
-    datetime.datetime(2026, 12, 15), datetime.datetime(2026, 12, 15, tzinfo=datetime.UTC),
-    pd.Timestamp("2026-12-15"), pd.Timestamp("2026-12-01 10:30", tz="Asia/Shanghai")],
-    ids=["datetime", "datetime UTC", "pandas", "pandas Shanghai"])
+TIMESTAMPS = {"datetime": datetime.datetime(2026, 12, 15),
+              "datetime UTC": datetime.datetime(2026, 12, 15, tzinfo=datetime.UTC)}
+try:  # pandas comes with the Spark extra, which `make test` installs
+    import pandas as pd
+
+    TIMESTAMPS |= {"pandas": pd.Timestamp("2026-12-15"),
+                   "pandas Shanghai": pd.Timestamp("2026-12-01 10:30", tz="Asia/Shanghai")}
+except ImportError:
+    pass
+
+
+@pytest.mark.parametrize("value", list(TIMESTAMPS.values()), ids=list(TIMESTAMPS))
 def test_a_timestamp_for_a_date_field_is_refused_with_its_path(value: Any) -> None:
     [problem] = outcome(facts(review_on=value))
     assert problem == (f"c.review_on: expected a date (YYYY-MM-DD), got the timestamp "
@@ -108,3 +115,45 @@ def test_a_str_subclass_with_a_rigged_eq_is_taken_as_its_plain_text() -> None:
 def test_a_text_with_a_lone_surrogate_is_refused_with_its_path() -> None:
     assert outcome(facts(note="ab\udc80")) == [
         'c.note: "ab\\udc80" holds a lone surrogate, which is no character']
+
+
+CROSS_SELL = engine.load(FIXTURES.parent.parent / "rulesets" / "cross_sell.rules")
+
+
+def cross_sell_facts(**customer: Any) -> dict[str, Any]:
+    return {"event": {"kind": "card_payment", "merchant_category": "car_dealer", "amount": 9000,
+                      "date": "2026-12-10"},
+            "customer": {"days_past_due": 0, "marketing_opt_out": False, "consents": [],
+                         "contacts": [], **customer}}
+
+
+def test_problems_are_listed_up_to_a_hundred_then_counted() -> None:
+    bad = [{"date": "soon", "channel": "fax"}] * 60  # two problems each
+    with pytest.raises(engine.FactsError) as raised:
+        CROSS_SELL.decide(cross_sell_facts(contacts=bad), as_of="2026-12-15")
+    problems = raised.value.problems
+    assert len(problems) == 101
+    assert problems[:2] == ['customer.contacts[0].date: expected a date (YYYY-MM-DD), got "soon"',
+                            'customer.contacts[0].channel: expected one of "app", "sms", "call", '
+                            'got "fax"']
+    assert problems[-1] == "… and 20 more problems"
+
+
+@pytest.mark.parametrize("items", [10_001, 5_000_000])
+def test_a_facts_list_longer_than_ten_thousand_items_is_refused_at_once(items: int) -> None:
+    facts = cross_sell_facts(consents=["x"] * items if items < 20_000 else [1] * items)
+    for decide in (CROSS_SELL.decide, lambda f, as_of: _raise(
+            CROSS_SELL.decide_batch([f], as_of=as_of)[0])):
+        with pytest.raises(engine.FactsError) as raised:
+            decide(facts, as_of="2026-12-15")
+        assert raised.value.problems == [
+            "customer.consents: a list of more than 10,000 items; a facts list holds at most "
+            "10,000"]
+
+
+def test_a_huge_unknown_key_is_shortened_in_its_path() -> None:
+    with pytest.raises(engine.FactsError) as raised:
+        RULESET.decide({"c": {"id": "a", "limit": 1, "segment": "retail", "\x1b" * 5 + "k" * 10**6: 1}},
+                       as_of=AS_OF)
+    [problem] = raised.value.problems
+    assert problem == "c." + "\\u001b" * 5 + "k" * 30 + "…: unknown field"

@@ -104,3 +104,14 @@ def test_conditions_not_understood_are_never_guessed() -> None:
                                  "reason R1 end\n", "lint.rules")
     assert not result.has_errors
     assert [d.code for d in result.diagnostics if d.code[:2] in ("E6", "W2")] == []
+
+
+def test_a_names_skeleton_for_ascii_agrees_with_the_confusables_table() -> None:
+    """The ASCII shortcut of the look-alike lint gives what the whole table gives."""
+    import string
+
+    from engine.lint import names
+
+    table = names._lookalikes()
+    for character in string.ascii_letters + string.digits + "_":  # what names are made of
+        assert names.skeleton(character) == table.get(character, character), character
