@@ -4,6 +4,7 @@ real headless browser loads and draws."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 import shutil
@@ -16,11 +17,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 import engine
 from cli import main
 from engine.portfolio.diff import DiffOptions, diff_books
-from engine.portfolio.diff_report import render_html
+from engine.portfolio.diff_report import render_html, render_text
 from tests.conftest import FIXTURES, ROOT, assert_golden
 from tests.test_evaluators_agree import facts_strategy
 
@@ -235,3 +237,60 @@ def test_the_html_report_escapes_what_comes_from_the_book(tmp_path: Path) -> Non
     page = render_html(report)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def _many_values_rulesets(tmp_path: Path, values: list[str]) -> tuple[Path, Path]:
+    """Two rulesets that copy a `one of` fact into their output, except one value each, which
+    gets the default (the first value): the champion's last value, the challenger's first."""
+    quoted = ", ".join(json.dumps(value) for value in values)
+    text = (f"ruleset many\neffective 2026-01-01\n\nfacts c\n  id: text\n  pick: one of {quoted}\n"
+            f"end\n\noutputs\n  tier: one of {quoted} default {json.dumps(values[0])}\nend\n\n"
+            "rule COPY\n  when c.pick != {first}\n  then\n    set tier = c.pick\nend\n")
+    champion, challenger = tmp_path / "champion.rules", tmp_path / "challenger.rules"
+    champion.write_text(text.replace("{first}", json.dumps(values[-1])), encoding="utf-8")
+    challenger.write_text(text.replace("{first}", json.dumps(values[0])), encoding="utf-8")
+    return champion, challenger
+
+
+@pytest.mark.parametrize("count", [120, 700])
+def test_a_matrix_shows_the_values_that_occur_and_folds_a_long_axis(count: int,
+                                                                      tmp_path: Path) -> None:
+    values = [f"v{index}" for index in range(count)]
+    champion, challenger = _many_values_rulesets(tmp_path, values)
+    book = tmp_path / "book.jsonl"
+    picks = ["v0", "v0", "v1", *(f"v{index}" for index in range(2, 17)), values[-1]]
+    book.write_text("".join(json.dumps({"c": {"id": f"c{n}", "pick": pick}}) + "\n"
+                            for n, pick in enumerate(picks)), encoding="utf-8")
+    report = diff_books(champion, challenger, book,
+                        DiffOptions(as_of=datetime.date(2026, 12, 1), id_field="c.id"))
+    matrix = report["matrices"]["tier"]
+    occurring = ["v0", *(f"v{index}" for index in range(1, 17))]
+    assert matrix["champion_values"] == occurring
+    assert matrix["challenger_values"] == [*occurring, values[-1]]
+    page = render_html(report)
+    assert page.count("<img ") == 1
+    # 18 challenger values: 7 shown, 11 folded; 17 champion values: 7 shown, 10 folded
+    assert "<th>… 11 more</th>" in page and "<td>… 10 more</td>" in page
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(render_text(report))
+    text = console.file.getvalue()
+    matrix_text = text[:text.index("└")]  # the first table
+    header = next(line for line in matrix_text.splitlines() if "champion ↓" in line)
+    rows = [line for line in matrix_text.splitlines() if line.startswith("│")]
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
+        "tier: champion ↓ challenger →", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "… 11 more",
+        "total"]
+    assert [row.split("│")[1].strip() for row in rows] == [
+        "v0", "v1", "v2", "v3", "v4", "v5", "v6", "… 10 more"]
+
+
+def test_values_with_dollar_signs_are_drawn_as_text_not_mathematics(tmp_path: Path) -> None:
+    values = ["$\\nope$", "$x$ and $y$", "plain"]
+    champion, challenger = _many_values_rulesets(tmp_path, values)
+    book = tmp_path / "book.jsonl"
+    book.write_text("".join(json.dumps({"c": {"id": f"c{n}", "pick": pick}}) + "\n"
+                            for n, pick in enumerate(values)), encoding="utf-8")
+    report = diff_books(champion, challenger, book,
+                        DiffOptions(as_of=datetime.date(2026, 12, 1), id_field="c.id"))
+    page = render_html(report)
+    assert page.count("<img ") == 1 and "$\\nope$" in page

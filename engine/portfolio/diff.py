@@ -127,8 +127,10 @@ class _Comparison:
         }
 
     def _matrix(self, name: str, counts: Counter, cells: dict, total: int) -> dict[str, Any]:
-        values = [list(ruleset.check.program.output_types[name].values)
-                  for ruleset in self.rulesets]
+        """The values that occur (in the order each ruleset declares them) and the cells."""
+        occurring = [{pair[side] for pair in counts} for side in (0, 1)]
+        values = [[value for value in ruleset.check.program.output_types[name].values
+                   if value in occurring[side]] for side, ruleset in enumerate(self.rulesets)]
         return {"champion_values": values[0], "challenger_values": values[1],
                 "cells": [{"champion": a, "challenger": b, "count": n,
                            "share": normalize(Decimal(n) / total) if total else 0,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -69,13 +70,45 @@ def _heading(report: dict[str, Any]) -> Text:
                          "neither")
 
 
+SHOWN_VALUES = 8  # of a matrix's axis; the values with fewer customers are folded into one
+
+
+def _folded(matrix: dict[str, Any]) -> tuple[list[str], list[str], dict[tuple[str, str], dict]]:
+    """The rows and columns of a matrix as shown, and its cells by (row, column): an axis of
+    more than ``SHOWN_VALUES`` values keeps the values with the most customers and folds the
+    rest into one line, `… N more`, whose cells add up theirs (changed when any of them is)."""
+    axes = []
+    for side, key in (("champion", "champion_values"), ("challenger", "challenger_values")):
+        values = matrix[key]
+        if len(values) > SHOWN_VALUES:
+            totals = Counter()
+            for cell in matrix["cells"]:
+                totals[cell[side]] += cell["count"]
+            kept = {value for value, _ in sorted(totals.items(), key=lambda item: -item[1])
+                    [:SHOWN_VALUES - 1]}
+            other = f"… {len(values) - len(kept)} more"
+            axes.append(([value for value in values if value in kept] + [other],
+                         {value: value if value in kept else other for value in values}))
+        else:
+            axes.append((list(values), {value: value for value in values}))
+    (rows, row_of), (columns, column_of) = axes
+    cells: dict[tuple[str, str], dict] = {}
+    for cell in matrix["cells"]:
+        key = (row_of[cell["champion"]], column_of[cell["challenger"]])
+        found = cells.setdefault(key, {"count": 0, "share": 0, "changed": False})
+        found["count"] += cell["count"]
+        found["share"] += cell["share"]
+        found["changed"] |= cell["changed"]
+    return rows, columns, cells
+
+
 def _matrix_table(name: str, matrix: dict[str, Any]) -> Table:
-    counts = {(c["champion"], c["challenger"]): c for c in matrix["cells"]}
-    table = Table(f"{name}: champion ↓ challenger →", *matrix["challenger_values"], "total",
+    rows, columns, counts = _folded(matrix)
+    table = Table(f"{name}: champion ↓ challenger →", *columns, "total",
                   title=f"Migration of {name}", title_justify="left")
-    for before in matrix["champion_values"]:
+    for before in rows:
         cells = []
-        for after in matrix["challenger_values"]:
+        for after in columns:
             cell = counts.get((before, after))
             if cell is None:
                 cells.append(Text("·", style="dim"))
@@ -171,14 +204,23 @@ img { max-width: 100%; }
 
 
 def render_html(report: dict[str, Any]) -> str:
-    """One page, no network: the charts are embedded PNGs, the style inline."""
+    """One page, no network: the charts are embedded PNGs, the style inline. Labels are
+    drawn as plain text: matplotlib would read `$…$` in a value as mathematics."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _page(report)
+
+
+def _page(report: dict[str, Any]) -> str:
     body = [f"<h1>{_e(report['champion']['ruleset'])}: champion "
             f"{_e(report['champion']['version'])} vs challenger "
             f"{_e(report['challenger']['version'])}</h1>",
             f"<p>{_e(_heading(report).plain)}</p>".replace("\n", "<br>")]
     for name, matrix in report["matrices"].items():
         body.append(f"<h2>Migration of {_e(name)}</h2>")
-        body.append(_image(_heat_map(name, matrix), f"migration matrix of {name}"))
+        if matrix["cells"]:
+            body.append(_image(_heat_map(name, matrix), f"migration matrix of {name}"))
         body.append(_html_table(_matrix_table(name, matrix)))
     for name, money in report["money"].items():
         body.append(f"<h2>Change of {_e(name)}</h2>")
@@ -214,10 +256,9 @@ def _html_table(table: Table) -> str:
 def _heat_map(name: str, matrix: dict[str, Any]):
     from matplotlib.figure import Figure
 
-    rows, columns = matrix["champion_values"], matrix["challenger_values"]
-    counts = [[0] * len(columns) for _ in rows]
-    for cell in matrix["cells"]:
-        counts[rows.index(cell["champion"])][columns.index(cell["challenger"])] = cell["count"]
+    rows, columns, cells = _folded(matrix)
+    counts = [[cells[(row, column)]["count"] if (row, column) in cells else 0
+               for column in columns] for row in rows]
     figure = Figure(figsize=(1.4 * len(columns) + 2, 1.0 * len(rows) + 1.5), layout="tight")
     axes = figure.add_subplot()
     image = axes.imshow(counts, cmap="YlOrRd")
