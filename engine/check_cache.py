@@ -2,7 +2,8 @@
 
 An entry is keyed by the content of the ruleset file, its path and root folder, the file size
 limit and Tenet's own code (a fingerprint of the engine's sources and the grammar), and records
-the content hash of every file it includes: any change to any of them is a miss. Entries are
+the content hash of every file it includes, and each include as the loader follows it (a
+symbolic link pointed at another file is a change): any change to any of them is a miss. Entries are
 JSON (never pickle: a cache must not be able to run code) in Tenet's private cache folder; a
 corrupt, unreadable or unwritable cache is ignored, never fatal.
 """
@@ -76,6 +77,8 @@ def lookup(file: RuleFile) -> tuple[SourceSet, list[Diagnostic], bool] | None:
         if entry_path is None or not entry_path.is_file():
             return None
         entry = json.loads(entry_path.read_text(encoding="utf-8"))
+        if not _includes_unchanged(entry["includes"], file.root):
+            return None
         sources = SourceSet(entry["root"])
         for shown, resolved, digest in entry["files"]:
             content = Path(resolved).read_bytes() if resolved else data
@@ -104,6 +107,7 @@ def store(file: RuleFile, sources: SourceSet, diagnostics: list[Diagnostic],
             content = data if index == 0 else Path(real).read_bytes()
             files.append([module.path, real, hashlib.sha256(content).hexdigest()])
         entry = {"root": sources.root, "files": files, "has_header": has_header,
+                 "includes": _include_reads(sources, file.root),
                  "diagnostics": [_data(d) for d in diagnostics]}
         temporary = entry_path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
@@ -111,6 +115,33 @@ def store(file: RuleFile, sources: SourceSet, diagnostics: list[Diagnostic],
         _prune(entry_path.parent)
     except (OSError, SourceError):
         return
+
+
+def _include_reads(sources: SourceSet, root: Path) -> list[list[str]]:
+    """Each include as the loader follows it: [the path it reads, what that resolves to now
+    ("" when it could not be read), the content's hash]."""
+    reads = []
+    for module in sources.modules:
+        folder = Path(sources.files[module.path]).parent
+        for declaration in module.declarations:
+            if isinstance(declaration, ast.IncludeDecl):
+                reads.append(_read_now(str(folder / declaration.path), root))
+    return reads
+
+
+def _read_now(target: str, root: Path) -> list[str]:
+    try:
+        resolved, content = read_bytes(Path(target), root, target)
+    except SourceError:
+        return [target, "", ""]
+    return [target, str(resolved), hashlib.sha256(content).hexdigest()]
+
+
+def _includes_unchanged(reads: list[list[str]], root: Path) -> bool:
+    """Whether every include still reads the same file with the same content: a symbolic
+    link pointed at another file, or out of the root, is a change."""
+    return all(_read_now(target, root) == [target, resolved, digest]
+               for target, resolved, digest in reads)
 
 
 MAX_ENTRIES = 2_000

@@ -63,3 +63,21 @@ def test_a_corrupt_or_unwritable_cache_is_ignored(rulesets: Path, tmp_path: Path
         assert check("rules")[0] == 0
     finally:
         os.chmod(tmp_path / "cache" / "tenet" / "check", 0o700)
+
+
+def test_an_include_whose_link_is_pointed_at_another_file_checks_again(rulesets: Path) -> None:
+    (rulesets / "good.rules").write_text('reasons\n  R1 "One"\n  R2 "Two"\nend\n')
+    (rulesets / "broken.rules").write_text("reasons\n  R1 \nend\n")
+    (rulesets / "reasons.rules").unlink()
+    (rulesets / "reasons.rules").symlink_to("good.rules")
+    first = check("rules/main.rules")
+    assert first[0] == 0
+    (rulesets / "reasons.rules").unlink()
+    (rulesets / "reasons.rules").symlink_to("broken.rules")
+    assert check("rules/main.rules") == check("--no-cache", "rules/main.rules")
+    assert check("rules/main.rules")[0] == 1
+    (rulesets / "reasons.rules").unlink()
+    (rulesets / "reasons.rules").symlink_to("../../outside.rules")
+    (rulesets.parent.parent / "outside.rules").write_text('reasons\n  R1 "One"\n  R2 "Two"\nend\n')
+    code, output = check("rules/main.rules")
+    assert code == 1 and "E211" in output
