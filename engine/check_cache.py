@@ -122,6 +122,8 @@ def _include_reads(sources: SourceSet, root: Path) -> list[list[str]]:
     ("" when it could not be read), the content's hash]."""
     reads = []
     for module in sources.modules:
+        if module.path not in sources.files:
+            continue  # a file that is not UTF-8 text: nothing of it was read
         folder = Path(sources.files[module.path]).parent
         for declaration in module.declarations:
             if isinstance(declaration, ast.IncludeDecl):
