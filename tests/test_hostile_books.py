@@ -197,3 +197,64 @@ def test_a_lone_surrogate_refuses_its_row_only(engine: str, tmp_path: Path,
                            "escape without its pair), which is no character"]),
         (2, "unreadable", ["the text at `c.note` holds a lone surrogate (a `\\ud800`…`\\udfff` "
                            "escape without its pair), which is no character"])]
+
+
+def test_spark_names_a_parquet_file_that_breaks_while_the_book_is_read(
+        spark: Any, tmp_path: Path, request: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.spark import driver
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for part in range(2):
+        pq.write_table(pa.table({"c.id": [f"r{part}"] * 100, "c.limit": ["1"] * 100,
+                                 "c.segment": ["retail"] * 100}), folder / f"part-{part}.parquet")
+    read_book = driver.read_book
+
+    def truncated_after_reading(session: Any, path: str) -> Any:
+        found = read_book(session, path)
+        broken = folder / "part-1.parquet"
+        broken.write_bytes(broken.read_bytes()[:300])  # as another job rewrites it
+        return found
+
+    monkeypatch.setattr(driver, "read_book", truncated_after_reading)
+    code, _, _, output = batch("spark", folder, tmp_path, request)
+    assert code == 2
+    assert " ".join(output.split()).startswith(
+        f"error: Spark: Encountered error while reading file file://{folder}/part-1.parquet: "
+        f"file:{folder}/part-1.parquet is not a Parquet file")
+
+
+def test_spark_refuses_a_truncated_parquet_file_before_reading_the_book(
+        tmp_path: Path, request: Any) -> None:
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({"c.id": ["a"] * 100, "c.limit": ["1"] * 100,
+                             "c.segment": ["retail"] * 100}), book)
+    book.write_bytes(book.read_bytes()[:-20])
+    code, _, _, output = batch("spark", book, tmp_path, request)
+    assert code == 2
+    assert " ".join(output.split()).startswith(f"error: {book}: cannot be read as Parquet:")
+
+
+class Py4JJavaError(Exception):
+    """What pyspark raises when a Python worker fails (its text, shortened)."""
+
+
+Py4JJavaError.__module__ = "py4j.protocol"
+
+
+def test_an_executor_without_tenet_is_told_how_to_get_it() -> None:
+    from engine.spark.driver import spark_failure
+
+    error = Py4JJavaError(
+        "An error occurred while calling o71.collectToPython.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage "
+        "2.0 failed 4 times\n"
+        "org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+        '  File "/usr/lib/spark/python/lib/pyspark.zip/pyspark/serializers.py", line 193, in '
+        "_read_with_length\n"
+        "ModuleNotFoundError: No module named 'engine'\n"
+        "\tat org.apache.spark.api.python.BasePythonRunner$ReaderIterator.handlePythonException")
+    assert spark_failure(error) == (
+        "No module named 'engine': Tenet must be installed in the Python the executors run "
+        "(pip install tenet there), and Spark pointed at it with PYSPARK_PYTHON or "
+        "spark.pyspark.python")

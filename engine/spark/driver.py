@@ -242,7 +242,10 @@ def same_parquet_columns(path: str) -> None:
     ) if book.is_dir() else [book]
     first = None
     for file in files:
-        schema = pq.read_schema(file)
+        try:
+            schema = pq.read_schema(file)
+        except (OSError, pa.ArrowException) as error:
+            raise FormatError(f"{file}: cannot be read as Parquet: {error}") from None
         distinct_columns(schema.names, f"{file}: the Parquet file")
         columns = dict(zip(schema.names, schema.types, strict=True))
         if first is None:
@@ -277,11 +280,26 @@ def book_format(path: str) -> str:
 
 def spark_failure(error: BaseException) -> str | None:
     """What a failed Spark job says, without stack traces: the error an executor's Python
-    raised, or else the first line of Spark's message; None for an error that is not Spark's."""
+    raised, or else Spark's own message with its root cause (which names a file that could not
+    be read, and why); None for an error that is not Spark's."""
     if type(error).__module__.split(".")[0] not in ("pyspark", "py4j"):
         return None
     text = str(error)
     raised = re.findall(r"^\w*(?:Error|Exception): (.+)$", text, re.MULTILINE)
     if "Traceback" in text and raised:
-        return raised[-1]
-    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        return _with_hint(raised[-1])
+    spark = re.search(r"^: [\w.$]+: (?:\[[\w.]+\] )?(.+?)(?:\s+SQLSTATE: \w+)?$", text,
+                      re.MULTILINE)
+    if spark is None:
+        return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    causes = re.findall(r"^Caused by: [\w.$]+: (.+)$", text, re.MULTILINE)
+    message = spark.group(1).strip().rstrip(".")
+    return f"{message}: {causes[-1].strip()}" if causes else message
+
+
+def _with_hint(message: str) -> str:
+    if "No module named 'engine'" in message:
+        return (f"{message}: Tenet must be installed in the Python the executors run (pip "
+                "install tenet there), and Spark pointed at it with PYSPARK_PYTHON or "
+                "spark.pyspark.python")
+    return message
