@@ -88,8 +88,10 @@ def test_options_of_one_engine_are_refused_with_the_other() -> None:
     book = str(ROOT / "rulesets" / "facts" / "book.csv")
     cases = {
         ("--engine", "spark", "--out", "o", "--trace"):
-            "--trace: not with --engine spark (Spark's executors decide; traces are for JSONL "
-            "output)",
+            "--trace: not with --engine spark (Spark's executors decide and write Parquet; "
+            "traces are for JSONL output)",
+        ("--engine", "spark", "--out", "o", "--csv-formulas"):
+            "--csv-formulas: not with --engine spark",
         ("--engine", "spark", "--out", "o", "--jobs", "2", "--trace"):
             "--jobs and --trace: not with --engine spark",
         ("--engine", "spark", "--out", "o.csv"):
