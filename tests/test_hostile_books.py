@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+import engine as engine_module
 from cli import main
 from engine.portfolio.formats import text_of
 from tests.conftest import FIXTURES
@@ -258,3 +259,56 @@ def test_an_executor_without_tenet_is_told_how_to_get_it() -> None:
         "No module named 'engine': Tenet must be installed in the Python the executors run "
         "(pip install tenet there), and Spark pointed at it with PYSPARK_PYTHON or "
         "spark.pyspark.python")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_csv_numbers_are_ascii_digits_only(engine: str, tmp_path: Path, request: Any) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text(f"{HEADER}\na,1_000,,,retail\nb,١٢٣,,,retail\nc,１２３,,,retail\n"
+                    "d, 12.50 ,,,retail\ne,NaN,,,retail\nf,-1e3,,,retail\n", encoding="utf-8")
+    code, decided, refused, _ = batch(engine, book, tmp_path, request)
+    assert code == 1
+    assert decided_rows(decided) == [(4, "d", "hold", "12.5", []), (6, "f", "hold", "0", [])]
+    assert refused == [(1, "facts", ['c.limit: expected money, got "1_000"']),
+                       (2, "facts", ['c.limit: expected money, got "١٢٣"']),
+                       (3, "facts", ['c.limit: expected money, got "１２３"']),
+                       (5, "facts", ['c.limit: expected money, got "NaN"'])]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parquet_text_in_any_arrow_encoding_is_read_by_the_schema(
+        engine: str, tmp_path: Path, request: Any) -> None:
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({
+        "c.id": ["a", "b"],
+        "c.limit": pa.array(["0.10", "7"]).dictionary_encode(),
+        "c.past_due": pa.array(["0", "3"], pa.large_string()),
+        "c.segment": pa.array(["retail", "business"]).dictionary_encode()}), book)
+    code, decided, refused, _ = batch(engine, book, tmp_path, request)
+    assert (code, refused) == (0, [])
+    assert decided_rows(decided) == [(1, "a", "hold", "0.1", []),
+                                     (2, "b", "freeze", "7", ["F01"])]
+
+
+def test_a_string_view_column_is_read_as_text(tmp_path: Path) -> None:
+    from engine.portfolio.formats import Chunk, RowReader
+
+    reader = RowReader(engine_module.load(RULES).check.program.symbols)
+    batch_ = pa.record_batch({"c.id": pa.array(["a"], pa.string_view()),
+                              "c.limit": pa.array(["12.30"], pa.string_view()),
+                              "c.segment": pa.array(["retail"], pa.string_view())})
+    [(number, facts, problem)] = list(reader.rows(Chunk(1, batch=batch_)))
+    assert (number, problem) == (1, None)
+    assert facts == {"c": {"id": "a", "limit": Decimal("12.30"), "segment": "retail"}}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_float32_money_is_refused_rather_than_widened(engine: str, tmp_path: Path,
+                                                      request: Any) -> None:
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({"c.id": ["a"], "c.limit": pa.array([0.1], pa.float32()),
+                             "c.segment": ["retail"]}), book)
+    code, _, _, output = batch(engine, book, tmp_path, request)
+    assert code == 2
+    assert ("column `c.limit` holds 32-bit floats, which cannot say a money such as 0.1 exactly: "
+            "write it as decimals, text or 64-bit floats") in " ".join(output.split())

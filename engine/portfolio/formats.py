@@ -11,6 +11,7 @@ Writers write to a temporary file in the target folder; the run commits its outp
 from __future__ import annotations
 
 import datetime
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -257,21 +258,42 @@ class RowReader:
                 return (f"column `{column}`: name columns `block.field`, with a facts block of "
                         f"the ruleset ({', '.join(self.blocks)})")
             declaration = self.symbols.record_fields(block).get(field)
-            text = pa.types.is_string(schema.field(column).type) or pa.types.is_large_string(
-                schema.field(column).type)
-            read = (_TEXT_READERS.get(self.symbols.resolve_type(declaration.type))
-                    if declaration is not None and text else None)
+            kind = schema.field(column).type
+            type_ = None if declaration is None else self.symbols.resolve_type(declaration.type)
+            if type_ in _NUMBERS and (pa.types.is_float16(kind) or pa.types.is_float32(kind)):
+                raise FormatError(
+                    f"column `{escape_unprintable(column)}` holds {kind.bit_width}-bit floats, "
+                    f"which cannot "
+                    f"say a {type_.describe()} such as 0.1 exactly: write it as decimals, text "
+                    "or 64-bit floats")
+            read = _TEXT_READERS.get(type_) if _is_text(kind) else None
             plan.append((column, block, field, read))
         return plan
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """Whether a column holds text, however Arrow stores it."""
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_string_view(kind))
 
 
 # A CSV cell by its field's type: numbers exactly from their text, booleans from `true`/`false`;
 # anything else, or a cell that does not read, stays text for validation to judge (and report).
 
+# A number as a CSV cell writes it: ASCII digits only (Python's Decimal would also take `1_000`,
+# Arabic-Indic or full-width digits), an optional sign, point and exponent.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _number(text: str) -> Any:
+    stripped = text.strip()
+    if _NUMBER_TEXT.fullmatch(stripped) is None:
+        return text
     try:
-        return Decimal(text.strip())
-    except InvalidOperation:
+        return Decimal(stripped)
+    except InvalidOperation:  # an exponent too large for Decimal
         return text
 
 
@@ -288,6 +310,7 @@ def _boolean(text: str) -> Any:
 
 
 _TEXT_READERS = {t.INTEGER: _integer, t.NUMBER: _number, t.MONEY: _number, t.BOOLEAN: _boolean}
+_NUMBERS = (t.INTEGER, t.NUMBER, t.MONEY)
 
 
 def value_of_path(facts: Any, path: str | None) -> str | None:
@@ -413,7 +436,6 @@ class TableWriter:
             self.writer.close()
 
 
-_NUMBERS = (t.INTEGER, t.NUMBER, t.MONEY)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -285,7 +285,7 @@ def spark_failure(error: BaseException) -> str | None:
     if type(error).__module__.split(".")[0] not in ("pyspark", "py4j"):
         return None
     text = str(error)
-    raised = re.findall(r"^\w*(?:Error|Exception): (.+)$", text, re.MULTILINE)
+    raised = re.findall(r"^[\w.]*(?:Error|Exception): (.+)$", text, re.MULTILINE)
     if "Traceback" in text and raised:
         return _with_hint(raised[-1])
     spark = re.search(r"^: [\w.$]+: (?:\[[\w.]+\] )?(.+?)(?:\s+SQLSTATE: \w+)?$", text,
