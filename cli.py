@@ -9,8 +9,11 @@ import datetime
 import difflib
 import io
 import json
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +63,54 @@ def _console(stderr: bool = False) -> Console:
     return Console(highlight=False, stderr=stderr, width=None if sys.stdout.isatty() else 100)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # as shells report a command stopped by Ctrl-C
+
+
+class _Tenet(click.Group):
+    """The commands, stopped by Ctrl-C with the shell's status (130), never with 1, which says
+    a batch refused rows."""
+
+    def invoke(self, context: click.Context) -> Any:
+        try:
+            return super().invoke(context)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def _stopping_between_chunks() -> Iterator[None]:
+    """While a batch runs, Ctrl-C and SIGTERM are noted and acted on after the chunk at hand
+    (``_stop_if_asked``), where the run's clean-up can remove its temporary files: an exception
+    raised by the signal itself could land in a clean-up that swallows it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, _note_stop)
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        _STOPPED.clear()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+_STOPPED: list[int] = []  # the signals noted
+
+
+def _note_stop(number: int, frame: Any) -> None:
+    _STOPPED.append(number)
+
+
+def _stop_if_asked(rows: int = 0, errors: int = 0) -> None:
+    if _STOPPED:
+        if _STOPPED[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        sys.exit(128 + _STOPPED[0])
+
+
+@click.group(cls=_Tenet, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="tenet")
 def main() -> None:
     """Tenet: a rules engine for credit decisions about existing customers.
@@ -442,7 +492,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     errors = _console(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
     try:
-        with _batch_progress(errors, show_progress) as progress:
+        with _stopping_between_chunks(), _batch_progress(errors, show_progress) as progress:
             summary = run_batch(ruleset, facts_path, options, root=root, progress=progress,
                                 ruleset_path=ruleset_path)
     except (OSError, ValueError, OutsideWindow) as error:
@@ -562,9 +612,10 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
 
 @contextlib.contextmanager
 def _batch_progress(console: Console, shown: bool):
-    """A progress bar on stderr (rows, rows/s, errors so far), or nothing."""
+    """A progress bar on stderr (rows, rows/s, errors so far), or none; either way, after each
+    chunk, a stop that Ctrl-C or SIGTERM asked for is made."""
     if not shown:
-        yield None
+        yield _stop_if_asked
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -575,6 +626,7 @@ def _batch_progress(console: Console, shown: bool):
         start = time.perf_counter()
 
         def update(rows: int, errors: int) -> None:
+            _stop_if_asked(rows, errors)
             elapsed = max(time.perf_counter() - start, 1e-9)
             bar.update(task, completed=rows, speed=f"{rows / elapsed:,.0f} rows/s",
                        errors=f"{errors:,} errors" if errors else "")

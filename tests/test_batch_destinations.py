@@ -184,3 +184,80 @@ def test_csv_text_cells_that_spreadsheets_would_run_get_a_quote(raw: bool,
     quote = "" if raw else "'"
     assert cells == [(quote + text, quote + text, "0" if index == 0 else "3")
                      for index, text in enumerate(FORMULAS)]
+
+
+def _big_book(path: Path, rows: int) -> None:
+    line = '{"c": {"id": "r", "limit": 12.5, "segment": "retail", "note": "a note"}}\n'
+    path.write_text(line * rows, encoding="utf-8")
+
+
+def _start(tmp_path: Path, *extra: str) -> Any:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    book = tmp_path / "book.jsonl"
+    _big_book(book, 300_000)
+    # Output to a file beside the folder: a worker holding a pipe open would keep a reader
+    # waiting after its parent died.
+    log = open(tmp_path.parent / f"{tmp_path.name}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "batch", str(RULES), "--facts", str(book),
+         "--out", str(tmp_path / "out.csv"), "--as-of", "2026-12-15", "--quiet", *extra],
+        stdout=log, stderr=log, text=True)
+
+
+def _output(tmp_path: Path) -> str:
+    return (tmp_path.parent / f"{tmp_path.name}.log").read_text()
+
+
+def _wait_for_partial(tmp_path: Path, process: Any) -> None:
+    import time
+
+    for _ in range(600):  # until the run is writing (or gone)
+        if any(name.endswith(".partial") for name in os.listdir(tmp_path)) or \
+                process.poll() is not None:
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("stop, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_stopped_run_exits_with_the_shells_status_and_leaves_no_files(
+        stop: str, status: int, tmp_path: Path) -> None:
+    import signal
+
+    process = _start(tmp_path, "--jobs", "2")
+    _wait_for_partial(tmp_path, process)
+    assert process.poll() is None, "the run ended before it could be stopped"
+    process.send_signal(getattr(signal, stop))
+    process.wait(timeout=120)
+    stderr = _output(tmp_path)
+    assert process.returncode == status, stderr
+    assert "Traceback" not in stderr
+    assert sorted(os.listdir(tmp_path)) == ["book.jsonl"]
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    process = _start(tmp_path, "--jobs", "2")
+    _wait_for_partial(tmp_path, process)
+    for _ in range(600):  # until both workers run
+        workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True,
+                                 text=True).stdout.split()
+        if len(workers) == 2 or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert len(workers) == 2, "no worker processes"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    for _ in range(200):
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert alive == []

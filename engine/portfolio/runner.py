@@ -11,10 +11,14 @@ the whole book (LANGUAGE.md §8), and a last pass writes the rows with the budge
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime
 import decimal
 import os
 import pickle
+import signal
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -200,17 +204,37 @@ def budget_values(ruleset: Any, values: dict[str, Any], as_of: datetime.date) ->
 _WORKER: ChunkDecider | None = None
 
 
-def _start_worker(path: str, root: str | None, digest: str, as_of: datetime.date,
+def _start_worker(parent: int, path: str, root: str | None, digest: str, as_of: datetime.date,
                   options: BatchOptions, keep_fields: bool) -> None:
     """Each worker process loads and compiles the ruleset once, and checks that it is the
     ruleset the run started with."""
     global _WORKER
     from engine.ruleset import load
 
+    _end_with_parent(parent)
     ruleset = load(path, root)
     if ruleset.info.digest != digest:
         raise RuntimeError(f"{path} changed while the batch was starting")
     _WORKER = ChunkDecider(ruleset, as_of, options, keep_fields)
+
+
+def _end_with_parent(parent: int) -> None:
+    """On Linux, have the kernel stop this worker when ``parent``, the process that started
+    it, dies, even by SIGKILL, which leaves it no chance to stop its workers (they would wait
+    for work forever: the other workers hold the queue open)."""
+    # The parent handles Ctrl-C (sent to every process of the terminal) and stops its workers;
+    # a SIGTERM ends a worker at once, whatever handler it inherited.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the call
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _decide_in_worker(chunk: Chunk) -> ChunkResult:
@@ -227,7 +251,7 @@ def _in_order(chunks: Iterator[Chunk], jobs: int, decider: ChunkDecider,
             yield decider.rows_of(chunk)
         return
     with ProcessPoolExecutor(jobs, initializer=_start_worker,
-                             initargs=worker_arguments) as pool:
+                             initargs=(os.getpid(), *worker_arguments)) as pool:
         window: deque[Future] = deque()
         for chunk in chunks:
             window.append(pool.submit(_decide_in_worker, chunk))
