@@ -261,3 +261,13 @@ def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
             break
         time.sleep(0.05)
     assert alive == []
+
+
+def test_with_out_on_standard_output_the_summary_says_where_the_errors_go(
+        tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["batch", str(RULES), "--facts", str(book), "--out", "-",
+                                       "--as-of", "2026-12-15", "--jobs", "1", "--quiet"])
+    assert result.exit_code == 1
+    assert "1 errors → tenet-batch.errors.jsonl" in result.stderr
+    assert (tmp_path / "tenet-batch.errors.jsonl").read_text().startswith('{"row":2,')

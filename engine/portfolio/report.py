@@ -14,7 +14,8 @@ def render_summary(data: dict[str, Any], out: str, errors: str) -> RenderableTyp
         ("Portfolio ", "bold"), f"{data['rows']:,} rows: ",
         (f"{data['decided']:,} decided", "bold green"), " → ", out, ", ",
         (f"{data['errors']:,} errors", "bold red" if data["errors"] else "dim"),
-        " → " + errors if data["errors"] else "")]
+        # the errors file is written even when empty: say where (with OUT `-`, in this folder)
+        " → " + errors)]
     outputs = Table("output", "value", "count / total", title="Outputs", title_justify="left")
     for name, found in data["outputs"].items():
         if "counts" in found:
