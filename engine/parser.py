@@ -19,13 +19,13 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token
-from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedInput
 
 from engine import ast
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.grammar_cache import cached_lark
 from engine.lalr import LalrDriver
-from engine.source import BIDI_CONTROLS, LINE_SEPARATORS, is_private, private_cache_folder
+from engine.source import BIDI_CONTROLS, LINE_SEPARATORS
 
 
 def _grammar_text() -> str:
@@ -65,30 +65,9 @@ def _parser() -> tuple[Lark, LalrDriver, AstBuilder]:
     every token is kept so that each node's span covers its keywords. ``LalrDriver`` runs
     Lark's tables (see engine/lalr.py)."""
     builder = AstBuilder()
-    lark = Lark(_grammar_text(), parser="lalr", lexer="basic", strict=True, keep_all_tokens=True,
-                maybe_placeholders=True, cache=_cache_file())
+    lark = cached_lark(_grammar_text(), parser="lalr", lexer="basic", strict=True,
+                       keep_all_tokens=True, maybe_placeholders=True)
     return lark, LalrDriver(lark, builder.reducer, DECLARATIONS), builder
-
-
-def _cache_file() -> str | bool:
-    """Where Lark keeps the analysed grammar between runs (building it takes about a second,
-    which every `tenet` command would pay), in Tenet's private cache folder.
-
-    Lark's cache is a pickle, loaded once its first line matches the grammar's hash (which
-    anyone can compute), so whoever can write the cache can run code in every later `tenet` (a
-    CI cache restored from a pull request, a shared XDG_CACHE_HOME). It is used only from a
-    folder and a file of this user's that nobody else can write (``private_cache_folder``);
-    anything else means no cache (a second slower), never a risk."""
-    folder = private_cache_folder()
-    if folder is None:
-        return False
-    cache = folder / f"grammar-lark-{lark_version}.cache"
-    try:
-        if cache.exists() and not is_private(cache, directory=False):
-            return False
-    except OSError:
-        return False
-    return str(cache)
 
 
 def grammar() -> Lark:
