@@ -271,3 +271,25 @@ def test_with_out_on_standard_output_the_summary_says_where_the_errors_go(
     assert result.exit_code == 1
     assert "1 errors → tenet-batch.errors.jsonl" in result.stderr
     assert (tmp_path / "tenet-batch.errors.jsonl").read_text().startswith('{"row":2,')
+
+
+def test_on_spark_a_failed_errors_write_leaves_no_out_beside_old_errors(
+        spark: Any, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyspark.sql import DataFrameWriter
+
+    from engine import spark as tenet_spark
+
+    out, errors = tmp_path / "out", tmp_path / "errors"
+    tenet_spark.run_files(str(RULES), str(book), str(out), str(errors), None, None)
+    assert (out / "_SUCCESS").exists() and (errors / "_SUCCESS").exists()
+    write = DataFrameWriter.parquet
+
+    def failing(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
+        if path == str(errors):
+            raise OSError("No space left on device")
+        write(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(DataFrameWriter, "parquet", failing)
+    with pytest.raises(OSError):
+        tenet_spark.run_files(str(RULES), str(book), str(out), str(errors), None, None)
+    assert not out.exists()  # no new decisions beside the previous run's errors
