@@ -53,3 +53,14 @@ def test_tenet_diff_shows_escapes_in_ids_and_problems(tmp_path: Path) -> None:
     assert code == 0
     assert not any(raw in output for raw in RAW), output
     assert "\\u001b]52;c;ZXZpbA==" in "".join(output.split())
+
+
+def test_tenet_run_refuses_facts_with_a_lone_surrogate_without_a_traceback(
+        tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"c": {"id": "a", "limit": 5, "segment": "retail", "note": "x\\udfff"}}',
+                     encoding="utf-8")
+    code, output = invoke("run", str(RULES), "--facts", str(facts), "--as-of", "2026-12-15")
+    assert code == 2
+    assert "Traceback" not in output
+    assert "the text at `c.note` holds a lone surrogate" in output
