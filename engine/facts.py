@@ -36,7 +36,7 @@ from engine.source import escape_unprintable
 from engine.symbols import Symbols
 
 MAX_PROBLEMS = 100  # listed per facts value; the rest are counted
-MAX_LIST_ITEMS = 10_000  # in a facts list: a customer's loans, contacts, …
+MAX_LIST_ITEMS = 100_000  # in a facts list: a customer's loans, contacts, transactions, …
 
 
 class FactsError(Exception):
