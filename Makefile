@@ -47,6 +47,7 @@ demo: $(VENV)/.installed
 # The rulesets are linted, formatted and their examples run as a user would, then the suite.
 test: $(VENV)/.spark
 	@mkdir -p build
+	$(BIN)/lint-imports
 	$(BIN)/tenet check --strict rulesets/
 	$(BIN)/tenet fmt --check rulesets/
 	$(BIN)/tenet test rulesets/ > build/rulesets-examples.log || (cat build/rulesets-examples.log; exit 1)

@@ -22,13 +22,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from engine.codes import CODES
-from engine.console import print_code_list, print_diagnostics, print_explanation, print_summary
 from engine.diagnostics import Diagnostic, Severity, Span, sort_diagnostics
-from engine.formatter import FormatError, format_text, same_meaning
-from engine.loader import not_utf8
 from engine.pipeline import check_files, find_rule_files
-from engine.report import to_github, to_json, to_sarif
-from engine.source import (
+from engine.report.console import print_code_list, print_diagnostics, print_explanation, print_summary
+from engine.report.formats import to_github, to_json, to_sarif
+from engine.syntax.formatter import FormatError, format_text, same_meaning
+from engine.syntax.loader import not_utf8
+from engine.syntax.source import (
     RuleFile,
     SourceError,
     display_path,
@@ -190,7 +190,8 @@ class _Problem(Exception):
 
 def _read_facts(path: Path):
     """Facts from a JSON file (`-`: standard input); a byte-order mark is accepted."""
-    from engine.facts import FactsJsonError, parse_facts_json
+    from engine.exceptions import FactsJsonError
+    from engine.run.facts import parse_facts_json
 
     try:
         data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
@@ -223,7 +224,7 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
     """An ISO date, with a message in words when it is not one."""
     if value is None:
         return None
-    from engine.facts import iso_date
+    from engine.run.facts import iso_date
 
     found = iso_date(value)
     if found is None:
@@ -264,8 +265,9 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
     Exit status: 0 decided, 1 the ruleset has errors, 2 bad facts or usage, 3 no decision for
     these facts (a `unique` or `any` conflict, which is named).
     """
-    from engine.ruleset import DecisionConflict, FactsError, OutsideWindow, UnknownRule
-    from engine.trace_render import render_decision
+    from engine.exceptions import DecisionConflict, FactsError, OutsideWindow, UnknownRule
+    from engine.report.decisions import render_decision
+    from engine.report.why_not import render_why_not
 
     ruleset = _load_or_exit(ruleset_path, root)
     console = _console()
@@ -289,7 +291,7 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
         console.print(render_decision(decision, brief=brief))
         if decision.why_not is not None:
             console.print()
-            console.print(decision.why_not.render())
+            console.print(render_why_not(decision.why_not))
 
 
 @main.command()
@@ -303,9 +305,9 @@ def test(paths: tuple[Path, ...], allow_empty: bool, root: Path | None) -> None:
     with `N passed, M failed`. Exit status: 0 all pass, 1 any failure or ruleset error, or no
     example at all (unless --allow-empty), 2 usage error (no `.rules` file found).
     """
+    from engine.report.decisions import render_decision
     from engine.ruleset import Ruleset
-    from engine.testing import run_example
-    from engine.trace_render import render_decision
+    from engine.run.examples import run_example
 
     console = _console()
     passed = failed = 0
@@ -459,7 +461,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     """
     from engine.portfolio import BatchOptions, default_jobs, run_batch
     from engine.portfolio.formats import FormatError, format_of
-    from engine.portfolio.report import render_summary
+    from engine.report.summary import render_summary
     from engine.ruleset import OutsideWindow
 
     ruleset = _load_or_exit(ruleset_path, root, exit_status=EXIT_USAGE)
@@ -493,8 +495,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     show_progress = not quiet and sys.stderr.isatty()
     try:
         with _stopping_between_chunks(), _batch_progress(errors, show_progress) as progress:
-            summary = run_batch(ruleset, facts_path, options, root=root, progress=progress,
-                                ruleset_path=ruleset_path)
+            summary = run_batch(ruleset, facts_path, options, progress=progress)
     except (OSError, ValueError, OutsideWindow) as error:
         errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
@@ -505,10 +506,11 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
 def _batch_on_spark(ruleset: Any, facts_path: str, out_path: str, errors_path: str | None,
                     as_of: datetime.date | None, id_field: str | None,
                     summary_path: Path | None, master: str | None, scale: int | None) -> None:
+    from engine.exceptions import SparkUnavailable
     from engine.portfolio.formats import FormatError
-    from engine.portfolio.report import render_summary
+    from engine.report.summary import render_summary
     from engine.ruleset import OutsideWindow
-    from engine.spark import DEFAULT_SCALE, SparkUnavailable, run_files
+    from engine.spark import DEFAULT_SCALE, run_files
     from engine.spark.driver import book_format, spark_failure
 
     if "-" in (facts_path, out_path):
@@ -576,9 +578,9 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
     """
     from engine.portfolio import default_jobs
     from engine.portfolio.diff import DiffOptions, diff_books
-    from engine.portfolio.diff_report import render_html, render_text
     from engine.portfolio.formats import FormatError, format_of
-    from engine.portfolio.report import json_text
+    from engine.portfolio.summary import json_text
+    from engine.report.diff import render_html, render_text
     from engine.ruleset import OutsideWindow
 
     if output_format == "html" and out_path is None:

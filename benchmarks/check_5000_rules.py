@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import generated_ruleset_file  # noqa: E402
 from benchmarks.timing import median_seconds  # noqa: E402
-from engine.checker import check_modules  # noqa: E402
-from engine.formatter import format_text  # noqa: E402
-from engine.lalr import _SCAN  # noqa: E402
+from engine.check.checker import check_modules  # noqa: E402
 from engine.lint import lint  # noqa: E402
-from engine.parser import no_cyclic_gc, parse_module  # noqa: E402
 from engine.pipeline import check_files, check_path, find_rule_files  # noqa: E402
+from engine.syntax.formatter import format_text  # noqa: E402
+from engine.syntax.lalr import _SCAN  # noqa: E402
+from engine.syntax.parser import no_cyclic_gc, parse_module  # noqa: E402
 
 
 def main() -> None:

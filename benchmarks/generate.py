@@ -111,7 +111,7 @@ def sample_customer() -> dict:
 def generated_ruleset_file(rules: int) -> Iterator[tuple[Path, str]]:
     """The generated ruleset written to a temporary file, with the parser already built (once
     per process, as in the CLI): (path, text)."""
-    from engine.parser import grammar
+    from engine.syntax.grammar import grammar
 
     text = generate_ruleset(rules)
     grammar()

@@ -17,7 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
-           "RulesetError", "UnknownRule", "batch", "load", "load_text"]
+           "RulesetError", "TenetError", "UnknownRule", "batch", "load", "load_text"]
+_ERRORS = ("DecisionConflict", "FactsError", "OutsideWindow", "RulesetError", "TenetError",
+           "UnknownRule")
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +27,10 @@ def __getattr__(name: str) -> Any:
         from engine.portfolio import run_batch
 
         return run_batch
+    if name in _ERRORS:
+        from engine import exceptions
+
+        return getattr(exceptions, name)
     if name in __all__:
         from engine import ruleset
 

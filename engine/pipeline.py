@@ -11,12 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.checker import CheckedProgram, check_modules
+from engine.check import cache as check_cache
+from engine.check.checker import CheckedProgram, check_modules
 from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
 from engine.lint import lint
-from engine.loader import SourceSet, parse_text, read_bundle, read_sources
-from engine.parser import no_cyclic_gc
-from engine.source import RuleFile, split_lines
+from engine.syntax.ast import RulesetHeader
+from engine.syntax.loader import SourceSet, parse_text, read_bundle, read_sources
+from engine.syntax.parser import no_cyclic_gc
+from engine.syntax.source import RuleFile, split_lines
 
 
 @dataclass
@@ -48,7 +50,7 @@ def check_text(text: str, path: str = "<text>", root: Path | None = None) -> Che
 
 
 def check_bundle(files: dict[str, str], main: str) -> CheckResult:
-    """Parse and check a ruleset shipped as texts (see ``engine.loader.read_bundle``)."""
+    """Parse and check a ruleset shipped as texts (see ``engine.syntax.loader.read_bundle``)."""
     with no_cyclic_gc():
         return _check(read_bundle(files, main))
 
@@ -114,7 +116,7 @@ def find_rule_files(paths: list[Path], root: Path | None = None) -> list[RuleFil
 def check_files(files: list[RuleFile], use_cache: bool = False) -> list[CheckResult]:
     """Check each file as a ruleset, except files without a header that another of them
     includes: those are checked as part of the file that includes them. With ``use_cache``,
-    an unchanged file's findings come from the cache (``engine.check_cache``)."""
+    an unchanged file's findings come from the cache (``engine.check.cache``)."""
     results = [_check_cached(file) if use_cache else check_path(file.path, file.root)
                for file in files]
     included = {module.path for result in results for module in result.sources.modules[1:]}
@@ -123,8 +125,6 @@ def check_files(files: list[RuleFile], use_cache: bool = False) -> list[CheckRes
 
 
 def _check_cached(file: RuleFile) -> CheckResult:
-    from engine import check_cache
-
     found = check_cache.lookup(file)
     if found is not None:
         sources, diagnostics, has_header = found
@@ -135,8 +135,6 @@ def _check_cached(file: RuleFile) -> CheckResult:
 
 
 def _has_no_header(result: CheckResult) -> bool:
-    from engine.ast import RulesetHeader
-
     if result.cached_header is not None:
         return not result.cached_header
     modules = result.sources.modules

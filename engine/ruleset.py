@@ -18,42 +18,25 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from engine.codegen import generate
-from engine.codegen_facts import generate_validator
-from engine.codegen_runtime import TraceBuilder
-from engine.decide import Decider, DecisionConflict
-from engine.diagnostics import Diagnostic, did_you_mean
-from engine.facts import FactsError, FactsSchema, iso_date
-from engine.interpreter import Interpreter
+from engine.diagnostics import did_you_mean
+from engine.exceptions import DecisionConflict, FactsError, OutsideWindow, RulesetError, UnknownRule
 from engine.pipeline import CheckResult, check_bundle, check_path, check_text
-from engine.runtime import normalize
-from engine.trace import TraceEvent
+from engine.run.codegen.facts import generate_validator
+from engine.run.codegen.procedure import generate
+from engine.run.codegen.support import TraceBuilder
+from engine.run.facts import FactsSchema, iso_date
+from engine.run.reference.interpreter import Env, Interpreter
+from engine.run.reference.procedure import Decider, Outcome
+from engine.run.runtime import Notes, normalize
+from engine.run.trace import TraceEvent
+from engine.run.why_not import explain
+from engine.syntax import ast
 
 if TYPE_CHECKING:
-    from engine.why_not import WhyNot
+    from engine.run.why_not import WhyNot
 
 __all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
            "RulesetBundle", "RulesetError", "load", "load_bundle", "load_text"]
-
-
-class RulesetError(Exception):
-    """The ruleset has errors; ``diagnostics`` holds all of them."""
-
-    def __init__(self, result: CheckResult) -> None:
-        self.result = result
-        self.diagnostics: list[Diagnostic] = [d for d in result.diagnostics
-                                              if d.severity.value == "error"]
-        lines = [f"{d.span.file}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
-                 for d in self.diagnostics]
-        super().__init__(f"the ruleset has {len(lines)} error(s):\n" + "\n".join(lines))
-
-
-class UnknownRule(ValueError):
-    """``why_not`` names no rule of the ruleset."""
-
-
-class OutsideWindow(Exception):
-    """The as-of date is outside the ruleset's `effective … until …` window."""
 
 
 class RulesetInfo(BaseModel):
@@ -180,10 +163,12 @@ class Ruleset:
         self.reasons = {code: entry.text for code, entry in symbols.reasons.items()}
         self._reason_entries = {code: {"code": code, "text": text}
                                 for code, text in self.reasons.items()}
-        self._generated = generate(program)
+        # The generated decision functions and what they record (``GeneratedRuleset``): what
+        # portfolio runs call, chunk by chunk.
+        self.compiled = generate(program)
         self._validator_source, self._validate_fast = generate_validator(
-            symbols, self._generated.fields)
-        self._trace_builder = TraceBuilder(self._generated.metadata)
+            symbols, self.compiled.fields)
+        self._trace_builder = TraceBuilder(self.compiled.metadata)
         self._reference_decider: Decider | None = None
 
     def bundle(self) -> RulesetBundle:
@@ -200,7 +185,7 @@ class Ruleset:
     def source(self) -> str:
         """The Python code generated for this ruleset, for debugging: the plain decision
         function, the one that records traces, and the constants (`k…`) they use."""
-        return self._generated.source() + "\n# facts validation\n" + self._validator_source
+        return self.compiled.source() + "\n# facts validation\n" + self._validator_source
 
     @property
     def examples(self):
@@ -237,6 +222,58 @@ class Ruleset:
                 results.append(error)
         return results
 
+    # -- for portfolio runs (engine.portfolio, engine.spark): deciding row by row, the budgets
+
+    def fields(self, facts: Any) -> tuple[Any, ...]:
+        """The values of the facts fields the compiled functions take (``compiled.fields``),
+        validated: by the generated fast path, else by the pydantic models, which raise
+        FactsError with every problem."""
+        fields = self._validate_fast(facts)
+        if fields is None:  # invalid (FactsError says why), or a shape the fast path leaves
+            values = self.schema.validate(facts)
+            fields = tuple(values[block][name] for block, name in self.compiled.fields)
+        return fields
+
+    def facts_of(self, fields: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
+        """Validated facts again, from the values ``fields`` gave."""
+        facts: dict[str, dict[str, Any]] = {}
+        for (block, name), value in zip(self.compiled.fields, fields, strict=True):
+            facts.setdefault(block, {})[name] = value
+        return facts
+
+    def reference_outcome(self, facts: dict[str, Any], as_of: datetime.date,
+                          trace: bool = False) -> Outcome:
+        """The reference evaluator's decision on validated ``facts``: every value it computed
+        (``values``) besides the outputs and reasons."""
+        return self._reference().decide(facts, as_of, trace)
+
+    @property
+    def budgets(self) -> list[ast.BudgetDecl]:
+        return list(self.check.program.symbols.budgets.values())
+
+    def budget_values(self, values: dict[str, Any], as_of: datetime.date) -> tuple:
+        """Per budget (among, total, rank, the values its `else` sets) on a decision's values
+        (facts, lets, tables and outputs), by the reference interpreter."""
+        interpreter = Interpreter()
+        env = Env(dict(values), as_of, Notes())
+        result = []
+        for budget in self.budgets:
+            among = True if budget.among is None else interpreter.value(budget.among, env)
+            rank = None if budget.rank_by is None else interpreter.value(budget.rank_by, env)
+            sets = tuple(interpreter.value(action.value, env) for action in budget.otherwise
+                         if isinstance(action, ast.SetAction))
+            result.append((among, interpreter.value(budget.total, env), rank, sets))
+        return tuple(result)
+
+    def budget_limit(self, budget: ast.BudgetDecl, as_of: datetime.date) -> Any:
+        """The limit of ``budget``: the same for the whole book."""
+        return Interpreter().value(budget.limit, Env({}, as_of, Notes()))
+
+    def as_of_date(self, as_of: datetime.date | str | None) -> datetime.date:
+        """The decision date ``as_of`` names (today when None), inside the ruleset's window
+        (OutsideWindow otherwise)."""
+        return self._as_of(as_of)
+
     def _as_of(self, as_of: datetime.date | str | None) -> datetime.date:
         if as_of is None:
             as_of = datetime.date.today()
@@ -252,11 +289,8 @@ class Ruleset:
         return as_of
 
     def _decide(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
-        generated = self._generated
-        fields = self._validate_fast(facts)
-        if fields is None:  # invalid (FactsError says why), or a shape the fast path leaves
-            values = self.schema.validate(facts)
-            fields = tuple(values[block][name] for block, name in generated.fields)
+        generated = self.compiled
+        fields = self.fields(facts)
         try:
             if trace:
                 outputs, codes, events, notes, used = generated.decide_traced(fields, as_of)
@@ -288,8 +322,6 @@ class Ruleset:
                         rule: str) -> Decision:
         """The reference evaluator's decision (it keeps every value it computed, which the
         answer reads; the evaluators agree), with its why-not."""
-        from engine.why_not import explain
-
         rules = self.check.program.symbols.rules
         if rule not in rules:
             hint = did_you_mean(rule, rules)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from engine.console import render_diagnostic
 from engine.pipeline import CheckResult
+from engine.report.console import render_diagnostic
 
 # How hard the property tests look: `dev` for a quick local run, `ci` for `make test` (and CI),
 # `deep` for a long hunt started on demand: HYPOTHESIS_PROFILE=deep make test.

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import engine
 from cli import main
-from engine.decide import DecisionConflict
 from engine.portfolio import BatchOptions, run_batch
+from engine.run.reference.procedure import DecisionConflict
 from tests.conftest import FIXTURES, ROOT
 from tests.test_evaluators_agree import facts_strategy
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import types as t
+from engine.check import types as t
 from engine.pipeline import check_path, check_text
 
 SCHEMA = '''ruleset checks

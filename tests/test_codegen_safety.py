@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.codegen import generate
-from engine.parser import MAX_DEPTH
+from engine.run.codegen.procedure import generate
+from engine.syntax.parser import MAX_DEPTH
 
 PAYLOAD = "__import__('os').system('touch {marker}')"
 
@@ -101,7 +101,7 @@ def test_no_ruleset_text_reaches_the_generated_source(hostile) -> None:
 
 def test_the_generated_namespace_cannot_import_or_open(hostile) -> None:
     ruleset, _ = hostile
-    namespace = ruleset._generated.decide.__globals__
+    namespace = ruleset.compiled.decide.__globals__
     assert set(namespace["__builtins__"]) == {"len", "tuple", "list", "dict", "bool"}
     validator = ruleset._validate_fast.__globals__["__builtins__"]
     assert not {"__import__", "open", "eval", "exec", "compile", "getattr"} & set(validator)

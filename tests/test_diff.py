@@ -22,7 +22,7 @@ from rich.console import Console
 import engine
 from cli import main
 from engine.portfolio.diff import DiffOptions, diff_books
-from engine.portfolio.diff_report import render_html, render_text
+from engine.report.diff import render_html, render_text
 from tests.conftest import FIXTURES, ROOT, assert_golden
 from tests.test_evaluators_agree import facts_strategy
 

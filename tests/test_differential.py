@@ -11,12 +11,12 @@ import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.decide import DecisionConflict
 from engine.diagnostics import Severity
-from engine.formatter import format_text
-from engine.parser import parse_module
 from engine.pipeline import check_text
 from engine.ruleset import Ruleset
+from engine.run.reference.procedure import DecisionConflict
+from engine.syntax.formatter import format_text
+from engine.syntax.parser import parse_module
 from tests.ruleset_strategies import facts, rulesets
 
 START = datetime.date(2026, 12, 1)

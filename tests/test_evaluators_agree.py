@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import types as t
-from engine.decide import DecisionConflict
-from engine.symbols import Symbols
+from engine.check import types as t
+from engine.check.symbols import Symbols
+from engine.run.reference.procedure import DecisionConflict
 from tests.conftest import FIXTURES, ROOT
 
 RULESETS = sorted({*ROOT.joinpath("rulesets").rglob("*.rules"),

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import types as t
-from engine.facts import FactsError
-from engine.symbols import Symbols
+from engine.check import types as t
+from engine.check.symbols import Symbols
+from engine.run.facts import FactsError
 from tests.conftest import ROOT
 
 RULESETS = sorted(ROOT.joinpath("rulesets").glob("*.rules"))
@@ -113,7 +113,7 @@ def test_fast_path_accepts_only_what_pydantic_accepts_with_the_same_values(path:
     ruleset = engine.load(path)
     symbols = ruleset.check.program.symbols
     facts = st.fixed_dictionaries({name: record(symbols, name) for name in symbols.facts})
-    fields = ruleset._generated.fields
+    fields = ruleset.compiled.fields
 
     @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(perturbed(facts), WILD))

@@ -116,7 +116,7 @@ def test_business_spellings_get_a_write_it_as_hint(text: str, message: str, help
 def test_a_cap_whose_condition_is_not_true_shows_its_constant_bound() -> None:
     from rich.console import Console
 
-    from engine.trace_render import render_decision
+    from engine.report.decisions import render_decision
 
     ruleset = engine.load_text("ruleset r\nfacts c\n  x: integer\nend\noutputs\n"
                                "  limit_out: money default 300_000\nend\n"

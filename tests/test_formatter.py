@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import main
-from engine.formatter import FormatError, format_text
-from engine.loader import read_sources
-from engine.parser import parse_module
-from engine.source import normalize_newlines
+from engine.syntax.formatter import FormatError, format_text
+from engine.syntax.loader import read_sources
+from engine.syntax.parser import parse_module
+from engine.syntax.source import normalize_newlines
 from tests.conftest import FIXTURES, ROOT, assert_golden
 from tests.test_robustness import mutated
 

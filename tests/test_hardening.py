@@ -443,9 +443,10 @@ def test_an_edited_grammar_cache_is_built_again(tmp_path: Path) -> None:
 def test_the_cached_grammar_parses_as_the_built_one() -> None:
     from lark import Lark
 
-    from engine import grammar_cache, parser
+    from engine.syntax import grammar_cache
+    from engine.syntax.grammar import grammar_text
 
-    built = Lark(parser._grammar_text(), parser="lalr", lexer="basic", strict=True,
+    built = Lark(grammar_text(), parser="lalr", lexer="basic", strict=True,
                  keep_all_tokens=True, maybe_placeholders=True)
     data, memo = built.memo_serialize([grammar_cache.TerminalDef, grammar_cache.Rule])
     stored = grammar_cache._decoded(json.loads(json.dumps(grammar_cache._encoded(

@@ -202,14 +202,14 @@ def test_a_lone_surrogate_refuses_its_row_only(engine: str, tmp_path: Path,
 
 def test_spark_names_a_parquet_file_that_breaks_while_the_book_is_read(
         spark: Any, tmp_path: Path, request: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.spark import driver
+    import engine.spark as spark_run
 
     folder = tmp_path / "book"
     folder.mkdir()
     for part in range(2):
         pq.write_table(pa.table({"c.id": [f"r{part}"] * 100, "c.limit": ["1"] * 100,
                                  "c.segment": ["retail"] * 100}), folder / f"part-{part}.parquet")
-    read_book = driver.read_book
+    read_book = spark_run.read_book
 
     def truncated_after_reading(session: Any, path: str) -> Any:
         found = read_book(session, path)
@@ -217,7 +217,7 @@ def test_spark_names_a_parquet_file_that_breaks_while_the_book_is_read(
         broken.write_bytes(broken.read_bytes()[:300])  # as another job rewrites it
         return found
 
-    monkeypatch.setattr(driver, "read_book", truncated_after_reading)
+    monkeypatch.setattr(spark_run, "read_book", truncated_after_reading)
     code, _, _, output = batch("spark", folder, tmp_path, request)
     assert code == 2
     assert " ".join(output.split()).startswith(

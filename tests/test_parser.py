@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine import ast
-from engine.ast import (
+from engine.syntax import ast
+from engine.syntax.ast import (
     Aggregate,
     Alternatives,
     AnyCell,
@@ -34,7 +34,7 @@ from engine.ast import (
     Today,
     Unary,
 )
-from engine.parser import parse_module
+from engine.syntax.parser import parse_module
 from tests.conftest import FIXTURES
 
 

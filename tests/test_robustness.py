@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 import engine
 from engine.diagnostics import Diagnostic
-from engine.parser import keywords
 from engine.pipeline import check_text
-from engine.source import normalize_newlines
+from engine.syntax.grammar import keywords
+from engine.syntax.source import normalize_newlines
 from tests.conftest import FIXTURES
 
 EXAMPLE = (FIXTURES / "language" / "complete_example.rules").read_text(encoding="utf-8")

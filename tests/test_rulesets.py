@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import ast
 from engine.pipeline import check_files, find_rule_files
-from engine.testing import run_example
-from engine.trace import RuleEvent, ValueEvent
+from engine.run.examples import run_example
+from engine.run.trace import RuleEvent, ValueEvent
+from engine.syntax import ast
 from tests.conftest import ROOT
 
 RULESETS = [file.path for file in find_rule_files([ROOT / "rulesets"])]

@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 
 import engine
-from engine.formatter import format_text
 from engine.pipeline import check_text
+from engine.syntax.formatter import format_text
 
 
 def best_seconds(function: Callable[[], object]) -> float:

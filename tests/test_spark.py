@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import engine
 from engine.portfolio import BatchOptions, run_batch
 from engine.portfolio.formats import text_of
-from engine.portfolio.report import json_text
+from engine.portfolio.summary import json_text
 from tests.conftest import FIXTURES, ROOT
 from tests.test_evaluators_agree import facts_strategy
 

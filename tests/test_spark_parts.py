@@ -130,4 +130,4 @@ def test_what_travels_to_the_executors_is_data_not_code() -> None:
     assert b"CodeType" not in shipped and b"_make_function" not in shipped
     assert b"engine.spark.tasks" in shipped and b"DecideRows" in shipped
     assert ruleset.bundle().files[0][1].encode("utf-8") in shipped  # the ruleset as its text
-    assert ruleset._generated.source().encode("utf-8")[:200] not in shipped
+    assert ruleset.compiled.source().encode("utf-8")[:200] not in shipped

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 import engine
-from engine.trace_render import render_decision
+from engine.report.decisions import render_decision
 from tests.conftest import FIXTURES, assert_golden
 
 AS_OF = datetime.date(2026, 12, 15)

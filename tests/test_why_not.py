@@ -18,8 +18,9 @@ from rich.console import Console
 
 import engine
 from cli import main
-from engine.portfolio.report import json_text
-from engine.trace import RuleEvent
+from engine.portfolio.summary import json_text
+from engine.report.why_not import render_why_not
+from engine.run.trace import RuleEvent
 from tests.conftest import FIXTURES, ROOT, assert_golden
 from tests.test_evaluators_agree import facts_strategy
 
@@ -41,7 +42,8 @@ def cases() -> tuple[engine.Ruleset, dict]:
 
 def test_every_way_a_rule_is_stopped_in_words(cases) -> None:
     ruleset, facts = cases
-    text = "".join(rendered(ruleset.decide(facts, as_of=AS_OF, why_not=rule).why_not.render())
+    text = "".join(rendered(render_why_not(ruleset.decide(facts, as_of=AS_OF,
+                                                          why_not=rule).why_not))
                    for rule in ruleset.check.program.symbols.rules)
     assert_golden(text, CASES / "cases.txt")
 
@@ -145,7 +147,7 @@ def test_why_not_answers_for_any_customer_and_rule(path: Path) -> None:
             assert all(finding.value is not True for finding in why.findings)
         if why.status == "overridden":
             assert why.overrides
-        rendered(why.render())
+        rendered(render_why_not(why))
         json.dumps(decision.to_data()["why_not"], default=str)
 
     check()
@@ -162,7 +164,7 @@ def test_the_callers_decimal_context_changes_no_explanation(cases, context) -> N
     facts["customer"]["accounts"][0]["balance"] = Decimal("30000.123456789")
 
     def explanations() -> list[tuple[str, str]]:
-        return [(rendered(d.why_not.render()), d.to_json()) for d in
+        return [(rendered(render_why_not(d.why_not)), d.to_json()) for d in
                 (ruleset.decide(facts, as_of=AS_OF, why_not=rule) for rule in rules)]
 
     expected = explanations()

@@ -6,7 +6,7 @@ errors. Findings carry stable codes documented in ``engine.codes`` (`tenet expla
 
 from __future__ import annotations
 
-from engine.checker import CheckedProgram
+from engine.check.checker import CheckedProgram
 from engine.diagnostics import Diagnostic
 from engine.lint.caps import lint_caps
 from engine.lint.conditions import lint_conditions

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from engine import ast
-from engine import types as t
+from engine.check import types as t
 from engine.lint.findings import Findings
-from engine.unparse import unparse
+from engine.run.reference.interpreter import Env, Interpreter
+from engine.run.reference.procedure import Decider, DecisionConflict
+from engine.syntax import ast
+from engine.syntax.unparse import unparse
 
 
 def lint_caps(findings: Findings) -> None:
@@ -36,9 +38,6 @@ def lint_caps(findings: Findings) -> None:
 def _example_decisions(findings: Findings) -> list[list]:
     """The traced decisions of the examples, by the reference evaluator (examples whose
     facts do not fit, or that give no decision, are left out: `tenet test` reports them)."""
-    from engine.decide import Decider, DecisionConflict
-    from engine.interpreter import Env, Interpreter
-
     program = findings.program
     decider = Decider(program, Interpreter())
     window = program.symbols.effective

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import ast
 from engine.lint.domains import Box, ValueSet, box_intersect, box_is_empty, box_subtract, describe_witness
 from engine.lint.findings import Budget, Findings, dimension_of
+from engine.syntax import ast
 
 _FLIPPED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _MAX_BOXES = 64

@@ -7,9 +7,9 @@ requires `X != 0` or `X > 0` (or `X < 0`) alongside the rest with `and`.
 
 from __future__ import annotations
 
-from engine import ast
 from engine.lint.findings import Findings
-from engine.unparse import unparse
+from engine.syntax import ast
+from engine.syntax.unparse import unparse
 
 
 def lint_divisions(findings: Findings) -> None:

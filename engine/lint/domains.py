@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from engine.syntax.unparse import literal_text
+
 _INF = None  # an unbounded end of an interval
 
 
@@ -338,8 +340,6 @@ def box_subtract(box: Box, other: Box) -> list[Box]:
 
 def describe_witness(box: Box) -> str:
     """`behavior_score 755 and utilization 0.9` (missing when only missing fits)."""
-    from engine.unparse import literal_text
-
     parts = []
     for key, values in box.items():
         value = values.witness()

@@ -5,9 +5,9 @@ condition, outside the aggregate."""
 
 from __future__ import annotations
 
-from engine import ast
 from engine.lint.findings import Findings
-from engine.unparse import unparse
+from engine.syntax import ast
+from engine.syntax.unparse import unparse
 
 
 def lint_filters(findings: Findings) -> None:

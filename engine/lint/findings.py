@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import ast
-from engine import types as t
-from engine.checker import CheckedProgram
+from engine.check import types as t
+from engine.check.checker import CheckedProgram
 from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Span
 from engine.lint.domains import Dimension
-from engine.unparse import unparse
+from engine.syntax import ast
+from engine.syntax.unparse import unparse
 
 
 @dataclass

@@ -15,8 +15,8 @@ import importlib.resources
 import json
 import unicodedata
 
-from engine import ast
 from engine.lint.findings import Findings
+from engine.syntax import ast
 
 _CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 # The groups of the table that hold several ASCII characters are {1, I, l} and {0, O}: each

@@ -3,8 +3,8 @@ application is declined, is owed the principal reasons (adverse-action notices).
 
 from __future__ import annotations
 
-from engine import ast
 from engine.lint.findings import Findings
+from engine.syntax import ast
 
 ADVERSE = frozenset({"decrease", "hold", "freeze", "decline", "reject", "close"})
 

@@ -4,7 +4,6 @@ witness: a customer that shows it."""
 
 from __future__ import annotations
 
-from engine import ast
 from engine.lint.domains import (
     Box,
     Dimension,
@@ -15,6 +14,7 @@ from engine.lint.domains import (
     describe_witness,
 )
 from engine.lint.findings import Budget, Findings, dimension_of
+from engine.syntax import ast
 
 
 class _NotAnalysable(Exception):

@@ -14,26 +14,20 @@ from typing import Any
 
 from engine.portfolio.runner import BatchOptions, BatchRun, default_jobs
 from engine.portfolio.summary import Summary
+from engine.ruleset import Ruleset, load
 
 __all__ = ["BatchOptions", "Summary", "default_jobs", "run_batch"]
 
 
-def run_batch(ruleset: Any, source: str | Path | Iterable[Any], options: BatchOptions,
-              root: str | Path | None = None,
-              progress: Callable[[int, int], None] | None = None,
-              ruleset_path: str | Path | None = None) -> Summary:
+def run_batch(ruleset: Ruleset | str | Path, source: str | Path | Iterable[Any],
+              options: BatchOptions, root: str | Path | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Summary:
     """Decide every row of ``source`` (a JSONL, CSV or Parquet path, `-` for standard input,
-    or an iterable of facts objects) with ``ruleset`` (a path, or a loaded Ruleset with the
-    ``ruleset_path`` it came from), apply the budgets and write ``options.out`` and the errors
-    file. Worker processes (``options.jobs``) load the ruleset from its path, so a Ruleset
-    made from text in memory, or an iterable source, runs in this process."""
-    from engine.ruleset import Ruleset, load
-
+    or an iterable of facts objects) with ``ruleset`` (a path, loaded inside ``root``, or a
+    loaded Ruleset), apply the budgets and write ``options.out`` and the errors file. Worker
+    processes (``options.jobs``) get the ruleset as texts and compile it once each; an
+    iterable source is decided in this process."""
     if not isinstance(ruleset, Ruleset):
-        ruleset_path = ruleset
         ruleset = load(ruleset, root)
     run = BatchRun(ruleset, options, progress)
-    path = None if ruleset_path is None else str(ruleset_path)
-    if isinstance(source, str | Path):
-        return run.run(str(source), path, None if root is None else str(root))
-    return run.run(source)
+    return run.run(str(source) if isinstance(source, str | Path) else source)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.runtime import CONTEXT
+from engine.run.runtime import CONTEXT
 
 
 @dataclass

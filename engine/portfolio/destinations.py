@@ -21,10 +21,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.source import sync_folder
+from engine.exceptions import BookError
+from engine.syntax.source import sync_folder
 
 
-class DestinationError(ValueError):
+class DestinationError(BookError):
     """A usage error about where a run reads or writes."""
 
 

@@ -18,13 +18,15 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
-from engine import ast
-from engine import types as t
+from engine.check import types as t
+from engine.check.symbols import OFFERS_OUTPUT
+from engine.portfolio import run_batch
 from engine.portfolio.formats import RowReader, read_chunks
 from engine.portfolio.runner import BatchOptions
-from engine.runtime import normalize
-from engine.symbols import OFFERS_OUTPUT
-from engine.trace import OutputEvent
+from engine.ruleset import Ruleset, load
+from engine.run.runtime import normalize
+from engine.run.trace import OutputEvent
+from engine.syntax import ast
 
 SIDES = ("champion", "challenger")
 EXAMPLES_PER_CELL = 3
@@ -41,22 +43,17 @@ class DiffOptions:
 
 
 def diff_books(champion: str | Path, challenger: str | Path, book: str | Path,
-               options: DiffOptions, loaded: tuple[Any, Any] | None = None) -> dict[str, Any]:
-    """The report, as data (``diff_report`` renders it). ``loaded``: the two rulesets when the
+               options: DiffOptions, loaded: tuple[Ruleset, Ruleset] | None = None) -> dict[str, Any]:
+    """The report, as data (``engine.report.diff`` renders it). ``loaded``: the two rulesets when the
     caller already loaded them from ``champion`` and ``challenger``."""
-    from engine.portfolio import run_batch
-    from engine.ruleset import load
-
     rulesets = list(loaded or (load(champion, options.root), load(challenger, options.root)))
     with tempfile.TemporaryDirectory(prefix="tenet-diff-") as folder:
         runs = []
-        for side, ruleset, path in zip(SIDES, rulesets,
-                                       (champion, challenger), strict=True):
+        for side, ruleset in zip(SIDES, rulesets, strict=True):
             out = Path(folder) / f"{side}.jsonl"
             summary = run_batch(ruleset, str(book), BatchOptions(
                 out=str(out), errors=str(out.with_suffix(".errors.jsonl")), as_of=options.as_of,
-                jobs=options.jobs, id_field=options.id_field), root=options.root,
-                ruleset_path=path)
+                jobs=options.jobs, id_field=options.id_field))
             runs.append((out, summary.to_data()))
         report = _Comparison(rulesets, options).compare(runs)
     report["examples"] = _explain_examples(rulesets, book, report, options)
@@ -246,7 +243,7 @@ def _explain_examples(rulesets: list[Any], book: str | Path, report: dict[str, A
     return examples
 
 
-def _facts_of_rows(ruleset: Any, book: str | Path, rows: set[int]) -> dict[int, Any]:
+def _facts_of_rows(ruleset: Ruleset, book: str | Path, rows: set[int]) -> dict[int, Any]:
     """The facts of the given rows as ``ruleset`` reads them (the two schemas may differ)."""
     found: dict[int, Any] = {}
     reader = RowReader(ruleset.check.program.symbols)
@@ -257,7 +254,7 @@ def _facts_of_rows(ruleset: Any, book: str | Path, rows: set[int]) -> dict[int, 
     return found
 
 
-def _budgets_setting(ruleset: Any, output: str) -> list[str]:
+def _budgets_setting(ruleset: Ruleset, output: str) -> list[str]:
     """The budgets whose `else` sets ``output``: one of them overrode a decision whose value
     differs from the one decided customer by customer."""
     return [name for name, budget in ruleset.check.program.symbols.budgets.items()

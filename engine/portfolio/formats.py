@@ -24,17 +24,18 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from engine import types as t
-from engine.facts import FactsJsonError, parse_facts_json
+from engine.check import types as t
+from engine.check.symbols import Symbols
+from engine.exceptions import BookError, FactsJsonError
 from engine.portfolio.destinations import AtomicFile
-from engine.runtime import normalize
-from engine.source import escape_unprintable
-from engine.symbols import Symbols
+from engine.run.facts import parse_facts_json
+from engine.run.runtime import normalize
+from engine.syntax.source import escape_unprintable
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 
-class FormatError(ValueError):
+class FormatError(BookError):
     """A usage error about a file: its format, its columns."""
 
 

@@ -29,10 +29,8 @@ from typing import Any
 
 import msgspec
 
-from engine import ast
-from engine.decide import DecisionConflict
-from engine.facts import FactsError
-from engine.interpreter import Env, Interpreter
+from engine.check.symbols import OFFERS_OUTPUT
+from engine.exceptions import DecisionConflict, FactsError
 from engine.portfolio.budgets import Allocation, Candidates, allocate
 from engine.portfolio.destinations import AtomicFile, check_destinations, commit_together
 from engine.portfolio.formats import (
@@ -44,9 +42,10 @@ from engine.portfolio.formats import (
     read_chunks,
     value_of_path,
 )
-from engine.portfolio.summary import Summary
-from engine.runtime import Notes, normalize
-from engine.symbols import OFFERS_OUTPUT
+from engine.portfolio.summary import Summary, json_text
+from engine.ruleset import Ruleset, RulesetBundle, load_bundle
+from engine.run.runtime import normalize
+from engine.syntax import ast
 
 CHUNK_ROWS = 2_000
 
@@ -99,13 +98,13 @@ class ChunkDecider:
     """Decides the rows of chunks with one ruleset (in a worker process, or here), and writes
     each decided row as it will be written unless a budget changes it."""
 
-    def __init__(self, ruleset: Any, as_of: datetime.date, options: BatchOptions,
+    def __init__(self, ruleset: Ruleset, as_of: datetime.date, options: BatchOptions,
                  keep_fields: bool) -> None:
         self.ruleset, self.as_of, self.id_field = ruleset, as_of, options.id_field
         self.trace, self.keep_fields = options.trace, keep_fields
         self.records = Records(ruleset, as_of, options)
         self.reader = RowReader(ruleset.check.program.symbols)
-        generated = ruleset._generated
+        generated = ruleset.compiled
         self.decide = generated.decide_batch
         meta = generated.metadata
         self.slots_of = [info.slots for info in meta.rules]
@@ -120,7 +119,7 @@ class ChunkDecider:
         return self._decide_all((number, facts, None) for number, facts in items)
 
     def _decide_all(self, rows: Iterable[tuple[int, Any, str | None]]) -> ChunkResult:
-        result = ChunkResult([], [], [0] * self.ruleset._generated.counters,
+        result = ChunkResult([], [], [0] * self.ruleset.compiled.counters,
                              Summary(self.ruleset))
         for number, facts, problem in rows:
             row = self.row(number, facts, problem, result.counters, result.counts)
@@ -132,12 +131,8 @@ class ChunkDecider:
         identity = value_of_path(facts, self.id_field)
         if problem is not None:
             return number, identity, "unreadable", [problem]
-        ruleset = self.ruleset
-        fields = ruleset._validate_fast(facts)
         try:
-            if fields is None:
-                values = ruleset.schema.validate(facts)
-                fields = tuple(values[block][name] for block, name in ruleset._generated.fields)
+            fields = self.ruleset.fields(facts)
             outputs, codes, givers, used, budgets = self.decide(fields, self.as_of, counters)
             reasons = self._reasons(codes, givers, used)
             trace = self._trace(facts) if self.trace else None
@@ -180,42 +175,23 @@ class ChunkDecider:
         those values missing; its reasons cannot be withdrawn by a budget (their givers are
         not known), and its budget values are computed on its final values."""
         ruleset = self.ruleset
-        outcome = ruleset._reference().decide(ruleset.schema.validate(facts), self.as_of, False)
+        outcome = ruleset.reference_outcome(ruleset.schema.validate(facts), self.as_of)
         reasons = [(code, [frozenset()]) for code in outcome.reasons]
-        budgets = budget_values(ruleset, outcome.values, self.as_of)
+        budgets = ruleset.budget_values(outcome.values, self.as_of)
         trace = self._trace(facts) if self.trace else None
         return outcome.outputs, reasons, budgets, trace
-
-
-def budget_values(ruleset: Any, values: dict[str, Any], as_of: datetime.date) -> tuple:
-    """(among, total, rank, else values) of every budget, by the reference interpreter."""
-    interpreter = Interpreter()
-    env = Env(dict(values), as_of, Notes())
-    result = []
-    for budget in ruleset.check.program.symbols.budgets.values():
-        among = True if budget.among is None else interpreter.value(budget.among, env)
-        rank = None if budget.rank_by is None else interpreter.value(budget.rank_by, env)
-        sets = tuple(interpreter.value(action.value, env) for action in budget.otherwise
-                     if isinstance(action, ast.SetAction))
-        result.append((among, interpreter.value(budget.total, env), rank, sets))
-    return tuple(result)
 
 
 _WORKER: ChunkDecider | None = None
 
 
-def _start_worker(parent: int, path: str, root: str | None, digest: str, as_of: datetime.date,
+def _start_worker(parent: int, bundle: RulesetBundle, as_of: datetime.date,
                   options: BatchOptions, keep_fields: bool) -> None:
-    """Each worker process loads and compiles the ruleset once, and checks that it is the
-    ruleset the run started with."""
+    """Each worker process compiles the ruleset once, from the texts it was shipped as (as a
+    Spark executor does), and checks that it is the ruleset the run started with."""
     global _WORKER
-    from engine.ruleset import load
-
     _end_with_parent(parent)
-    ruleset = load(path, root)
-    if ruleset.info.digest != digest:
-        raise RuntimeError(f"{path} changed while the batch was starting")
-    _WORKER = ChunkDecider(ruleset, as_of, options, keep_fields)
+    _WORKER = ChunkDecider(load_bundle(bundle), as_of, options, keep_fields)
 
 
 def _end_with_parent(parent: int) -> None:
@@ -267,7 +243,7 @@ def _in_order(chunks: Iterator[Chunk], jobs: int, decider: ChunkDecider,
 class Records:
     """A decided row as written: a JSON line, or the cells of a CSV or Parquet row."""
 
-    def __init__(self, ruleset: Any, as_of: datetime.date, options: BatchOptions) -> None:
+    def __init__(self, ruleset: Ruleset, as_of: datetime.date, options: BatchOptions) -> None:
         self.kind = format_of(options.out)
         self.with_id = options.id_field is not None
         self.head = {"ruleset": ruleset.info.as_data(), "as_of": as_of.isoformat()}
@@ -294,25 +270,23 @@ class Records:
 class BatchRun:
     """One portfolio run: decide, allocate the budgets, write."""
 
-    def __init__(self, ruleset: Any, options: BatchOptions,
+    def __init__(self, ruleset: Ruleset, options: BatchOptions,
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.ruleset, self.options = ruleset, options
         self.progress = progress or (lambda rows, errors: None)
-        self.as_of = ruleset._as_of(options.as_of)
-        self.budgets = list(ruleset.check.program.symbols.budgets.values())
+        self.as_of = ruleset.as_of_date(options.as_of)
+        self.budgets = ruleset.budgets
         self.summary = Summary(ruleset)
         self.records = Records(ruleset, self.as_of, options)
         self.overrides = Overrides(ruleset, self.as_of, self.records, self.summary)
 
-    def run(self, source: str | Iterable[Any], ruleset_path: str | None = None,
-            root: str | None = None) -> Summary:
+    def run(self, source: str | Iterable[Any]) -> Summary:
         options = self.options
         keep_fields = len(self.budgets) > 1
         decider = ChunkDecider(self.ruleset, self.as_of, options, keep_fields)
         if isinstance(source, str):
-            jobs = options.jobs if ruleset_path is not None else 1
-            results = _in_order(read_chunks(source, options.chunk_rows), jobs, decider, (
-                ruleset_path, root, self.ruleset.info.digest, self.as_of, options, keep_fields))
+            results = _in_order(read_chunks(source, options.chunk_rows), options.jobs, decider,
+                                (self.ruleset.bundle(), self.as_of, options, keep_fields))
         else:
             results = (decider.facts_rows(part)
                        for part in _numbered_parts(source, options.chunk_rows))
@@ -363,7 +337,6 @@ class BatchRun:
         """Each budget in declared order over the whole book, each seeing the decisions as
         the budgets before it left them; then the rows are written with every override."""
         allocations = self.summary.budgets
-        interpreter = Interpreter()
         for index, budget in enumerate(self.budgets):
             candidates = Candidates()
             for row in _spilled(spill):
@@ -376,7 +349,7 @@ class BatchRun:
                     among, total, rank, _ = row[BUDGETS][index]
                 if among is True:
                     candidates.add(row[ROW], rank, total)
-            limit = interpreter.value(budget.limit, Env({}, self.as_of, Notes()))
+            limit = self.ruleset.budget_limit(budget, self.as_of)
             allocations.append(allocate(budget.name.name, limit, budget.descending, candidates))
             del candidates
         for row in _spilled(spill):
@@ -388,10 +361,10 @@ class Overrides:
     """What the budgets that overrode a decided row make of it (LANGUAGE.md §8): the same in
     this process and on a Spark executor."""
 
-    def __init__(self, ruleset: Any, as_of: datetime.date, records: Records,
+    def __init__(self, ruleset: Ruleset, as_of: datetime.date, records: Records,
                  summary: Summary) -> None:
         self.ruleset, self.as_of, self.records, self.summary = ruleset, as_of, records, summary
-        self.budgets = list(ruleset.check.program.symbols.budgets.values())
+        self.budgets = ruleset.budgets
 
     def record(self, row: Decided, applied: dict[int, tuple]) -> bytes | dict[str, Any]:
         """The record of a row that budgets overrode: their `else` outputs, the reasons owed
@@ -419,12 +392,9 @@ class Overrides:
     def revalued(self, row: Decided, applied: dict[int, tuple], index: int) -> tuple:
         """The budget values of a row that earlier budgets overrode, on its changed outputs."""
         outputs = self.outputs(row, applied)
-        facts: dict[str, dict[str, Any]] = {}
-        for (block, name), value in zip(self.ruleset._generated.fields, row[FIELDS] or (),
-                                        strict=True):
-            facts.setdefault(block, {})[name] = value
-        outcome = self.ruleset._reference().decide(facts, self.as_of, False)
-        return budget_values(self.ruleset, {**outcome.values, **outputs}, self.as_of)[index]
+        outcome = self.ruleset.reference_outcome(self.ruleset.facts_of(row[FIELDS] or ()),
+                                                 self.as_of)
+        return self.ruleset.budget_values({**outcome.values, **outputs}, self.as_of)[index]
 
     def outputs(self, row: Decided, applied: dict[int, tuple]) -> dict[str, Any]:
         """The row's outputs after the `else` actions of the budgets that overrode it, in
@@ -452,8 +422,6 @@ def _shown(value: Any) -> str:
 
 
 def _summary_file(path: str, summary: Summary) -> AtomicFile:
-    from engine.portfolio.report import json_text
-
     file = AtomicFile(path)
     with open(file.temporary, "w", encoding="utf-8") as stream:
         stream.write(json_text(summary.to_data()))

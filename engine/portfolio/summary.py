@@ -13,16 +13,19 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from engine import types as t
+import msgspec
+
+from engine.check import types as t
 from engine.portfolio.budgets import Allocation
-from engine.runtime import normalize
+from engine.ruleset import Ruleset
+from engine.run.runtime import normalize
 
 
 class Summary:
-    def __init__(self, ruleset: Any) -> None:
+    def __init__(self, ruleset: Ruleset) -> None:
         program = ruleset.check.program
         self.output_types: dict[str, t.Type] = dict(program.output_types)
-        generated = ruleset._generated
+        generated = ruleset.compiled
         self.rule_names = [info.name for info in generated.metadata.rules]
         self.tables = {name: len(table.rows) for name, table in program.symbols.tables.items()}
         self.counters = [0] * generated.counters
@@ -107,3 +110,9 @@ class Summary:
 
 def _by_count(item: tuple[Any, int]) -> tuple[int, str]:
     return -item[1], str(item[0])
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """A report as indented JSON, money as exact numbers (the stdlib would go through float)."""
+    encoded = msgspec.json.Encoder(decimal_format="number").encode(data)
+    return msgspec.json.format(encoded, indent=2).decode() + "\n"

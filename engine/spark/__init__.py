@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.portfolio.destinations import check_destinations
-from engine.portfolio.report import json_text
-from engine.portfolio.summary import Summary
-from engine.source import write_atomically
+from engine.portfolio.summary import Summary, json_text
+from engine.ruleset import Ruleset, load
 from engine.spark.columns import DEFAULT_SCALE
+from engine.spark.driver import SparkRun, quoted, read_book
 from engine.spark.session import SparkUnavailable, session
+from engine.syntax.source import write_atomically
 
 __all__ = ["DEFAULT_SCALE", "SparkResult", "SparkUnavailable", "decide", "run", "run_files",
            "session"]
@@ -38,7 +39,7 @@ class SparkResult:
     summary: Summary
 
 
-def decide(df: Any, ruleset: Any, as_of: datetime.date | str | None = None,
+def decide(df: Any, ruleset: Ruleset | str | Path, as_of: datetime.date | str | None = None,
            id_col: str | None = None, order_col: str | None = None,
            scale: int = DEFAULT_SCALE) -> Any:
     """Decide every row of the Spark DataFrame ``df`` with ``ruleset`` (a path or a loaded
@@ -51,15 +52,13 @@ def decide(df: Any, ruleset: Any, as_of: datetime.date | str | None = None,
     return run(df, ruleset, as_of, id_col, order_col, scale).decisions
 
 
-def run(df: Any, ruleset: Any, as_of: datetime.date | str | None = None,
+def run(df: Any, ruleset: Ruleset | str | Path, as_of: datetime.date | str | None = None,
         id_col: str | None = None, order_col: str | None = None,
         scale: int = DEFAULT_SCALE) -> SparkResult:
     """``decide``, with the summary `tenet batch` gives (its counts need a Spark job)."""
-    from engine.spark.driver import SparkRun, quoted
-
     ruleset = _loaded(ruleset)
     symbols = ruleset.check.program.symbols
-    if symbols.budgets and order_col is None:
+    if ruleset.budgets and order_col is None:
         raise ValueError(f"ruleset `{ruleset.name}` has budgets, which rank ties by the book's "
                          "order: name the column that orders the book with order_col")
     columns = set(df.columns)
@@ -82,7 +81,7 @@ def run(df: Any, ruleset: Any, as_of: datetime.date | str | None = None,
     return SparkResult(decisions, spark_run.summary)
 
 
-def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.date | None,
+def run_files(ruleset: Ruleset | str | Path, facts: str, out: str, errors: str, as_of: datetime.date | None,
               id_field: str | None, master: str | None = None,
               scale: int = DEFAULT_SCALE, summary: str | None = None) -> Summary:
     """`tenet batch --engine spark`: the book at ``facts`` (a Parquet, CSV or JSONL file, or a
@@ -96,8 +95,6 @@ def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.d
         _check_output_folder(folder)
     spark = session(master)  # first: it says what is missing when pyspark is
     from pyspark.sql import functions as F
-
-    from engine.spark.driver import SparkRun, read_book
 
     rows, source, header = read_book(spark, facts)
     spark_run = SparkRun(spark, _loaded(ruleset), as_of, id_field, scale)
@@ -119,9 +116,7 @@ def run_files(ruleset: Any, facts: str, out: str, errors: str, as_of: datetime.d
     return spark_run.summary
 
 
-def _loaded(ruleset: Any) -> Any:
-    from engine.ruleset import Ruleset, load
-
+def _loaded(ruleset: Ruleset | str | Path) -> Ruleset:
     return ruleset if isinstance(ruleset, Ruleset) else load(ruleset)
 
 
@@ -139,8 +134,6 @@ def _check_order(df: Any, order_col: str) -> None:
     """The order column must order the book: ties or nulls would make budgets depend on how
     Spark happened to split it."""
     from pyspark.sql import functions as F
-
-    from engine.spark.driver import quoted
 
     clash = (df.groupBy(quoted(order_col).alias("value")).count()
              .where((F.col("count") > 1) | F.col("value").isNull()).first())

@@ -18,10 +18,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine import types as t
+from engine.check import types as t
+from engine.check.symbols import OFFERS_OUTPUT
 from engine.portfolio.formats import text_of
-from engine.runtime import normalize
-from engine.symbols import OFFERS_OUTPUT
+from engine.ruleset import Ruleset
+from engine.run.runtime import normalize
 
 PRECISION = 38  # the widest Spark decimal
 DEFAULT_SCALE = 18
@@ -53,13 +54,13 @@ class Unfit(Exception):
 class Layout:
     """The record batches a Spark run's tasks write, for one ruleset."""
 
-    def __init__(self, ruleset: Any, with_id: bool, scale: int = DEFAULT_SCALE) -> None:
+    def __init__(self, ruleset: Ruleset, with_id: bool, scale: int = DEFAULT_SCALE) -> None:
         output_types = ruleset.check.program.output_types
         self.outputs = [(name, type_) for name, type_ in output_types.items()
                         if name != OFFERS_OUTPUT]
         self.with_offers = OFFERS_OUTPUT in output_types
         self.with_id, self.scale = with_id, scale
-        self.budgets = len(ruleset.check.program.symbols.budgets)
+        self.budgets = len(ruleset.budgets)
         self.digest = ruleset.info.digest
         names = pa.list_(pa.string())
         # `row` is numbered once every task has counted its rows; until then a row is known by

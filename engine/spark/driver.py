@@ -26,11 +26,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.interpreter import Env, Interpreter
 from engine.portfolio.budgets import Allocation
 from engine.portfolio.formats import FormatError, csv_columns, distinct_columns, format_of
 from engine.portfolio.summary import Summary
-from engine.runtime import Notes
+from engine.ruleset import Ruleset
 from engine.spark import columns as c
 from engine.spark.tasks import (
     APPLIED,
@@ -64,14 +63,14 @@ def quoted(name: str) -> Any:
 class SparkRun:
     """One book through one ruleset on Spark; ``summary`` counts what `tenet batch` counts."""
 
-    def __init__(self, spark: Any, ruleset: Any, as_of: datetime.date | str | None,
+    def __init__(self, spark: Any, ruleset: Ruleset, as_of: datetime.date | str | None,
                  id_field: str | None, scale: int = c.DEFAULT_SCALE) -> None:
         self.spark, self.ruleset = spark, ruleset
-        self.as_of = ruleset._as_of(as_of)
+        self.as_of = ruleset.as_of_date(as_of)
         self.id_field, self.scale = id_field, scale
         self.layout = c.Layout(ruleset, id_field is not None, scale)
         self.summary = Summary(ruleset)
-        self.budgets = list(ruleset.check.program.symbols.budgets.values())
+        self.budgets = ruleset.budgets
         self.persisted: list[Any] = []
 
     def decide(self, rows: Any, source: str, by_partition: bool,
@@ -161,7 +160,7 @@ class SparkRun:
             rank = F.col("rank").desc() if budget.descending else F.col("rank").asc()
             ranked = (values.where(F.col("among")).orderBy(F.col("rank").isNull(), rank, "row")
                       .select("row", "total"))
-            limit = Interpreter().value(budget.limit, Env({}, self.as_of, Notes()))
+            limit = self.ruleset.budget_limit(budget, self.as_of)
             allocation = RowsAllocation(budget.name.name, limit)
             for row, amount in ranked.toLocalIterator(prefetchPartitions=True):
                 allocation.offer(row, None, None if amount is None else Decimal(amount))

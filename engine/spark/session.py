@@ -12,11 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.exceptions import SparkUnavailable
+
 INSTALL = "pip install 'tenet[spark]'"
-
-
-class SparkUnavailable(Exception):
-    """pyspark, pandas or Java is missing, or Spark did not start."""
 
 
 def require_pyspark() -> None:

@@ -34,8 +34,8 @@ from engine.portfolio.runner import (
 )
 from engine.portfolio.summary import Summary
 from engine.ruleset import RulesetBundle, load_bundle
-from engine.source import escape_unprintable
 from engine.spark import columns as c
+from engine.syntax.source import escape_unprintable
 
 EMPTY = (b"", b"\r")  # an empty CSV line, which pyarrow skips (lines are split at "\n")
 
@@ -62,7 +62,7 @@ class Worker:
     def __init__(self, plan: Plan) -> None:
         self.ruleset = load_bundle(plan.bundle)
         self.as_of = plan.as_of
-        budgets = len(self.ruleset.check.program.symbols.budgets)
+        budgets = len(self.ruleset.budgets)
         options = BatchOptions(out="decisions.parquet", as_of=plan.as_of, id_field=plan.id_field)
         self.decider = ChunkDecider(self.ruleset, plan.as_of, options, keep_fields=budgets > 1)
         self.layout = c.Layout(self.ruleset, plan.id_field is not None, plan.scale)

@@ -1,0 +1,1 @@
+"""The generated decision functions: a checked ruleset becomes Python that decides."""

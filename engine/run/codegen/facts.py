@@ -1,0 +1,164 @@
+"""The fast path of facts validation: generated checks for facts that are valid.
+
+Validating through pydantic models costs more than a whole decision, so each ruleset also gets a
+generated function that checks the common shapes (exact numbers, texts, enum values, dates,
+lists and records) and returns the field values the decision function takes. It accepts only
+what the pydantic models accept, with the same values; anything else — every invalid fact, and
+the rare valid shapes it does not know (a `datetime`, a `set` for a list) — it hands back, and
+``engine.run.facts`` then validates as before, reporting every problem with its path.
+
+Like ``engine.run.codegen.procedure``, the source holds engine-chosen names only; every name from the ruleset
+is a constant.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+from typing import Any
+
+from engine.check import types as t
+from engine.check.symbols import Symbols
+from engine.run import runtime
+from engine.run.facts import (
+    LARGEST_INTEGER,
+    MAX_LIST_ITEMS,
+    has_surrogate,
+    iso_date,
+    number_in_range,
+)
+
+REJECTED = object()
+
+
+def parse_date(value: str) -> Any:
+    """A date from a `YYYY-MM-DD` text, as the facts schema reads it."""
+    found = iso_date(value)
+    return REJECTED if found is None else found
+
+
+def float_number(value: float) -> Any:
+    """A binary float (from `json.load`) as the decimal of its shortest text: `0.85` stays
+    `0.85`, which is what the JSON said."""
+    return Decimal(repr(value)) if math.isfinite(value) else REJECTED
+
+
+def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]) -> tuple[str, Any]:
+    """The source and the function: facts -> the values of ``fields`` in order, or None."""
+    generator = _ValidatorGenerator(symbols)
+    source = generator.source(fields)
+    namespace: dict[str, Any] = {"__builtins__": {"len": len, "tuple": tuple, "dict": dict, "str": str,
+                                                  "type": type, "list": list, "int": int,
+                                                  "float": float, "bool": bool}}
+    namespace.update({f"k{i}": value for i, value in enumerate(generator.constants)})
+    namespace.update(Decimal=Decimal, date=datetime.date, REJECTED=REJECTED,
+                     parse_date=parse_date, float_number=float_number,
+                     to_integral=runtime.CONTEXT.to_integral_value,
+                     number_in_range=number_in_range, LARGEST_INTEGER=LARGEST_INTEGER,
+                     has_surrogate=has_surrogate, MAX_LIST_ITEMS=MAX_LIST_ITEMS)
+    exec(compile(source, "<tenet facts validator>", "exec"), namespace)  # engine-chosen names only
+    return source, namespace["validate"]
+
+
+class _ValidatorGenerator:
+    def __init__(self, symbols: Symbols) -> None:
+        self.symbols = symbols
+        self.constants: list[Any] = []
+        self.functions: dict[str, str] = {}  # record type -> function name
+        self.bodies: list[str] = []
+        self.counter = 0
+
+    def constant(self, value: Any) -> str:
+        self.constants.append(value)
+        return f"k{len(self.constants) - 1}"
+
+    def local(self) -> str:
+        self.counter += 1
+        return f"x{self.counter}"
+
+    def source(self, fields: tuple[tuple[str, str], ...]) -> str:
+        blocks = list(self.symbols.facts)
+        lines = ["def validate(facts):",
+                 f"    if type(facts) is not dict or len(facts) != {len(blocks)}: return None"]
+        for index, block in enumerate(blocks):
+            lines += [f"    b{index} = facts.get({self.constant(block)})",
+                      f"    if type(b{index}) is not dict or not b{index}.keys() <= "
+                      f"{self.constant(frozenset(self.symbols.record_fields(block)))}: return None"]
+        results = []
+        for block, name in fields:
+            declaration = self.symbols.record_fields(block)[name]
+            value = self.local()
+            lines.append(f"    {value} = b{blocks.index(block)}.get({self.constant(name)})")
+            lines += ["    " + line for line in self.check(
+                value, self.symbols.resolve_type(declaration.type), declaration.optional,
+                "return None")]
+            results.append(value)
+        lines.append(f"    return ({''.join(r + ', ' for r in results)})")
+        return "\n\n".join([*self.bodies, "\n".join(lines)]) + "\n"
+
+    def check(self, value: str, type_: t.Type, optional: bool, reject: str) -> list[str]:
+        """Lines that leave the runtime value of ``value`` in ``value`` or run ``reject``."""
+        lines = self._check_present(value, type_, reject)
+        if optional:
+            return [f"if {value} is not None:", *("    " + line for line in lines)]
+        return lines
+
+    def _check_present(self, value: str, type_: t.Type, reject: str) -> list[str]:
+        if type_ in (t.INTEGER, t.NUMBER, t.MONEY):
+            whole = f" or {value} != to_integral({value})" if type_ == t.INTEGER else ""
+            in_range = f" or not number_in_range({value})"
+            return [f"if type({value}) is int:",
+                    f"    if not -LARGEST_INTEGER < {value} < LARGEST_INTEGER: {reject}",
+                    f"    {value} = Decimal({value})",
+                    f"elif type({value}) is Decimal:",
+                    f"    if not {value}.is_finite(){whole}{in_range}: {reject}",
+                    f"elif type({value}) is float:",
+                    f"    {value} = float_number({value})",
+                    f"    if {value} is REJECTED{whole}{in_range}: {reject}",
+                    f"else: {reject}"]
+        if type_ == t.BOOLEAN:
+            return [f"if type({value}) is not bool: {reject}"]
+        if type_ == t.DATE:
+            return [f"if type({value}) is str: {value} = parse_date({value})",
+                    f"elif type({value}) is not date: {reject}",
+                    f"if {value} is REJECTED: {reject}"]
+        if isinstance(type_, t.Enum):
+            return [f"if type({value}) is not str or {value} not in "
+                    f"{self.constant(frozenset(type_.values))}: {reject}"]
+        if isinstance(type_, t.ListOf):
+            items, item = self.local(), self.local()
+            element = self._check_present(item, type_.element, reject)
+            lines = [f"if type({value}) is not list and type({value}) is not tuple"
+                     f" or len({value}) > MAX_LIST_ITEMS: {reject}",
+                     f"{items} = []",
+                     f"for {item} in {value}:",
+                     *("    " + line for line in element),
+                     f"    {items}.append({item})"]
+            distinct = f"dict.fromkeys({items})" if type_.is_set else items
+            return [*lines, f"{value} = tuple({distinct})"]
+        if isinstance(type_, t.Record):
+            function = self.record_function(type_.name)
+            return [f"{value} = {function}({value})", f"if {value} is REJECTED: {reject}"]
+        return [f"if type({value}) is not str or has_surrogate({value}): {reject}"]
+
+    def record_function(self, name: str) -> str:
+        found = self.functions.get(name)
+        if found is not None:
+            return found
+        function = self.functions[name] = f"record_{len(self.functions)}"
+        fields = self.symbols.record_fields(name)
+        lines = [f"def {function}(x):",
+                 f"    if type(x) is not dict or not x.keys() <= {self.constant(frozenset(fields))}: "
+                 "return REJECTED"]
+        entries = []
+        for field_name, declaration in fields.items():
+            value = self.local()
+            lines.append(f"    {value} = x.get({self.constant(field_name)})")
+            lines += ["    " + line for line in self.check(
+                value, self.symbols.resolve_type(declaration.type), declaration.optional,
+                "return REJECTED")]
+            entries.append(f"{self.constant(field_name)}: {value}")
+        lines.append(f"    return {{{', '.join(entries)}}}")
+        self.bodies.append("\n".join(lines))
+        return function

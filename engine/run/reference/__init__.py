@@ -1,0 +1,1 @@
+"""The reference evaluator: a small tree-walking interpreter and the decision procedure."""
