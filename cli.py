@@ -111,7 +111,7 @@ def _stop_if_asked(rows: int = 0, errors: int = 0) -> None:
 
 
 @click.group(cls=_Tenet, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option("0.1.0", prog_name="tenet")
+@click.version_option(package_name="tenet", prog_name="tenet")
 def main() -> None:
     """Tenet: a rules engine for credit decisions about existing customers.
 

@@ -23,6 +23,10 @@ _ERRORS = ("DecisionConflict", "FactsError", "OutsideWindow", "RulesetError", "T
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # the one version number: pyproject.toml's, as installed
+        from importlib.metadata import version
+
+        return version("tenet")
     if name == "batch":  # portfolio runs: engine.batch(ruleset, source, BatchOptions(out=...))
         from engine.portfolio import run_batch
 

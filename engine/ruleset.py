@@ -171,6 +171,10 @@ class Ruleset:
         self._trace_builder = TraceBuilder(self.compiled.metadata)
         self._reference_decider: Decider | None = None
 
+    def __repr__(self) -> str:  # the dataclass's would print the whole syntax tree
+        return (f"Ruleset(name={self.name!r}, version={self.version!r}, "
+                f"digest={self.info.digest[:19] + '…'!r})")
+
     def bundle(self) -> RulesetBundle:
         """The ruleset as texts, for ``load_bundle`` elsewhere."""
         sources = self.check.sources

@@ -123,3 +123,23 @@ def test_the_installed_wheel_runs_check_run_and_batch(tmp_path: Path) -> None:
                 "--as-of", "2026-12-15", "--jobs", "2", "--quiet")
     assert batch.returncode == 0, batch.stderr
     assert batch.stderr.startswith("Portfolio 1,000 rows: 1,000 decided")
+
+
+def test_one_version_a_short_repr_and_one_base_for_every_public_error() -> None:
+    import engine
+
+    assert engine.__version__ == tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["version"]
+    ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
+    assert repr(ruleset) == ("Ruleset(name='limit_review', version='2026.12.1', "
+                             f"digest='{ruleset.info.digest[:19]}…')")
+    for name in ("DecisionConflict", "FactsError", "OutsideWindow", "RulesetError",
+                 "UnknownRule"):
+        assert issubclass(getattr(engine, name), engine.TenetError), name
+    from engine.exceptions import BookError, FactsJsonError, SparkUnavailable
+    from engine.portfolio.destinations import DestinationError
+    from engine.portfolio.formats import FormatError
+
+    for error in (BookError, FactsJsonError, SparkUnavailable, DestinationError, FormatError):
+        assert issubclass(error, engine.TenetError), error
+    assert issubclass(FormatError, ValueError) and issubclass(engine.UnknownRule, ValueError)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.lint.domains import Box, ValueSet, box_intersect, box_is_empty, box_subtract, describe_witness
-from engine.lint.findings import Budget, Findings, dimension_of
+from engine.lint.findings import Findings, WorkLimit, dimension_of
 from engine.syntax import ast
 
 _FLIPPED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -194,7 +194,7 @@ def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
         if any(policies.get(target) != "first" for target in targets):
             continue
         winners = []
-        budget = Budget()
+        budget = WorkLimit()
         for target in sorted(targets):
             winner = indexes[target].earliest_container(regions[name], rank[name], rank, budget)
             if winner is _OUT_OF_BUDGET:
@@ -231,7 +231,7 @@ class _ContainerIndex:
                 self.others.append(rule.name.name)
 
     def earliest_container(self, region: Region, before: int, rank: dict[str, int],
-                           budget: Budget) -> str | None:
+                           budget: WorkLimit) -> str | None:
         """The first rule ranked before ``before`` whose region contains ``region``, None, or
         _OUT_OF_BUDGET."""
         inputs = frozenset.intersection(*(frozenset(box) for box in region.boxes))
@@ -255,7 +255,7 @@ def _unique_conflicts(findings: Findings, proposers: dict[str, list[ast.RuleDecl
 
 def _unique_conflicts_on(findings: Findings, output: str, rules: list[ast.RuleDecl],
                          regions: dict[str, Region]) -> None:
-    budget = Budget()
+    budget = WorkLimit()
     for later_index, later in enumerate(rules):
         for earlier in rules[:later_index]:
             first, second = regions[earlier.name.name], regions[later.name.name]

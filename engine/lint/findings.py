@@ -32,7 +32,7 @@ class Findings:
                          "analysed completely")
 
 
-class Budget:
+class WorkLimit:
     """The work one analysis (of one table, rule or output) may do, in units of box
     operations: every analysis stays well under a second whatever the ruleset, and one that
     runs out says so (I001) instead of stalling."""

@@ -13,7 +13,7 @@ from engine.lint.domains import (
     box_subtract,
     describe_witness,
 )
-from engine.lint.findings import Budget, Findings, dimension_of
+from engine.lint.findings import Findings, WorkLimit, dimension_of
 from engine.syntax import ast
 
 
@@ -34,7 +34,7 @@ def lint_tables(findings: Findings) -> None:
         except _NotAnalysable:
             continue
         policy = table.policy.name if table.policy is not None else "unique"
-        budget = Budget()
+        budget = WorkLimit()
         complete = True
         if policy == "unique":
             complete = _overlaps(findings, table, boxes, budget)
@@ -81,7 +81,7 @@ def _constant(expr: ast.Expr):
 
 
 def _overlaps(findings: Findings, table: ast.TableDecl, boxes: list[Box],
-              budget: Budget) -> bool:
+              budget: WorkLimit) -> bool:
     """Reports overlapping rows; False when the budget ran out."""
     for later in range(len(boxes)):
         if not budget.spend(later):
@@ -99,7 +99,7 @@ def _overlaps(findings: Findings, table: ast.TableDecl, boxes: list[Box],
 
 
 def _shadowed(findings: Findings, table: ast.TableDecl, boxes: list[Box],
-              budget: Budget) -> bool:
+              budget: WorkLimit) -> bool:
     """Reports rows that can never match; False when the budget ran out."""
     for index, box in enumerate(boxes):
         remaining = [box]
@@ -118,7 +118,7 @@ def _shadowed(findings: Findings, table: ast.TableDecl, boxes: list[Box],
 
 
 def _gaps(findings: Findings, table: ast.TableDecl, boxes: list[Box],
-          dimensions: list[Dimension], budget: Budget) -> bool:
+          dimensions: list[Dimension], budget: WorkLimit) -> bool:
     """Reports inputs no row matches; False when the budget ran out."""
     remaining: list[Box] = [{d.text: ValueSet.everything(d, d.can_be_missing) for d in dimensions}]
     for box in boxes:

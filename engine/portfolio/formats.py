@@ -2,7 +2,7 @@
 
 Reading is split in two so that the parsing runs in the worker processes: the main process cuts
 the input into chunks of raw rows (JSONL lines, or Arrow record batches read by pyarrow), and
-``facts_of`` turns one raw row into facts in a worker. Numbers are never binary floats: CSV
+``RowReader.rows`` turns raw rows into facts in a worker. Numbers are never binary floats: CSV
 cells are read as text and converted by the schema's types; JSON numbers become Decimals.
 Writers write to a temporary file in the target folder; the run commits its outputs together
 (``engine.portfolio.destinations``), so an output file appears complete or not at all.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 
+import engine
 from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Severity
 from engine.syntax.source import escape_unprintable
 
 TOOL_NAME = "tenet"
-TOOL_VERSION = "0.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -85,7 +85,7 @@ def to_sarif(diagnostics: list[Diagnostic]) -> str:
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": TOOL_NAME, "version": TOOL_VERSION,
+            "tool": {"driver": {"name": TOOL_NAME, "version": engine.__version__,
                                 "rules": rules}},
             # Our columns count Unicode code points, not UTF-16 units.
             "columnKind": "unicodeCodePoints",

@@ -1,7 +1,7 @@
 """Trace events: what a decision did, in evaluation order, as plain typed data.
 
-The evaluators record these; ``engine.decision`` serialises them to JSON and
-``engine.report.decisions`` draws them in the terminal. The same decision always yields the same
+The evaluators record these; ``Decision.to_json`` (``engine.ruleset``) serialises them to JSON
+and ``engine.report.decisions`` draws them in the terminal. The same decision always yields the same
 trace.
 """
 

@@ -1,6 +1,6 @@
 """The driver's side of a Spark run: read, decide in the executors, number, budget, hand over.
 
-1. Every row is decided in the executors (``tasks.decide_rows``) and the result is persisted,
+1. Every row is decided in the executors (``tasks.DecideRows``) and the result is persisted,
    so nothing is decided twice. Each task also reports how many rows each of its groups (file
    splits, or partitions) held; in book order those counts number every row, as `tenet batch`
    numbers them.

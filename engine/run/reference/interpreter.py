@@ -36,9 +36,6 @@ class Interpreter:
     def value(self, expr: ast.Expr, env: Env) -> Any:
         return self.explain(expr, env).value
 
-    def functions(self, expr: ast.Expr):
-        return (lambda env: self.value(expr, env)), (lambda env: self.explain(expr, env))
-
     def explain(self, expr: ast.Expr, env: Env) -> ExprTrace:
         value, children = getattr(self, "_" + type(expr).__name__)(expr, env)
         shown = children if isinstance(expr, _EXPLAINED) else []

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from engine.check import types as t
 from engine.check.checker import CheckedProgram, table_result_type
 from engine.check.symbols import OFFERS_OUTPUT
 from engine.exceptions import DecisionConflict
 from engine.run import runtime
-from engine.run.reference.interpreter import Env
+from engine.run.reference.interpreter import Env, Interpreter
 from engine.run.trace import (
     CapEvent,
     ExprTrace,
@@ -32,16 +32,6 @@ from engine.run.trace import (
     ValueEvent,
 )
 from engine.syntax import ast
-
-
-class Evaluator(Protocol):
-    def value(self, expr: ast.Expr, env: Env) -> Any: ...
-
-    def explain(self, expr: ast.Expr, env: Env) -> ExprTrace: ...
-
-    def functions(self, expr: ast.Expr) -> tuple[Callable[[Env], Any], Callable[[Env], ExprTrace]]:
-        """``value`` and ``explain`` for one expression, bound once."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +71,9 @@ _UNKNOWN = _RuleResult("unknown")
 
 
 class Decider:
-    """Makes decisions for one checked program with a given evaluator."""
+    """Makes decisions for one checked program with the reference interpreter."""
 
-    def __init__(self, program: CheckedProgram, evaluator: Evaluator) -> None:
+    def __init__(self, program: CheckedProgram, evaluator: Interpreter) -> None:
         symbols = program.symbols
         self.symbols = symbols
         self.evaluator = evaluator
@@ -101,12 +91,18 @@ class Decider:
                 if target is not None:
                     self.proposers.setdefault(target, []).append(rule.name.name)
         self.plans = {rule.name.name: self._plan(rule) for rule in self.rule_order}
-        self.lets = {name: evaluator.functions(let.value)[0] for name, let in symbols.lets.items()}
+        self.lets = {name: self._bound(let.value)[0] for name, let in symbols.lets.items()}
         self.caps: dict[str, list[ast.CapDecl]] = {}
         for cap in symbols.caps:  # ceilings first, then floors, each in declared order
             self.caps.setdefault(cap.output.name, []).append(cap)
         for caps in self.caps.values():
             caps.sort(key=lambda cap: cap.bound == "least")
+
+
+    def _bound(self, expr: ast.Expr) -> tuple[Callable[[Env], Any], Callable[[Env], ExprTrace]]:
+        """The value and the explained value of ``expr``, as functions of an environment."""
+        evaluator = self.evaluator
+        return (lambda env: evaluator.value(expr, env)), (lambda env: evaluator.explain(expr, env))
 
     def decide(self, facts: dict[str, Any], as_of: datetime.date, trace: bool) -> Outcome:
         env = Env(dict(facts), as_of)
@@ -152,8 +148,8 @@ class Decider:
             else:
                 kind = "add" if isinstance(action, ast.AddAction) else "set"
                 actions.append((kind, action.output.name,
-                                self.evaluator.functions(action.value)[0]))
-        condition, explain = self.evaluator.functions(rule.condition)
+                                self._bound(action.value)[0]))
+        condition, explain = self._bound(rule.condition)
         return _RulePlan(rule.name.name, rule.label, condition, explain, tuple(actions))
 
     def _rule(self, plan: _RulePlan, env: Env, trace: bool) -> _RuleResult:
@@ -181,7 +177,7 @@ class Decider:
         """A function making the offer record {name, amount?, partner?}."""
         offer = self.symbols.offers[action.offer.name]
         name, partner = offer.name.name, offer.partner
-        amount = self.evaluator.functions(action.amount)[0] if action.amount is not None else None
+        amount = self._bound(action.amount)[0] if action.amount is not None else None
 
         def make(env: Env) -> dict[str, Any]:
             made: dict[str, Any] = {"name": name}
