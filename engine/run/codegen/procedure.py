@@ -22,9 +22,9 @@ import threading
 from typing import Any
 
 from engine.check import types as t
-from engine.check.checker import COLLECTING, CheckedProgram, table_result_type
+from engine.check.checker import CheckedProgram
 from engine.check.symbols import OFFERS_OUTPUT
-from engine.run.codegen.expressions import BUILTINS, COMPARISONS, ExpressionEmitter, Operand
+from engine.run.codegen.expressions import BUILTINS, Operand
 from engine.run.codegen.support import (
     CAP_APPLIED,
     CAP_BOUND_MISSING,
@@ -35,37 +35,16 @@ from engine.run.codegen.support import (
     OFFER,
     OUTPUT,
     RULE,
-    TABLE,
     CapInfo,
     OfferInfo,
     RuleInfo,
     SlotInfo,
     TraceMetadata,
 )
+from engine.run.codegen.tables import TableEmitter
 from engine.syntax import ast
 
 _NOT_CONSTANT = object()
-# Policies whose value is one of the proposals (so missing only if a proposal is).
-_ONE_OF_THEM = ("first", "unique", "any", "priority", "min", "max", "sum")
-
-
-def _is_plain(node: ast.Expr) -> bool:
-    """Whether generating ``node`` emits no statement: a literal or a name's local."""
-    return isinstance(node, ast.Literal | ast.Name | ast.Today) or (
-        isinstance(node, ast.FieldAccess) and isinstance(node.target, ast.Name))
-
-
-def _cell_values(cell: ast.Cell) -> list[ast.Expr]:
-    match cell:
-        case ast.NotCell(cell=inner):
-            return _cell_values(inner)
-        case ast.Alternatives(tests=tests):
-            return [value for test in tests for value in _cell_values(test)]
-        case ast.IntervalTest(low=low, high=high):
-            return [low, high]
-        case ast.EqualsTest(value=value) | ast.CompareTest(value=value):
-            return [value]
-    return []
 
 
 class GeneratedRuleset:
@@ -126,7 +105,7 @@ def generate(program: CheckedProgram) -> GeneratedRuleset:
     return GeneratedRuleset(program)
 
 
-class _Generator(ExpressionEmitter):
+class _Generator(TableEmitter):
     """The decision procedure: lets, tables, rules, outputs with their caps, offers and
     reasons in the checker's dependency order."""
 
@@ -242,157 +221,6 @@ class _Generator(ExpressionEmitter):
         local = value.code
         if self.traced:
             self.emit(f"E.append(({LET}, {self.lets.index(name)}, {local}))")
-
-    def table(self, name: str) -> None:
-        table = self.symbols.tables[name]
-        policy = table.policy.name if table.policy is not None else "unique"
-        inputs = [self.materialize(self.expr(column)) for column in table.inputs]
-        matches = [self._row_matches(row, inputs) for row in table.rows]
-        if self.batch:
-            offset = self.table_counters[name]
-            for index, flag in enumerate(matches):
-                self.emit(f"if {flag}: C[{offset + index}] += 1")
-        local, found = self.temporary("v"), self.temporary("h")
-        self.emit(f"{local} = None")
-        labels = tuple(f"row {i + 1}" for i in range(len(table.rows)))
-        declared = table_result_type(self.symbols, table, policy)
-        what = f"table `{name}`"
-        matched, proposals = self.temporary("M"), self.temporary("P")
-        results: list[Operand] = []
-        if not self.traced and policy in ("first", "unique"):
-            # The plain function evaluates the result of the one row that decides.
-            self.emit(f"{found} = False")
-            if policy == "unique":
-                count = self.temporary("n")
-                self.emit(f"{count} = {' + '.join(matches[:1] or ['0'])}")
-                for flag in matches[1:]:
-                    self.emit(f"if {flag}: {count} += 1")
-                with self.guarded(f"{count} > 1"):
-                    self._row_results(table, matches, proposals)
-                    self.emit(self._combine_call(policy, proposals, "None", what, labels,
-                                                 declared))
-            for flag, row in zip(matches, table.rows, strict=True):
-                with self.guarded(f"not {found} and {flag}"):
-                    value = self.expr(row.result)
-                    self.emit(f"{local} = {value.code}")
-                    self.emit(f"{found} = True")
-                    results.append(value)
-        else:
-            self.emit(f"{matched} = []")
-            for index, flag in enumerate(matches):
-                self.emit(f"if {flag}: {matched}.append({index})")
-            results = self._row_results(table, matches, proposals)
-            self.emit(f"{found} = bool({proposals})")
-            self.emit(f"if {found}: {local} = " + self._combine_call(
-                policy, proposals, "None", what, labels, declared))
-        nullable = any(result.nullable for result in results) or policy not in _ONE_OF_THEM
-        nullable = self._fallback(local, found, table.otherwise, policy) or nullable
-        self.scope[name] = Operand(local, nullable)
-        if self.traced:
-            self.emit(f"E.append(({TABLE}, {self.tables.index(name)}, {local}, {matched}))")
-
-    def _row_matches(self, row: ast.TableRow, inputs: list[Operand]) -> str:
-        """Emit whether ``row`` matches; returns the flag (or constant) that says so."""
-        tested = [(cell, value) for cell, value in zip(row.cells, inputs, strict=False)
-                  if not isinstance(cell, ast.AnyCell)]
-        if not tested:
-            return "True"
-        flag = self.temporary("m")
-        if all(_is_plain(value) for cell, _ in tested for value in _cell_values(cell)):
-            # Cells that compare with constants or locals: one expression, which stops at the
-            # first cell that does not match, as the reference does.
-            self.emit(f"{flag} = " + " and ".join(f"({self.cell(cell, value)})"
-                                                  for cell, value in tested))
-            return flag
-        self.emit(f"{flag} = True")
-        for cell, value in tested:
-            with self.guarded(flag):
-                self.emit(f"{flag} = {self.cell(cell, value)}")
-        return flag
-
-    def _row_results(self, table: ast.TableDecl, matches: list[str],
-                     proposals: str) -> list[Operand]:
-        """Emit the list of (row, result) of the rows that match."""
-        self.emit(f"{proposals} = []")
-        results = []
-        for index, (flag, row) in enumerate(zip(matches, table.rows, strict=True)):
-            with self.guarded(flag):
-                value = self.expr(row.result)
-                self.emit(f"{proposals}.append(({index}, {value.code}))")
-                results.append(value)
-        return results
-
-    def _fallback(self, local: str, found: str, default: ast.Expr | None, policy: str) -> bool:
-        """The value of a table or output without proposals (LANGUAGE.md §5, §9): its
-        `otherwise` or `default`, else 0 for `count`, [] for `collect` and `output order`,
-        else missing. Returns whether that can be missing."""
-        if default is not None:
-            with self.guarded(f"not {found}"):
-                value = self.expr(default)
-                self.emit(f"{local} = {value.code}")
-            return value.nullable
-        if policy == "count":
-            self.emit(f"if not {found}: {local} = ZERO")
-        elif policy in COLLECTING:
-            self.emit(f"if not {found}: {local} = ()")
-        return policy not in COLLECTING and policy != "count"
-
-    def _combine_call(self, policy: str, proposals: str, used: str, what: str,
-                      labels: tuple[str, ...], type_: t.Type) -> str:
-        element = type_.element if isinstance(type_, t.ListOf) else type_
-        order = None
-        if policy in ("priority", "output order") and isinstance(element, t.Enum):
-            order = {value: index for index, value in enumerate(element.values)}
-        if policy == "priority" and not isinstance(type_, t.Enum):
-            order = None
-        is_set = isinstance(type_, t.ListOf) and type_.is_set and policy in COLLECTING
-        return (f"combine({self.constant(policy)}, {proposals}, {used}, {self.constant(what)}, "
-                f"{self.constant(labels)}, {self.constant(order)}, {is_set})")
-
-    def cell(self, cell: ast.Cell, value: Operand) -> str:
-        """A boolean expression over locals: whether ``cell`` matches ``value``. No cell but
-        `missing` matches a missing value, and then its own values are not evaluated."""
-        if isinstance(cell, ast.MissingCell):
-            return f"{value.code} is None"
-        plain = all(_is_plain(node) for node in _cell_values(cell))
-        if not value.nullable:
-            return self._present_cell(cell, value, plain)
-        if plain:
-            return f"{value.code} is not None and {self._present_cell(cell, value, plain)}"
-        with self.guarded(f"{value.code} is not None"):
-            test = self._present_cell(cell, value, plain)
-        return f"{value.code} is not None and {test}"
-
-    def _present_cell(self, cell: ast.Cell, value: Operand, plain: bool) -> str:
-        """Whether ``cell`` matches ``value``, which is not missing; ``plain`` cells emit no
-        statement, so alternatives can be one expression stopping at the first match."""
-        if isinstance(cell, ast.AnyCell):
-            return "True"
-        if isinstance(cell, ast.MissingCell):
-            return "False"
-        if isinstance(cell, ast.NotCell):
-            return f"not ({self._present_cell(cell.cell, value, plain)})"
-        if isinstance(cell, ast.Alternatives) and plain:
-            return "(" + " or ".join(self._present_cell(test, value, plain)
-                                     for test in cell.tests) + ")"
-        if isinstance(cell, ast.Alternatives):
-            found = self.temporary("c")
-            self.emit(f"{found} = False")
-            for test in cell.tests:
-                with self.guarded(f"not {found}"):
-                    self.emit(f"{found} = {self._present_cell(test, value, plain)}")
-            return found
-        if isinstance(cell, ast.IntervalTest):
-            low, high = self.expr(cell.low), self.expr(cell.high)
-            above = ">=" if cell.low_closed else ">"
-            below = "<=" if cell.high_closed else "<"
-            missing = self._missing_check([low, high])
-            test = f"({value.code} {above} {low.code} and {value.code} {below} {high.code})"
-            return f"(not ({missing}) and {test})" if missing else test
-        op = cell.op if isinstance(cell, ast.CompareTest) else "="
-        other = self.expr(cell.value)
-        test = f"({value.code} {COMPARISONS[op]} {other.code})"
-        return f"({other.code} is not None and {test})" if other.nullable else test
 
     def rule(self, name: str) -> None:
         index = self.rule_index[name]
