@@ -7,7 +7,6 @@ cascade of type errors about the half-parsed file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +14,11 @@ from engine.check import cache as check_cache
 from engine.check.checker import CheckedProgram, check_modules
 from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
 from engine.lint import lint
+from engine.lint.suppressions import unsuppressed
 from engine.syntax.ast import RulesetHeader
 from engine.syntax.loader import SourceSet, parse_text, read_bundle, read_sources
 from engine.syntax.parser import no_cyclic_gc
-from engine.syntax.source import RuleFile, split_lines
+from engine.syntax.source import RuleFile
 
 
 @dataclass
@@ -61,39 +61,7 @@ def _check(sources: SourceSet) -> CheckResult:
     program = check_modules(sources.modules)
     findings = [] if program.has_errors else lint(program)
     diagnostics = [*sources.diagnostics, *program.diagnostics, *findings]
-    return CheckResult(sources, program, sort_diagnostics(_unsuppressed(diagnostics, sources)))
-
-
-_IGNORE = re.compile(r"#\s*tenet:\s*ignore\[([A-Z0-9,\s]+)\]")
-
-
-def _unsuppressed(diagnostics: list[Diagnostic], sources: SourceSet) -> list[Diagnostic]:
-    """Drop the findings of the static analysis (warnings, notes, E6xx) that
-    `# tenet: ignore[CODE]` suppresses: on the finding's own line, or on the first line of the
-    declaration it is in (where `tenet fmt` puts the comment of a one-line rule it splits).
-    Errors of the language itself cannot be suppressed."""
-    kept = []
-    lines_of: dict[str, list[str]] = {}
-    starts_of: dict[str, list[tuple[int, int]]] = {}
-    for diagnostic in diagnostics:
-        suppressible = diagnostic.severity is not Severity.ERROR or diagnostic.code.startswith("E6")
-        if not suppressible:
-            kept.append(diagnostic)
-            continue
-        file, number = diagnostic.span.file, diagnostic.span.line
-        if file not in lines_of:
-            lines_of[file] = split_lines(sources.sources.get(file, ""))
-            starts_of[file] = sorted((d.span.line, d.span.end_line) for module in sources.modules
-                                     if module.path == file for d in module.declarations)
-        lines = lines_of[file]
-        candidates = [number] + [start for start, end in starts_of[file] if start <= number <= end]
-        codes = set()
-        for line in candidates:
-            for match in _IGNORE.finditer(lines[line - 1] if 0 < line <= len(lines) else ""):
-                codes |= {c.strip() for c in match.group(1).split(",")}
-        if diagnostic.code not in codes:
-            kept.append(diagnostic)
-    return kept
+    return CheckResult(sources, program, sort_diagnostics(unsuppressed(diagnostics, sources)))
 
 
 def find_rule_files(paths: list[Path], root: Path | None = None) -> list[RuleFile]:
