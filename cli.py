@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -38,6 +38,9 @@ from engine.syntax.source import (
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NO_DECISION = 0, 1, 2, 3
+
+if TYPE_CHECKING:  # loaded by the commands that decide, not by `tenet check`
+    from engine.ruleset import Ruleset
 
 
 def _rule_files(paths: tuple[Path, ...], root: Path | None) -> list[RuleFile]:
@@ -503,7 +506,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     sys.exit(EXIT_FINDINGS if summary.errors else EXIT_OK)
 
 
-def _batch_on_spark(ruleset: Any, facts_path: str, out_path: str, errors_path: str | None,
+def _batch_on_spark(ruleset: Ruleset, facts_path: str, out_path: str, errors_path: str | None,
                     as_of: datetime.date | None, id_field: str | None,
                     summary_path: Path | None, master: str | None, scale: int | None) -> None:
     from engine.exceptions import SparkUnavailable

@@ -4,10 +4,7 @@ value was wrong), so existing handlers keep working."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # for the annotation only: the pipeline is a higher layer
-    from engine.pipeline import CheckResult
+from typing import Any
 
 MAX_PROBLEMS = 100  # listed per facts value; the rest are counted
 
@@ -17,9 +14,10 @@ class TenetError(Exception):
 
 
 class RulesetError(TenetError):
-    """The ruleset has errors; ``diagnostics`` holds all of them."""
+    """The ruleset has errors; ``diagnostics`` holds all of them, ``result`` the whole
+    ``engine.pipeline.CheckResult``."""
 
-    def __init__(self, result: CheckResult) -> None:
+    def __init__(self, result: Any) -> None:  # a CheckResult, of the higher pipeline layer
         self.result = result
         self.diagnostics = [d for d in result.diagnostics if d.severity.value == "error"]
         lines = [f"{d.span.file}:{d.span.line}:{d.span.column}: {d.code} {d.message}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from engine.codes import codes_markdown
-from tests.conftest import ROOT, assert_golden
+from tests.helpers import ROOT, assert_golden
 
 
 def test_the_code_table_is_the_catalogue() -> None:

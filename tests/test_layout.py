@@ -18,7 +18,7 @@ import pytest
 
 from engine.check import cache
 from engine.syntax.grammar import grammar_text
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 

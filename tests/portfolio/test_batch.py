@@ -1,0 +1,270 @@
+"""`tenet batch`: every row decided or refused, budgets exactly as LANGUAGE.md §8 says, the same
+output whatever the split, every format, exact numbers, atomic output."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine
+from cli import main
+from engine.portfolio import BatchOptions, run_batch
+from engine.run.reference.procedure import DecisionConflict
+from tests.helpers import FIXTURES, ROOT, invoke
+from tests.strategies import facts_strategy
+
+BATCH = FIXTURES / "batch"
+BUDGETS = BATCH / "budgets.rules"
+AS_OF = datetime.date(2026, 12, 1)
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line, parse_float=Decimal)
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# ------------------------------------------------------------------------------- budgets
+
+
+def test_budgets_ties_exact_fit_later_smaller_rows_missing_rank_and_total_in_order(
+        tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    summary = tmp_path / "summary.json"
+    code, output = invoke("batch", str(BUDGETS), "--facts", str(BATCH / "book.jsonl"), "--out",
+                          str(out), "--as-of", "2026-12-01", "--id", "c.id", "--jobs", "1",
+                          "--summary", str(summary))
+    assert code == 0, output
+    decided = {row["id"]: (row["decision"], [r["code"] for r in row["reasons"]])
+               for row in lines(out)}
+    assert decided == {
+        # ranked first with b (a tie: input order), kept by `increases`; then the VIP budget
+        # (limit 300) overrides its amount: UP stays (its `action` proposal is still used)
+        "a": ({"action": "increase", "granted": 400 * 0, "note": "vip"}, ["UP", "B2"]),
+        "b": ({"action": "increase", "granted": 400, "note": "none"}, ["UP"]),
+        # after g (500) no longer fits, c (300) does not either ...
+        "c": ({"action": "hold", "granted": 0, "note": "none"}, ["B1"]),
+        # ... but the later, smaller d does, and e, without a rank (last), fits exactly
+        "d": ({"action": "increase", "granted": 100, "note": "vip"}, ["UP"]),
+        "e": ({"action": "increase", "granted": 100, "note": "none"}, ["UP"]),
+        "f": ({"action": "hold", "granted": 0, "note": "none"}, []),
+        # capped to 500, then overridden: UP and CAP were owed to overridden outputs only
+        "g": ({"action": "hold", "granted": 0, "note": "vip"}, ["B1"]),
+        # ranked first, but its total is missing: it cannot be counted, so it is held
+        "h": ({"action": "hold", "granted": 0, "note": "none"}, ["B1"]),
+    }
+    assert [row["row"] for row in lines(out)] == list(range(1, 9))
+    budgets = json.loads(summary.read_text())["budgets"]
+    assert budgets == {
+        "increases": {"candidates": 7, "kept": 4, "overridden": 3, "used": 1000, "limit": 1000},
+        "vips": {"candidates": 2, "kept": 1, "overridden": 1, "used": 100, "limit": 300}}
+
+
+def test_the_output_does_not_depend_on_the_split(tmp_path: Path) -> None:
+    outputs = set()
+    for jobs, chunk_rows in ((1, 1), (1, 3), (2, 2), (2, 100), (1, 100)):
+        out = tmp_path / f"out-{jobs}-{chunk_rows}.jsonl"
+        run_batch(BUDGETS, BATCH / "book.jsonl", BatchOptions(
+            out=str(out), as_of=AS_OF, jobs=jobs, chunk_rows=chunk_rows, id_field="c.id"))
+        outputs.add(out.read_bytes())
+    assert len(outputs) == 1
+
+
+def test_a_traced_row_says_which_budget_overrode_it(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run_batch(BUDGETS, BATCH / "book.jsonl", BatchOptions(out=str(out), as_of=AS_OF,
+                                                          trace=True, id_field="c.id"))
+    traced = {row["id"]: row["trace"] for row in lines(out)}
+    notes = [event["message"] for event in traced["g"] if event["event"] == "note"]
+    assert notes == ["budget `increases`: ranked 4 (rank 85); the running total 800 left no "
+                     "room for this decision, so its `else` actions apply"]
+    assert not any("portfolio runs only" in event.get("message", "") for event in traced["b"])
+
+
+# ------------------------------------------------------------------------------- formats
+
+
+def test_bad_rows_of_every_kind_go_to_the_errors_file_and_the_run_goes_on(
+        tmp_path: Path) -> None:
+    book = tmp_path / "book.jsonl"
+    book.write_text('{"c": {"id": "ok", "ask": 10, "fee": 0, "score": 1, "vip": true}}\n'
+                    '{"c": {"id": "broken", \n'
+                    '{"c": {"id": "bad", "ask": "ten", "vip": "yes"}}\n'
+                    '[1, 2]\n'
+                    '{"c": {"id": "twice", "vip": true, "vip": false}}\n'
+                    '{"c": {"id": "ok2", "vip": false}}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, output = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                          "--as-of", "2026-12-01", "--id", "c.id", "--jobs", "1")
+    assert code == 1
+    assert [(row["row"], row["id"]) for row in lines(out)] == [(1, "ok"), (6, "ok2")]
+    errors = lines(tmp_path / "out.errors.jsonl")
+    assert errors == [
+        {"row": 2, "kind": "unreadable", "problems": [
+            "the facts are not valid JSON: Expecting property name enclosed in double quotes "
+            "(column 24)"]},
+        {"row": 3, "id": "bad", "kind": "facts", "problems": [
+            'c.ask: expected money, got "ten"', 'c.vip: expected true or false, got "yes"']},
+        {"row": 4, "kind": "facts", "problems": [
+            "facts: expected an object keyed by facts block (c), got a list"]},
+        {"row": 5, "kind": "unreadable", "problems": ["`c.vip` is given twice"]},
+    ]
+    assert "6 rows: 2 decided" in output
+
+
+def test_csv_is_read_by_the_schema_exactly_and_broken_rows_are_errors(tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text("id,ask,fee,score,vip\n"
+                    "x,0.1,0,90,true\n"
+                    "y,123.456789012345678901,0,80,false\n"
+                    "z,1,2\n"
+                    "w,abc,0,,maybe\n"
+                    "v,,0,70,false\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, _ = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                     "--as-of", "2026-12-01", "--id", "c.id", "--jobs", "1")
+    assert code == 1
+    assert out.read_text().splitlines() == [
+        '"row","id","action","granted","note","reasons"',
+        '1,"x","increase","0.1","vip","UP"',
+        '2,"y","increase","123.456789012345678901","none","UP"',
+        '5,"v","hold","0","none",""']
+    assert lines(tmp_path / "out.errors.jsonl") == [
+        {"row": 3, "kind": "unreadable", "problems": ["the row has 3 cells, the header 5"]},
+        {"row": 4, "id": "w", "kind": "facts", "problems": [
+            'c.ask: expected money, got "abc"', 'c.vip: expected true or false, got "maybe"']}]
+
+
+def test_parquet_in_and_out_keeps_numbers_exact(tmp_path: Path) -> None:
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({
+        "c.id": ["p", "q", "r"],
+        "c.ask": pa.array([Decimal("0.10"), Decimal("450.5"), None], pa.decimal128(10, 2)),
+        "c.fee": pa.array([Decimal("0"), Decimal("0"), Decimal("0")], pa.decimal128(10, 2)),
+        "c.score": [1.5, 2.0, None],
+        "c.vip": [True, False, True]}), book)
+    out = tmp_path / "out.parquet"
+    code, output = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                          "--as-of", "2026-12-01", "--id", "c.id", "--jobs", "1")
+    assert code == 0, output
+    table = pq.read_table(out)
+    assert table.column_names == ["row", "id", "action", "granted", "note", "reasons"]
+    assert table.to_pylist() == [
+        {"row": 1, "id": "p", "action": "increase", "granted": "0.1", "note": "vip",
+         "reasons": ["UP"]},
+        {"row": 2, "id": "q", "action": "increase", "granted": "450.5", "note": "none",
+         "reasons": ["UP"]},
+        {"row": 3, "id": "r", "action": "hold", "granted": "0", "note": "vip", "reasons": []}]
+
+
+def test_parquet_rows_with_bad_values_and_unknown_columns_are_errors(tmp_path: Path) -> None:
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({"c.id": ["p", "q"], "c.ask": ["12.5", "lots"], "c.fee": ["0", "0"],
+                             "c.vip": [True, None]}), book)
+    out = tmp_path / "out.jsonl"
+    code, _ = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                     "--as-of", "2026-12-01", "--id", "c.id", "--jobs", "1")
+    assert code == 1
+    assert [(row["row"], row["decision"]["granted"]) for row in lines(out)] == [(1, Decimal("12.5"))]
+    assert lines(tmp_path / "out.errors.jsonl") == [{"row": 2, "id": "q", "kind": "facts",
+        "problems": ['c.ask: expected money, got "lots"', "c.vip: required field is missing"]}]
+    pq.write_table(pa.table({"customer.id": ["p"]}), book)
+    code, _ = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                     "--as-of", "2026-12-01", "--jobs", "1")
+    assert code == 1
+    assert lines(tmp_path / "out.errors.jsonl") == [{"row": 1, "kind": "unreadable", "problems": [
+        "column `customer.id`: name columns `block.field`, with a facts block of the ruleset (c)"]}]
+
+
+def test_stdin_to_stdout(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["batch", str(BUDGETS), "--facts", "-", "--out", "-",
+                                       "--as-of", "2026-12-01", "--quiet", "--jobs", "1",
+                                       "--errors", str(tmp_path / "errors.jsonl")],
+                                input=(BATCH / "book.jsonl").read_text())
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [row["row"] for row in rows] == list(range(1, 9))
+
+
+def test_an_interrupted_run_leaves_no_output(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.portfolio import runner
+
+    calls = []
+
+    def interrupt(self, chunk):
+        calls.append(chunk)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, chunk)
+
+    original = runner.ChunkDecider.rows_of
+    monkeypatch.setattr(runner.ChunkDecider, "rows_of", interrupt)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(BUDGETS, BATCH / "book.jsonl", BatchOptions(out=str(out), as_of=AS_OF,
+                                                              chunk_rows=2))
+    assert os.listdir(tmp_path) == []
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    book = str(BATCH / "book.jsonl")
+    assert invoke("batch", str(BUDGETS), "--facts", book, "--out", str(tmp_path / "o.txt"))[0] == 2
+    assert invoke("batch", str(BUDGETS), "--facts", str(tmp_path / "none.jsonl"), "--out",
+                  str(tmp_path / "o.jsonl"))[0] == 2
+    assert invoke("batch", str(BUDGETS), "--facts", book, "--out", str(tmp_path / "o.csv"),
+                  "--trace")[0] == 2
+    broken = tmp_path / "broken.rules"
+    broken.write_text("ruleset r\nlet x = \n")
+    assert invoke("batch", str(broken), "--facts", book, "--out", str(tmp_path / "o.jsonl"))[0] == 2
+    # Before the ruleset's effective date: a message, not a traceback, and no output file.
+    code, output = invoke("batch", str(BUDGETS), "--facts", book, "--out",
+                          str(tmp_path / "o.jsonl"), "--as-of", "2025-06-01")
+    assert code == 2 and "is effective from 2026-01-01; the as-of date 2025-06-01 is outside " \
+        "that window" in output
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+# ----------------------------------------------------------------- batch = decide, row by row
+
+
+RULESETS = sorted(ROOT.joinpath("rulesets").glob("*.rules"))
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
+def test_batch_equals_decide_row_by_row(path: Path, tmp_path_factory) -> None:
+    ruleset = engine.load(path)
+    facts = facts_strategy(ruleset)
+    as_of = ruleset.window.start if ruleset.window else AS_OF
+
+    @settings(deadline=None, max_examples=30,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.lists(facts, min_size=1, max_size=12), st.integers(1, 5))
+    def check(book: list[dict], chunk_rows: int) -> None:
+        out = tmp_path_factory.mktemp("batch") / "out.jsonl"
+        run_batch(ruleset, book, BatchOptions(out=str(out), as_of=as_of, chunk_rows=chunk_rows))
+        written = {row["row"]: row for row in lines(out)}
+        errors = {row["row"]: row for row in lines(out.with_suffix(".errors.jsonl"))}
+        assert sorted([*written, *errors]) == list(range(1, len(book) + 1))
+        for number, given_facts in enumerate(book, start=1):
+            try:
+                decision = ruleset.decide(given_facts, as_of=as_of, trace=False)
+                expected = json.loads(decision.to_json(indent=None), parse_float=Decimal)
+            except DecisionConflict as conflict:
+                assert errors[number]["problems"] == [str(conflict)]
+                continue
+            row = written[number]
+            if any(reason["code"] == "B01" for reason in row["reasons"]):
+                continue  # overridden by the budget: the budget tests cover it
+            assert {key: row[key] for key in expected} == expected
+
+    check()
