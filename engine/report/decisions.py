@@ -19,6 +19,7 @@ from rich.tree import Tree
 from engine.run.shown import percentage, show
 from engine.run.trace import ExprTrace, NoteEvent, OfferEvent, OutputEvent, RuleEvent, TraceEvent, ValueEvent
 
+_COMPARISONS = frozenset({"<", "<=", ">", ">=", "=", "!="})
 _MARKS = {"fired": ("✓", "bold green"), "not matched": ("·", "dim"),
           "unknown": ("?", "bold yellow"), "overridden": ("↷", "magenta")}
 
@@ -151,9 +152,12 @@ def _inline(node: ExprTrace) -> Text:
     """`text → value`, with each non-literal operand's value in parentheses, pytest style."""
     text = Text(node.text)
     shown = [child for child in node.children if not _is_literal(child)]
-    # A ratio compared with a percentage reads best as a percentage: `utilization (94.0%)`.
-    percent = any(_is_literal(child) and child.text.endswith("%") for child in node.children)
-    if shown and all(not child.children for child in shown):
+    # A ratio compared with a percentage reads best as a percentage: `utilization (94.0%)`. In
+    # arithmetic the percentage is a factor (`income * 50%`): the other operand is an amount.
+    percent = node.op in _COMPARISONS and any(
+        _is_literal(child) and child.text.endswith("%") for child in node.children)
+    if any(not child.children for child in shown):
+        # Each simple operand's value after it; a compound one is explained on its own line.
         text = Text()
         rest = node.text
         for child in shown:
@@ -161,10 +165,12 @@ def _inline(node: ExprTrace) -> Text:
             if index < 0:
                 continue
             text.append(rest[: index + len(child.text)])
+            rest = rest[index + len(child.text):]
+            if child.children:
+                continue
             value = (percentage(child.value) if percent and isinstance(child.value, Decimal)
                      else show(child.value))
             text.append(f" ({value})", style="cyan")
-            rest = rest[index + len(child.text):]
         text.append(rest)
     text.append(" → ")
     text.append_text(_value_text(node.value))
