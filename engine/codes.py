@@ -153,6 +153,16 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "`at most 200_000` was meant. (A literal has no unit, so `check` cannot tell "
              "otherwise.)",
              "cap new_limit at most 2 when action = \"increase\" because C01"),
+    CodeInfo("W211", _W, "split decision",
+             "A rule proposes to two outputs (an action and a limit), and another rule that "
+             "proposes only one of them wins it when both fire: the decision then takes the "
+             "action from one rule and the limit from the other, such as \"hold\" with a raised "
+             "limit. Set the second output in a rule of its own that reads the first "
+             "(`when action = \"increase\" then set new_limit = …`); the finding names a customer "
+             "for whom both rules fire.",
+             "rule HOLD priority 10 when customer.score < 650 then set action = \"hold\" end\n"
+             "rule UP when customer.income > 5000 then\n  set action = \"increase\"\n"
+             "  set new_limit = customer.limit * 120%\nend"),
     CodeInfo("W301", _W, "bidirectional control character",
              "A Unicode bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) makes "
              "editors and code review show the text around it in another order than Tenet reads "

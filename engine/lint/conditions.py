@@ -178,6 +178,7 @@ def lint_conditions(findings: Findings) -> None:
             proposers.setdefault(target, []).append(rule)
     _always_overridden(findings, order, proposers, regions)
     _unique_conflicts(findings, proposers, regions)
+    _split_decisions(findings, order, proposers, regions)
 
 
 def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
@@ -274,3 +275,61 @@ def _unique_conflicts_on(findings: Findings, output: str, rules: list[ast.RuleDe
                             f"{describe_witness(both)} gets no decision",
                     later.name.span,
                     help="make their conditions exclusive, or choose another policy")
+
+
+def _split_decisions(findings: Findings, order: list[ast.RuleDecl],
+                     proposers: dict[str, list[ast.RuleDecl]], regions: dict[str, Region]) -> None:
+    """W211: a rule proposes to two outputs, and another rule that proposes to only one of them
+    can win it while both fire: the decision then takes one output from each rule ("hold"
+    with a raised limit). Reported with a customer for whom both fire."""
+    rank = {rule.name.name: index for index, rule in enumerate(order)}
+    budget = WorkLimit()
+    for rule in order:
+        sets = {a.output.name: a.value for a in rule.actions if isinstance(a, ast.SetAction)}
+        if len(sets) < 2 or not regions[rule.name.name].exact:
+            continue
+        for target in sorted(sets):
+            for other in proposers.get(target, []):
+                kept = sorted(set(sets) - _set_outputs(other))
+                if other is rule or not kept or not _wins(findings, other, rule, target, rank):
+                    continue
+                first, second = regions[other.name.name], regions[rule.name.name]
+                if not first.exact or not budget.spend(len(first.boxes) * len(second.boxes)):
+                    continue
+                both = next((box for box in (box_intersect(a, b) for a in first.boxes
+                                             for b in second.boxes) if not box_is_empty(box)),
+                            None)
+                if both is None:
+                    continue
+                name, winner = rule.name.name, other.name.name
+                findings.report(
+                    "W211", f"rule `{name}` proposes `{target}` and `{kept[0]}`, but when rule "
+                            f"`{winner}` also fires (a customer with {describe_witness(both)}), "
+                            f"`{target}` takes `{winner}`'s proposal while `{kept[0]}` can still "
+                            f"take `{name}`'s: a split decision", rule.name.span,
+                    help=f"set `{kept[0]}` in a rule of its own that reads the final `{target}` "
+                         f"(`when {target} = …`), so that the two cannot disagree")
+                break
+
+
+def _set_outputs(rule: ast.RuleDecl) -> set[str]:
+    return {a.output.name for a in rule.actions if isinstance(a, ast.SetAction)}
+
+
+def _wins(findings: Findings, other: ast.RuleDecl, rule: ast.RuleDecl, output: str,
+          rank: dict[str, int]) -> bool:
+    """Whether ``other``'s proposal for ``output`` beats ``rule``'s when both fire: for
+    `combine first` an earlier rule; for `combine priority` a literal value earlier in the
+    output's `one of` list."""
+    policy = findings.program.policies.get(output)
+    if policy == "first":
+        return rank[other.name.name] < rank[rule.name.name]
+    if policy != "priority":
+        return False
+    values = [next(a.value for a in r.actions if isinstance(a, ast.SetAction)
+                   and a.output.name == output) for r in (other, rule)]
+    if not all(isinstance(v, ast.Literal) and isinstance(v.value, str) for v in values):
+        return False
+    order = list(findings.program.output_types[output].values)
+    theirs, mine = (v.value for v in values)
+    return theirs in order and mine in order and order.index(theirs) < order.index(mine)
