@@ -72,11 +72,14 @@ def render_why(events: list[TraceEvent]) -> RenderableType:
 
 def render_trace(events: list[TraceEvent]) -> Tree:
     tree = Tree(Text("Trace", style="bold"))
+    # An offer a rule made but its `requires` withheld is shown so under the rule too.
+    withheld = {(event.rule, event.name) for event in events
+                if isinstance(event, OfferEvent) and event.status == "withheld"}
     for event in events:
         if isinstance(event, ValueEvent):
             _value_event(tree, event)
         elif isinstance(event, RuleEvent):
-            _rule_event(tree, event)
+            _rule_event(tree, event, withheld)
         elif isinstance(event, OutputEvent):
             _output_event(tree, event)
         elif isinstance(event, OfferEvent):
@@ -98,7 +101,7 @@ def _value_event(tree: Tree, event: ValueEvent) -> None:
         _condition(branch, event.explanation, "from ")
 
 
-def _rule_event(tree: Tree, event: RuleEvent) -> None:
+def _rule_event(tree: Tree, event: RuleEvent, withheld: set[tuple[str, str]]) -> None:
     mark, style = _MARKS[event.status]
     line = Text.assemble((f"{mark} ", style), ("rule ", "dim"), (event.name, "bold"))
     if event.label:
@@ -112,9 +115,15 @@ def _rule_event(tree: Tree, event: RuleEvent) -> None:
         what = {"offer": f"offer {value}", "add": f"add {value} to {proposal.output}"}.get(
             proposal.action, f"set {proposal.output} = {value}")
         used = ("used", "green") if proposal.used else ("overridden", "magenta")
+        if proposal.action == "offer" and (event.name, _offer_name(proposal.value)) in withheld:
+            used = ("withheld", "bold red")
         branch.add(Text.assemble(f"{what}  ", used))
     if event.reasons:
         branch.add(Text.assemble(("reason ", "dim"), ", ".join(event.reasons)))
+
+
+def _offer_name(value: Any) -> Any:
+    return value.get("name") if isinstance(value, dict) else value
 
 
 def _condition(branch: Tree, node: ExprTrace, prefix: str = "") -> None:
