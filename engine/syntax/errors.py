@@ -57,6 +57,13 @@ def describe_syntax_error(error: UnexpectedInput, text: str, path: str) -> Diagn
     if spelled is not None:
         return spelled
 
+    if context is not None and context[0] == "rule" and token.type == "REASONS" and (
+            "REASON" in expected):
+        return Diagnostic(
+            "E101", Severity.ERROR, "`reasons` opens the block that declares reason codes; in "
+                                    f"rule `{context[1]}` an action gives one with `reason`",
+            span, help="write `reason CODE`, one action for each code")
+
     if context is not None and context[0] in _BLOCKS.values() and "END" in expected and (
             token.type == "$END" or token.type in _DECLARATION_STARTS):
         kind, name, opening = context
@@ -81,6 +88,9 @@ def describe_syntax_error(error: UnexpectedInput, text: str, path: str) -> Diagn
     if token.type == "EQUAL" and _previous_char(text, token) == "=":
         return Diagnostic("E101", Severity.ERROR, "`==` is not an operator", span,
                           help="write a single `=` to compare two values")
+    if token.value in ("<", ">") and _previous_char(text, token) == "=":
+        return Diagnostic("E101", Severity.ERROR, f"`={token.value}` is not an operator", span,
+                          help=f"write `{token.value}=`")
 
     if absorbed is not None and context is not None:
         return Diagnostic(

@@ -38,6 +38,11 @@ SPELLINGS = ("ruleset r\nfacts c\n  l: list of p\n  s: integer\nend\ntype p\n  d
      "`AND`: keywords are written in lowercase", "write `and`"),
     ("let n = （1）", "`（` is a full-width character",
      "write `(` (the language's punctuation is ASCII)"),
+    ("rule R when c.s = 1 then\n  set o = 1\n  reasons R02\nend",
+     "`reasons` opens the block that declares reason codes; in rule `R` an action gives one "
+     "with `reason`", "write `reason CODE`, one action for each code"),
+    ("rule R when c.s =< 1 then set o = 1 end", "`=<` is not an operator", "write `<=`"),
+    ("rule R when c.s => 1 then set o = 1 end", "`=>` is not an operator", "write `>=`"),
     ("table t: number\n  | c.s | t |\n  | [700, 760) | 1 |\nend",
      "an interval is written with `..`",
      "write `[700..760)`: from 700 (included) up to 760 (excluded)"),
