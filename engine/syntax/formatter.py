@@ -253,7 +253,7 @@ class _Printer:
     def _condition(self, keyword: str, condition: ast.Expr, anchor: ast.Node) -> None:
         """`  when …`, broken before each top-level `and`/`or` when longer than the width."""
         text = f"{INDENT}{keyword} {unparse(condition)}"
-        if len(text) <= WIDTH or not _is_chain(condition):
+        if display_width(text) <= WIDTH or not _is_chain(condition):
             self.emit(text, anchor)
             return
         op = condition.op
@@ -393,10 +393,11 @@ def _operator_chain(expr: ast.Expr, family: tuple[str, ...]
 
 
 def wrap(expr: ast.Expr, column: int) -> list[str]:
-    """The expression as lines starting at ``column``: one line when it fits, else records and
-    lists broken between entries, each continuation aligned after the opening bracket."""
+    """The expression as lines starting at ``column``: one line when it fits (in display
+    columns: a Chinese character takes two), else records and lists broken between entries,
+    each continuation aligned after the opening bracket."""
     flat = unparse(expr)
-    if column + len(flat) <= WIDTH:
+    if column + display_width(flat) <= WIDTH:
         return [flat]
     if isinstance(expr, ast.If):
         return [f"if {unparse(expr.condition)}", f"then {unparse(expr.then_value)}",
@@ -423,19 +424,19 @@ def wrap(expr: ast.Expr, column: int) -> list[str]:
     current = ""
     for index, (prefix, value) in enumerate(items):
         comma = "," if index < len(items) - 1 else closing
-        value_lines = wrap(value, inner + len(prefix))
+        value_lines = wrap(value, inner + display_width(prefix))
         piece = prefix + value_lines[0]
         if len(value_lines) > 1:
             if current:
                 lines.append(current.rstrip())
             lines.append(piece)
-            pad = " " * len(prefix)
+            pad = " " * display_width(prefix)
             lines.extend(pad + line for line in value_lines[1:])
             lines[-1] += comma
             current = ""
             continue
         candidate = (current + " " if current else "") + piece + comma
-        if current and inner + len(candidate) > WIDTH:
+        if current and inner + display_width(candidate) > WIDTH:
             lines.append(current)
             current = piece + comma
         else:

@@ -131,3 +131,16 @@ def test_suppressions_survive_fmt(fixture: Path) -> None:
     assert [d for d in check_text(suppressed, "x.rules").diagnostics if d.code == code] == []
     formatted = format_text(suppressed, "x.rules")
     assert [d for d in check_text(formatted, "x.rules").diagnostics if d.code == code] == []
+
+
+def test_lines_are_wrapped_by_display_width_so_chinese_lines_fit_100_columns() -> None:
+    from engine.syntax.source import display_width
+
+    text = ("ruleset 额度\nfacts 客户\n  月收入: money\n  负债: money\n  评分: integer\nend\n"
+            "outputs\n  动作: one of \"提额\", \"维持\" default \"维持\"\nend\n"
+            "rule 提额规则 when 客户.月收入 > 10_000 and 客户.负债 < 客户.月收入 * 40% and "
+            "客户.评分 >= 700 and 客户.评分 < 900 then set 动作 = \"提额\" end\n")
+    formatted = format_text(text, "额度.rules")
+    assert max(display_width(line) for line in formatted.splitlines()) <= 100
+    assert "  when 客户.月收入 > 10_000\n   and 客户.负债 < 客户.月收入 * 40%\n" in formatted
+    assert format_text(formatted, "额度.rules") == formatted
