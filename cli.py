@@ -259,17 +259,20 @@ def _iso_date(context: click.Context, parameter: click.Parameter, value: str | N
                    "margin to flip it, the tables it depends on, or the rule that won.")
 @click.option("--brief", is_flag=True,
               help="Text: the decision, its reasons and why, without the whole trace.")
+@click.option("--trace", "with_trace", is_flag=True,
+              help="Text, with --why-not: after the answer, the whole decision and its trace "
+                   "(without it, the decision in one line above the answer).")
 @_root_option
 def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
         output_format: str, no_trace: bool, why_not: str | None, brief: bool,
-        root: Path | None) -> None:
+        with_trace: bool, root: Path | None) -> None:
     """Decide for one customer and explain the decision.
 
     Exit status: 0 decided, 1 the ruleset has errors, 2 bad facts or usage, 3 no decision for
     these facts (a `unique` or `any` conflict, which is named).
     """
     from engine.exceptions import DecisionConflict, FactsError, OutsideWindow, UnknownRule
-    from engine.report.decisions import render_decision
+    from engine.report.decisions import render_decision, render_decision_line
     from engine.report.why_not import render_why_not
 
     ruleset = _load_or_exit(ruleset_path, root)
@@ -290,11 +293,15 @@ def run(ruleset_path: Path, facts_path: Path, as_of: datetime.date | None,
         _report(_Problem("conflict", str(error), status=EXIT_NO_DECISION), output_format)
     if output_format == "json":
         click.echo(decision.to_json())
-    else:
+    elif decision.why_not is None:
         console.print(render_decision(decision, brief=brief))
-        if decision.why_not is not None:
+    else:  # the answer first, under the decision in one line
+        console.print(render_decision_line(decision))
+        console.print()
+        console.print(render_why_not(decision.why_not))
+        if with_trace:
             console.print()
-            console.print(render_why_not(decision.why_not))
+            console.print(render_decision(decision, brief=brief))
 
 
 @main.command()

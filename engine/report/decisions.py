@@ -47,6 +47,17 @@ def render_decision(decision, brief: bool = False) -> RenderableType:
     return Group(*parts)
 
 
+def render_decision_line(decision) -> Text:
+    """The decision in one line: each output's value, and the reason codes."""
+    line = Text.assemble(("Decision ", "bold"), (decision.ruleset.name, "bold cyan"),
+                         f" {decision.ruleset.version or ''}  as of {decision.as_of}: ")
+    line.append(", ".join(f"{name} {show(value)}" for name, value in decision.decision.items()),
+                style="bold")
+    codes = [reason["code"] for reason in decision.reasons]
+    line.append(f"; reasons {', '.join(codes)}" if codes else "; no reason")
+    return line
+
+
 def render_why(events: list[TraceEvent]) -> RenderableType:
     """A few lines that say why: which rules made each output, which caps bound it, which
     offers were made or withheld."""

@@ -87,9 +87,13 @@ def test_tenet_run_why_not_on_the_limit_review(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(ROOT)
     facts = json.loads(Path("rulesets/facts/limit_review_strong_payer.json").read_text())
     facts["customer"]["balance"] = 36_000  # usage 24%
-    code, output = _run_with_stdin(json.dumps(facts), "--brief", "--why-not", "I01")
+    code, output = _run_with_stdin(json.dumps(facts), "--why-not", "I01")
     assert code == 0
     assert_golden(output, CASES / "limit_review_I01.txt")
+    code, traced = _run_with_stdin(json.dumps(facts), "--why-not", "I01", "--trace")
+    assert code == 0 and traced.startswith(output)  # the answer first, then the decision
+    assert "\nDecision limit_review 2026.12.1  as of 2026-12-15\n" in traced
+    assert "\nTrace\n" in traced
     code, output = _run_with_stdin(json.dumps(facts), "--format", "json", "--no-trace",
                                    "--why-not", "I01")
     data = json.loads(output)
