@@ -8,6 +8,7 @@ resolved to is kept in ``names_resolved`` so the checker can build the dependenc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -147,6 +148,7 @@ class ExpressionChecker:
             candidates = [*self.symbols.all_names(), *(n for s in self._scopes for n in s)]
             return self.error("E301", f"unknown name `{expr.name}`", expr,
                               help=did_you_mean(expr.name, candidates)
+                              or self._quoted_value(expr.name)
                               or "declare it as a let, table or output, or read a fact such "
                                  "as `customer.field`")
         kind, type_ = found
@@ -237,13 +239,26 @@ class ExpressionChecker:
         except t.UnitError as problem:
             return self.error("E402", problem.message, expr, help=problem.help)
 
+    def _quoted_value(self, name: str) -> str | None:
+        """A hint for a `one of` value written without its quotes."""
+        for output, declaration in self.symbols.outputs.items():
+            type_ = self.symbols.resolve_type(declaration.type)
+            if isinstance(type_, t.Enum) and name in type_.values:
+                return f"`{name}` is a value of `{output}`: write it in quotes, `\"{name}\"`"
+        return None
+
     def compare(self, node: ast.Node, op: str, left_expr: ast.Expr, left: t.Type,
                 right_expr: ast.Expr, right: t.Type) -> None:
         """Check `left op right` (op is a comparison operator)."""
         if t.UNKNOWN in (left, right):
             return
         if not t.comparable(left, right):
-            self.error("E401", f"cannot compare {left.describe()} with {right.describe()}", node)
+            quoted = next((e for e in (left_expr, right_expr) if isinstance(e, ast.Literal)
+                           and isinstance(e.value, str)
+                           and re.fullmatch(r"-?[0-9][0-9_]*(\.[0-9]+)?", e.value)), None)
+            self.error("E401", f"cannot compare {left.describe()} with {right.describe()}", node,
+                       help=None if quoted is None else
+                       f"write the number without quotes: `{quoted.value}`")
             return
         if op not in ("=", "!=") and not (t.is_ordered(left) and t.is_ordered(right)):
             self.error("E413", f"`{op}` needs numbers or dates, not {left.describe()}", node,

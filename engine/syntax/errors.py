@@ -88,6 +88,13 @@ def describe_syntax_error(error: UnexpectedInput, text: str, path: str) -> Diagn
     if token.type == "EQUAL" and _previous_char(text, token) == "=":
         return Diagnostic("E101", Severity.ERROR, "`==` is not an operator", span,
                           help="write a single `=` to compare two values")
+    if "ELSE" in expected and token.type != "ELSE":
+        opening = _last_if(text, token)
+        if opening is not None:
+            return Diagnostic(
+                "E101", Severity.ERROR, "`if` without `else`: an `if` gives a value in both "
+                                        "cases", Span(path, *opening),
+                help="add `else VALUE` after the `then` value")
     if token.value in ("<", ">") and _previous_char(text, token) == "=":
         return Diagnostic("E101", Severity.ERROR, f"`={token.value}` is not an operator", span,
                           help=f"write `{token.value}=`")
@@ -162,6 +169,9 @@ def _business_spelling(token: Token, text: str, span: Span) -> Diagnostic | None
             whole = Decimal(number) * _MULTIPLIERS[value[0]]
             return Diagnostic("E101", Severity.ERROR, f"`{number}{value[0]}` is not a number of "
                               "the language", span, help=f"write `{int(whole):_}`")
+        if value.lower() in ("pct", "percent"):
+            return Diagnostic("E101", Severity.ERROR, f"`{number}{value}` is not a number of the "
+                              "language", span, help=f"write `{number}%`")
         if re.fullmatch(r"[eE]\d+", value):
             whole = Decimal(number) * 10 ** int(value[1:])
             shown = f"{int(whole):_}" if whole == whole.to_integral_value() else str(whole)
@@ -286,6 +296,19 @@ def _expected_help(expected: set[str]) -> str | None:
     if len(words) > 8:
         words = words[:8] + ["…"]
     return "expected " + ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+def _last_if(text: str, token: Token) -> tuple[int, int, int, int] | None:
+    """Where the last `if` before ``token`` is (line, column, end line, end column)."""
+    end = token.start_pos if token.start_pos is not None else len(text)
+    found = None
+    for match in re.finditer(r"\bif\b", text[:end]):
+        found = match
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return line, column, line, column + 2
 
 
 def _token_span(token: Token, text: str, path: str) -> Span:

@@ -42,6 +42,9 @@ SPELLINGS = ("ruleset r\nfacts c\n  l: list of p\n  s: integer\nend\ntype p\n  d
      "`reasons` opens the block that declares reason codes; in rule `R` an action gives one "
      "with `reason`", "write `reason CODE`, one action for each code"),
     ("rule R when c.s =< 1 then set o = 1 end", "`=<` is not an operator", "write `<=`"),
+    ("let n = 50pct", "`50pct` is not a number of the language", "write `50%`"),
+    ("let n = if c.s > 1 then 1", "`if` without `else`: an `if` gives a value in both cases",
+     "add `else VALUE` after the `then` value"),
     ("rule R when c.s => 1 then set o = 1 end", "`=>` is not an operator", "write `>=`"),
     ("table t: number\n  | c.s | t |\n  | [700, 760) | 1 |\nend",
      "an interval is written with `..`",
@@ -49,4 +52,18 @@ SPELLINGS = ("ruleset r\nfacts c\n  l: list of p\n  s: integer\nend\ntype p\n  d
 ])
 def test_business_spellings_get_a_write_it_as_hint(text: str, message: str, help: str) -> None:
     diagnostic = check_text(SPELLINGS + text + "\n", "s.rules").diagnostics[0]
+    assert (diagnostic.message, diagnostic.help) == (message, help)
+
+
+@pytest.mark.parametrize(("text", "message", "help"), [
+    ('outputs\n  d: one of "approve", "refer" default "approve"\nend\n'
+     "rule R when c.s > 1 then set d = refer end",
+     "unknown name `refer`", '`refer` is a value of `d`: write it in quotes, `"refer"`'),
+    ('facts m\n  amount: money\nend\nrule R when m.amount < "5000" then set o = 1 end',
+     "cannot compare money with text", "write the number without quotes: `5000`"),
+])
+def test_values_written_in_the_wrong_quotes_get_a_hint(text: str, message: str,
+                                                        help: str) -> None:
+    diagnostic = next(d for d in check_text(SPELLINGS + text + "\n", "s.rules").diagnostics
+                      if d.severity.value == "error")
     assert (diagnostic.message, diagnostic.help) == (message, help)
