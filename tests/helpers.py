@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import json
 import os
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from cli import main
 from engine.pipeline import CheckResult
+from engine.portfolio.formats import text_of
 from engine.report.console import render_diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +59,35 @@ SPARK_MISSING = os.environ.get("CI") != "true" and any(
     importlib.util.find_spec(name) is None for name in ("pyspark", "pandas"))
 ENGINES = ["local", pytest.param("spark", marks=pytest.mark.skipif(
     SPARK_MISSING, reason="pip install 'tenet[spark]' to run the Spark tests"))]
+
+
+def run_book(engine: str, rules: Path, book: Path, tmp: Path, request: Any,
+             *options: str) -> tuple[int, list, list, str]:
+    """`tenet batch RULES` on ``engine`` (the id is `c.id`, the date 2026-12-15): exit status,
+    decided rows (by row number, numbers as the exact text `tenet batch` writes), refused rows
+    as (row, kind, problems), and what it printed."""
+    if engine == "spark":
+        request.getfixturevalue("spark")  # the shared session, which the command then uses
+        out, errors = tmp / "out.parquet", tmp / "errors"
+    else:
+        out, errors = tmp / "out.parquet", tmp / "errors.jsonl"
+    result = CliRunner().invoke(main, [
+        "batch", str(rules), "--facts", str(book), "--out", str(out), "--errors", str(errors),
+        "--as-of", "2026-12-15", "--id", "c.id", "--engine", engine,
+        *(["--jobs", "1"] if engine == "local" else []), *options])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    if result.exit_code == 2:
+        return 2, [], [], result.output
+    decided = sorted(pq.read_table(out).to_pylist(), key=lambda row: row["row"])
+    for row in decided:  # Spark's decimals as the exact text `tenet batch` writes
+        row.pop("ruleset_digest", None)
+        row.update({key: text_of(value) for key, value in row.items()
+                    if isinstance(value, Decimal)})
+    if engine == "spark":
+        refused = [(r["row"], r["kind"], list(r["problems"])) for r in pq.read_table(errors)
+                   .to_pylist()]
+    else:
+        refused = [(r["row"], r["kind"], r["problems"]) for r in
+                   map(json.loads, errors.read_text(encoding="utf-8").splitlines())]
+    return result.exit_code, decided, sorted(refused), result.output

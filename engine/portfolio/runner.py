@@ -350,7 +350,8 @@ class BatchRun:
                 if among is True:
                     candidates.add(row[ROW], rank, total)
             limit = self.ruleset.budget_limit(budget, self.as_of)
-            allocations.append(allocate(budget.name.name, limit, budget.descending, candidates))
+            allocations.append(allocate(budget.name.name, limit, budget.descending, candidates,
+                                        budget.stops_when_full))
             del candidates
         for row in _spilled(spill):
             applied = _applied(allocations, row[ROW]) if row[BUDGETS] is not None else None
@@ -380,10 +381,11 @@ class Overrides:
             budget = self.budgets[index]
             codes += [a.code.name for a in budget.otherwise if isinstance(a, ast.ReasonAction)]
             position, rank, running = applied[index]
+            room = ("left no room for this decision or an earlier one, and the budget stops "
+                    "when full" if budget.stops_when_full else "left no room for this decision")
             notes.append({"event": "note", "message": (
                 f"budget `{budget.name.name}`: ranked {position} (rank {_shown(rank)}); the "
-                f"running total {_shown(running)} left no room for this decision, so its "
-                "`else` actions apply")})
+                f"running total {_shown(running)} {room}, so its `else` actions apply")})
         codes = list(dict.fromkeys(codes))
         self.summary.recount(row[OUTPUTS], [code for code, _ in row[REASONS]], outputs, codes)
         trace = None if row[TRACE] is None else row[TRACE] + notes

@@ -98,9 +98,13 @@ class Summary:
                         **{name: {"total": normalize(total)}
                            for name, total in self.totals.items()}},
             "reasons": {code: n for code, n in sorted(self.reasons.items(), key=_by_count) if n},
-            "budgets": {b.name: {"candidates": b.candidates, "kept": b.kept,
-                                 "overridden": len(b.overridden), "used": normalize(b.used),
-                                 "limit": normalize(b.limit)} for b in self.budgets},
+            "budgets": {b.name: {"when_full": "stop" if b.stop_when_full else "skip",
+                                 "candidates": b.candidates, "kept": b.kept,
+                                 "overridden": len(b.overridden), "asked": normalize(b.asked),
+                                 "used": normalize(b.used), "limit": normalize(b.limit),
+                                 "last_kept": normalize(b.last_kept),
+                                 "first_refused": normalize(b.first_refused)}
+                        for b in self.budgets},
             "rules": {name: {"fired": fired[name], "used": used[name]}
                       for name in self.rule_names},
             "never_fired": [name for name in self.rule_names if not fired[name]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -30,21 +31,38 @@ def render_summary(data: dict[str, Any], out: str, errors: str) -> RenderableTyp
             reasons.add_row(code, f"{count:,}")
         parts.append(reasons)
     if data["budgets"]:
-        budgets = Table("budget", "candidates", "kept", "overridden", "used", "limit",
+        budgets = Table("budget", "candidates", "asked", "kept", "overridden", "used", "limit",
                         title="Budgets", title_justify="left")
+        cut_offs = []
         for name, budget in data["budgets"].items():
-            budgets.add_row(name, f"{budget['candidates']:,}", f"{budget['kept']:,}",
-                            f"{budget['overridden']:,}", f"{budget['used']:,}",
+            budgets.add_row(name, f"{budget['candidates']:,}", f"{budget['asked']:,}",
+                            f"{budget['kept']:,}", f"{budget['overridden']:,}",
+                            f"{budget['used']:,}",
                             f"{budget['limit']:,}" if budget["limit"] is not None else "missing")
-        parts.append(budgets)
+            cut_off = ("nobody was refused" if not budget["overridden"] else
+                       f"the first refused ranked {_rank(budget['first_refused'])}, the last "
+                       f"kept {_rank(budget['last_kept'])}")
+            cut_offs.append(Text(f"{name} (when full {budget['when_full']}): {cut_off}",
+                                 style="dim"))
+        parts.extend([budgets, *cut_offs])
     rules = Table("rule", "fired", "used", title="Rules", title_justify="left")
     for name, counts in data["rules"].items():
         rules.add_row(name, f"{counts['fired']:,}", f"{counts['used']:,}",
                       style="dim" if not counts["fired"] else None)
     parts.append(rules)
+    if data["budgets"]:
+        parts.append(Text("rules fired and used are counted on the decisions before budgets "
+                          "overrode them", style="dim"))
     if data["never_fired"]:
         parts.append(Text("never fired: " + ", ".join(data["never_fired"]), style="yellow"))
     for name, table in data["tables"].items():
         hits = ", ".join(f"row {i + 1}: {count:,}" for i, count in enumerate(table["hits_per_row"]))
         parts.append(Text(f"table {name}: {hits}"))
     return Group(*parts)
+
+
+def _rank(value: Any) -> str:
+    """A rank value as the cut-off shows it (`rank by` may give a number, a date or a text)."""
+    if value is None:
+        return "missing"
+    return f"{value:,}" if isinstance(value, int | Decimal) else str(value)

@@ -156,3 +156,21 @@ def rank_key(value: Any) -> bytes | None:
     # last, which the closing 0xff gives after the inverted digits.
     return (b"\x00" + struct.pack(">I", 2**32 - 1 - magnitude)
             + bytes(0xFF - 0x30 - d for d in digits) + b"\xff")
+
+
+def rank_of_key(key: bytes | None) -> Any:
+    """The rank a ``rank_key`` was made of (a number as a Decimal, or a date)."""
+    if key is None:
+        return None
+    kind, body = key[0], key[1:]
+    if kind == 3:
+        return datetime.date.fromordinal(struct.unpack(">I", body[:4])[0])
+    if kind == 1:
+        return Decimal(0)
+    magnitude = struct.unpack(">I", body[:4])[0]
+    if kind == 2:
+        digits = tuple(b - 0x30 for b in body[4:])
+        return Decimal((0, digits, magnitude - 2**31 - len(digits) + 1))
+    digits = tuple(0xFF - 0x30 - b for b in body[4:-1])
+    magnitude = 2**32 - 1 - magnitude
+    return Decimal((1, digits, magnitude - 2**31 - len(digits) + 1))

@@ -5,7 +5,7 @@
    splits, or partitions) held; in book order those counts number every row, as `tenet batch`
    numbers them.
 2. Each budget in declared order: its candidates are sorted by Spark on (missing rank last,
-   rank, row); only (row, amount) streams to the driver (`toLocalIterator`), which keeps them
+   rank, row); only (row, rank, amount) streams to the driver (`toLocalIterator`), which keeps them
    while they fit (``Allocation.offer``, the same code as a local run) and holds the row numbers
    of those it overrides, 8 bytes each. A later budget sees the rows earlier ones overrode
    evaluated again, in the executors.
@@ -46,8 +46,9 @@ BASE = "__tenet_base"
 class RowsAllocation(Allocation):
     """An allocation that keeps only the numbers of the rows it overrides."""
 
-    def __init__(self, name: str, limit: Any) -> None:
-        super().__init__(name, limit, overridden=array("q"))  # type: ignore[arg-type]
+    def __init__(self, name: str, limit: Any, stop_when_full: bool) -> None:
+        super().__init__(name, limit, stop_when_full,
+                         overridden=array("q"))  # type: ignore[arg-type]
 
     def _override(self, row: int, rank: Any) -> None:
         self.overridden.append(row)  # type: ignore[attr-defined]
@@ -159,11 +160,12 @@ class SparkRun:
                     RevalueRows(plan, index), from_arrow_schema(REVALUED))
             rank = F.col("rank").desc() if budget.descending else F.col("rank").asc()
             ranked = (values.where(F.col("among")).orderBy(F.col("rank").isNull(), rank, "row")
-                      .select("row", "total"))
+                      .select("row", "rank", "total"))
             limit = self.ruleset.budget_limit(budget, self.as_of)
-            allocation = RowsAllocation(budget.name.name, limit)
-            for row, amount in ranked.toLocalIterator(prefetchPartitions=True):
-                allocation.offer(row, None, None if amount is None else Decimal(amount))
+            allocation = RowsAllocation(budget.name.name, limit, budget.stops_when_full)
+            for row, key, amount in ranked.toLocalIterator(prefetchPartitions=True):
+                allocation.offer(row, c.rank_of_key(key),
+                                 None if amount is None else Decimal(amount))
             self.summary.budgets.append(allocation)
             applied = self._applied()
         if applied is None:

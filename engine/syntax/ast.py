@@ -473,7 +473,8 @@ class OfferDecl(Node):
 
 @dataclass(frozen=True, slots=True)
 class BudgetDecl(Node):
-    """A portfolio budget: `total EXPR at most LIMIT [among C] [rank by EXPR dir] else ACTIONS`."""
+    """A portfolio budget: `total EXPR at most LIMIT [among C] [rank by EXPR dir]
+    [when full skip|stop] else ACTIONS`."""
 
     name: Ident
     label: str | None
@@ -483,6 +484,11 @@ class BudgetDecl(Node):
     rank_by: Expr | None
     descending: bool
     otherwise: tuple[Action, ...]
+    when_full: Ident | None = None  # `skip` (the default) or `stop`, as written
+
+    @property
+    def stops_when_full(self) -> bool:
+        return self.when_full is not None and self.when_full.name == "stop"
 
 
 @dataclass(frozen=True, slots=True)

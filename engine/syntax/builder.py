@@ -49,7 +49,7 @@ def _unescape(token: Token, path: str, diagnostics: list[Diagnostic]) -> str:
 _DATA_TERMINALS = frozenset({"NAME", "STRING", "NUMERAL", "DATE_LITERAL", "TRUE", "FALSE",
                              "OPTIONAL"})
 _READS_TOKENS = frozenset({"policy", "primitive_type", "comparison_op",
-                           "cap_bound", "rank_direction", "aggregate_function",
+                           "cap_bound", "rank_direction", "full_rule", "aggregate_function",
                            "quantifier_kind", "function_name", "interval", "signed_integer",
                            "compare", "arithmetic"})
 
@@ -141,7 +141,7 @@ class AstBuilder:
 
     until_clause = combine_clause = default_clause = type_annotation = hit_clause = _first
     otherwise_clause = priority_clause = amount_clause = when_clause = because_clause = _first
-    partner_clause = else_reason_clause = among_clause = as_of_clause = _first
+    partner_clause = else_reason_clause = among_clause = as_of_clause = when_full = _first
     atom = source = _first  # a parenthesised expression
 
     def primitive_type(self, span, children):
@@ -275,7 +275,7 @@ class AstBuilder:
         """A rule that is one keyword or operator (`most`, `>=`, `sum`, …), kept with its span."""
         return ast.Ident(str(children[0]), span=span)
 
-    cap_bound = rank_direction = comparison_op = _word
+    cap_bound = rank_direction = full_rule = comparison_op = _word
     aggregate_function = quantifier_kind = _word
 
     def cap_decl(self, span, children):
@@ -295,10 +295,10 @@ class AstBuilder:
         return tuple(children)
 
     def budget_decl(self, span, children):
-        name, label, total, limit, among, rank, *actions = children
+        name, label, total, limit, among, rank, when_full, *actions = children
         rank_by, direction = (rank[0], rank[1].name) if rank is not None else (None, "descending")
         return ast.BudgetDecl(name, self._text(label), total, limit, among, rank_by,
-                              direction == "descending", tuple(actions), span=span)
+                              direction == "descending", tuple(actions), when_full, span=span)
 
     def given(self, span, children):
         return ast.Given(children[0], children[1], span=span)

@@ -291,6 +291,8 @@ class _Printer:
         if node.rank_by is not None:
             direction = "descending" if node.descending else "ascending"
             self.emit(f"{INDENT}rank by {unparse(node.rank_by)} {direction}", node.rank_by)
+        if node.when_full is not None:
+            self.emit(f"{INDENT}when full {node.when_full.name}", node.when_full)
         first_action = node.otherwise[0] if node.otherwise else node
         self.lines.append(_Line(f"{INDENT}else", first_action.span.line, first_action.span.line,
                                 INDENT))

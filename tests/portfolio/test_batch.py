@@ -64,9 +64,14 @@ def test_budgets_ties_exact_fit_later_smaller_rows_missing_rank_and_total_in_ord
     }
     assert [row["row"] for row in lines(out)] == list(range(1, 9))
     budgets = json.loads(summary.read_text())["budgets"]
+    # asked: every total that is not missing (h's is); the cut-off: h (95) refused first, and
+    # e, kept last, has no rank
     assert budgets == {
-        "increases": {"candidates": 7, "kept": 4, "overridden": 3, "used": 1000, "limit": 1000},
-        "vips": {"candidates": 2, "kept": 1, "overridden": 1, "used": 100, "limit": 300}}
+        "increases": {"when_full": "skip", "candidates": 7, "kept": 4, "overridden": 3,
+                      "asked": 1800, "used": 1000, "limit": 1000, "last_kept": None,
+                      "first_refused": 95},
+        "vips": {"when_full": "skip", "candidates": 2, "kept": 1, "overridden": 1, "asked": 500,
+                 "used": 100, "limit": 300, "last_kept": 70, "first_refused": 90}}
 
 
 def test_the_output_does_not_depend_on_the_split(tmp_path: Path) -> None:

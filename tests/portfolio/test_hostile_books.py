@@ -10,7 +10,6 @@ Both must give the same decisions and errors; none may bend a decision with exit
 from __future__ import annotations
 
 import datetime
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,45 +17,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 import engine as engine_module
-from cli import main
-from engine.portfolio.formats import text_of
-from tests.helpers import ENGINES, FIXTURES
+from tests.helpers import ENGINES, FIXTURES, run_book
 
 RULES = FIXTURES / "hostile_books" / "book.rules"
 
 
 
 def batch(engine: str, book: Path, tmp: Path, request: Any) -> tuple[int, list, list, str]:
-    """`tenet batch` on ``engine``: exit status, decided rows (by row number), refused rows
-    as (row, kind, problems), and what it printed."""
-    if engine == "spark":
-        request.getfixturevalue("spark")  # the shared session, which the command then uses
-        out, errors = tmp / "out.parquet", tmp / "errors"
-    else:
-        out, errors = tmp / "out.parquet", tmp / "errors.jsonl"
-    result = CliRunner().invoke(main, [
-        "batch", str(RULES), "--facts", str(book), "--out", str(out), "--errors", str(errors),
-        "--as-of", "2026-12-15", "--id", "c.id", "--engine", engine,
-        *(["--jobs", "1"] if engine == "local" else [])])
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
-    if result.exit_code == 2:
-        return 2, [], [], result.output
-    decided = sorted(pq.read_table(out).to_pylist(), key=lambda row: row["row"])
-    for row in decided:  # Spark's decimals as the exact text `tenet batch` writes
-        row.pop("ruleset_digest", None)
-        row.update({key: text_of(value) for key, value in row.items()
-                    if isinstance(value, Decimal)})
-    if engine == "spark":
-        refused = [(r["row"], r["kind"], list(r["problems"])) for r in pq.read_table(errors)
-                   .to_pylist()]
-    else:
-        refused = [(r["row"], r["kind"], r["problems"]) for r in
-                   map(json.loads, errors.read_text(encoding="utf-8").splitlines())]
-    return result.exit_code, decided, sorted(refused), result.output
+    return run_book(engine, RULES, book, tmp, request)
 
 
 def decided_rows(rows: list[dict]) -> list[tuple]:

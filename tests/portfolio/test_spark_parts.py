@@ -131,3 +131,13 @@ def test_what_travels_to_the_executors_is_data_not_code() -> None:
     assert b"engine.spark.tasks" in shipped and b"DecideRows" in shipped
     assert ruleset.bundle().files[0][1].encode("utf-8") in shipped  # the ruleset as its text
     assert ruleset.compiled.source().encode("utf-8")[:200] not in shipped
+
+
+def test_a_rank_key_gives_back_its_rank() -> None:
+    from engine.spark.columns import rank_of_key
+
+    ranks = [Decimal("-12.5"), Decimal("-0.001"), Decimal(0), Decimal("0.25"), Decimal(7),
+             Decimal("1234567.890"), datetime.date(2026, 12, 15), None]
+    for rank in ranks:
+        back = rank_of_key(rank_key(rank))
+        assert back == rank and (rank is None or type(back) is type(rank)), rank
