@@ -57,10 +57,43 @@ def diff_books(champion: str | Path, challenger: str | Path, book: str | Path,
             runs.append((out, summary.to_data()))
         report = _Comparison(rulesets, options).compare(runs)
     report["examples"] = _explain_examples(rulesets, book, report, options)
-    sides = {side: {"path": str(path), "ruleset": ruleset.name, "version": ruleset.version}
+    sides = {side: {"path": str(path), "ruleset": ruleset.name, "version": ruleset.version,
+                    "digest": ruleset.info.digest}
              for side, path, ruleset in zip(SIDES, (champion, challenger),
                                             rulesets, strict=True)}
-    return {**sides, "book": str(book), **report}
+    as_of = rulesets[0].as_of_date(options.as_of).isoformat()
+    return {**sides, "book": str(book), "as_of": as_of, "headline": _headline(report),
+            **report}
+
+
+def _headline(report: dict[str, Any]) -> list[str]:
+    """What a risk committee reads first, in a few sentences: how many customers each output
+    changes for, the change of each money total, and the budgets' use."""
+    both = report["decided_by_both"]
+    changed = [f"{name} for {sum(c['count'] for c in m['cells'] if c['changed']):,}"
+               + (" customers" if index == 0 else "")
+               for index, (name, m) in enumerate(report["matrices"].items())]
+    changed += [f"{name} for {m['up'] + m['down']:,} ({m['up']:,} up, {m['down']:,} down)"
+                for name, m in report["money"].items()]
+    lines = [f"Of {report['rows']:,} customers, {both:,} were decided by both rulesets"
+             + (f"; the challenger changes {', '.join(changed)}." if changed else ".")]
+    for name, money in report["money"].items():
+        lines.append(f"The total of {name} goes from {money['champion_total']:,} to "
+                     f"{money['challenger_total']:,} ({money['difference']:+,}).")
+    budgets = report["budgets"]
+    used = [f"{name} {_use(budgets['champion'].get(name))} → "
+            f"{_use(budgets['challenger'].get(name))}"
+            for name in dict.fromkeys([*budgets["champion"], *budgets["challenger"]])]
+    if used:
+        lines.append(f"Budgets used: {'; '.join(used)}.")
+    return lines
+
+
+def _use(budget: dict[str, Any] | None) -> str:
+    if budget is None:
+        return "none"
+    limit = "missing" if budget["limit"] is None else f"{budget['limit']:,}"
+    return f"{budget['used']:,} of {limit}"
 
 
 class _Comparison:
@@ -118,8 +151,10 @@ class _Comparison:
             "matrices": {name: self._matrix(name, counts, cells[name], both)
                          for name, counts in matrices.items()},
             "money": {name: self._money(entry) for name, entry in money.items()},
-            "reasons": _shift(champion["reasons"], challenger["reasons"]),
-            "rules": _rules(champion["rules"], challenger["rules"]),
+            "reasons": _shift(champion["reasons"], challenger["reasons"],
+                              [ruleset.reasons for ruleset in self.rulesets]),
+            "rules": _rules(champion["rules"], challenger["rules"],
+                            [_labels(ruleset) for ruleset in self.rulesets]),
             "budgets": {"champion": champion["budgets"], "challenger": challenger["budgets"]},
         }
 
@@ -198,15 +233,32 @@ def _round_width(least: Decimal) -> Decimal:
                                           Decimal(10)) if step * power >= least)
 
 
-def _shift(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any]]:
+def _shift(before: dict[str, int], after: dict[str, int],
+           texts: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Each reason's counts under both, with its text (the challenger's, and the champion's
+    too when it differs: the customer is told something else)."""
     codes = dict.fromkeys([*before, *after])
-    return [{"code": code, "champion": before.get(code, 0), "challenger": after.get(code, 0),
-             "shift": after.get(code, 0) - before.get(code, 0)} for code in codes]
+    rows = []
+    for code in codes:
+        old, new = texts[0].get(code), texts[1].get(code)
+        row = {"code": code, "text": new if new is not None else old,
+               "champion": before.get(code, 0), "challenger": after.get(code, 0),
+               "shift": after.get(code, 0) - before.get(code, 0),
+               "text_changed": old is not None and new is not None and old != new}
+        if row["text_changed"]:
+            row["champion_text"] = old
+        rows.append(row)
+    return rows
 
 
-def _rules(before: dict[str, dict], after: dict[str, dict]) -> list[dict[str, Any]]:
+def _labels(ruleset: Ruleset) -> dict[str, str | None]:
+    return {name: rule.label for name, rule in ruleset.check.program.symbols.rules.items()}
+
+
+def _rules(before: dict[str, dict], after: dict[str, dict],
+           labels: list[dict[str, str | None]]) -> list[dict[str, Any]]:
     names = dict.fromkeys([*before, *after])
-    return [{"rule": name,
+    return [{"rule": name, "label": labels[1].get(name) or labels[0].get(name),
              "champion": before[name]["fired"] if name in before else None,
              "challenger": after[name]["fired"] if name in after else None,
              "status": "new" if name not in before else "removed" if name not in after

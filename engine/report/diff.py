@@ -20,7 +20,8 @@ from engine.syntax.source import escape_unprintable
 
 
 def render_text(report: dict[str, Any]) -> RenderableType:
-    parts: list[RenderableType] = [_heading(report)]
+    parts: list[RenderableType] = [Text(" ".join(report["headline"]), style="bold"),
+                                   _heading(report)]
     for name, matrix in report["matrices"].items():
         parts.append(_matrix_table(name, matrix))
     for name, money in report["money"].items():
@@ -34,11 +35,14 @@ def _detail_tables(report: dict[str, Any]) -> list[Table]:
     """Reasons, rules, budgets, examples and the rows only one ruleset decided."""
     reasons, rules = report["reasons"], report["rules"]
     tables = [
-        _table("Reasons", ["reason", *SIDES, "shift"],
-               [[r["code"], f"{r['champion']:,}", f"{r['challenger']:,}", _signed(r["shift"])]
-                for r in reasons], changed=[r["shift"] != 0 for r in reasons]),
-        _table("Rules (times fired)", ["rule", *SIDES, "change"],
-               [[r["rule"], _count(r["champion"]), _count(r["challenger"]), _rule_change(r)]
+        _table("Reasons", ["reason", "text", *SIDES, "shift"],
+               [[r["code"], _reason_text(r), f"{r['champion']:,}", f"{r['challenger']:,}",
+                 _signed(r["shift"])]
+                for r in reasons], changed=[r["shift"] != 0 or r["text_changed"]
+                                            for r in reasons]),
+        _table("Rules (times fired)", ["rule", "label", *SIDES, "change"],
+               [[r["rule"], r["label"] or "", _count(r["champion"]), _count(r["challenger"]),
+                 _rule_change(r)]
                 for r in rules], changed=[r["status"] != "same" for r in rules])]
     if budgets := _budget_rows(report["budgets"]):
         tables.append(_table("Budgets", ["budget", "champion used / limit",
@@ -61,13 +65,20 @@ def _detail_tables(report: dict[str, Any]) -> list[Table]:
 
 def _heading(report: dict[str, Any]) -> Text:
     sides = [Text.assemble((f"{side} ", "bold"), f"{report[side]['ruleset']} "
-                           f"{report[side]['version'] or ''} ({report[side]['path']})")
+                           f"{report[side]['version'] or ''} ({report[side]['path']}, "
+                           f"{report[side]['digest'][:19]}…)")
              for side in SIDES]
     one_sided = report["decided_by_one_only"]["count"]
     return Text.assemble(sides[0], "\n", sides[1], "\n", ("book ", "bold"), report["book"],
-                         f": {report['rows']:,} rows, {report['decided_by_both']:,} decided by "
-                         f"both, {one_sided:,} by one only, {report['refused_by_both']:,} by "
-                         "neither")
+                         f" as of {report['as_of']}: {report['rows']:,} rows, "
+                         f"{report['decided_by_both']:,} decided by both, {one_sided:,} by one "
+                         f"only, {report['refused_by_both']:,} by neither")
+
+
+def _reason_text(reason: dict[str, Any]) -> str:
+    if reason["text_changed"]:
+        return f"{reason['text']} (text changed; was: {reason['champion_text']})"
+    return reason["text"] or ""
 
 
 SHOWN_VALUES = 8  # of a matrix's axis; the values with fewer customers are folded into one
@@ -200,6 +211,7 @@ th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 tr.changed td, td.changed { background: #fff3c4; font-weight: 600; }
 img { max-width: 100%; }
+p.headline { font-size: 1.15em; font-weight: 600; background: #f4f6fb; padding: .6em .8em; }
 """
 
 
@@ -216,6 +228,7 @@ def _page(report: dict[str, Any]) -> str:
     body = [f"<h1>{_e(report['champion']['ruleset'])}: champion "
             f"{_e(report['champion']['version'])} vs challenger "
             f"{_e(report['challenger']['version'])}</h1>",
+            f"<p class=headline>{_e(' '.join(report['headline']))}</p>",
             f"<p>{_e(_heading(report).plain)}</p>".replace("\n", "<br>")]
     for name, matrix in report["matrices"].items():
         body.append(f"<h2>Migration of {_e(name)}</h2>")
@@ -254,25 +267,34 @@ def _html_table(table: Table) -> str:
 
 
 def _heat_map(name: str, matrix: dict[str, Any]):
+    """The migration matrix: the unchanged diagonal in a neutral grey, the changed cells on a
+    colour scale of their own, so that 35 changes among 4,000 unchanged stay visible."""
+    import numpy as np
+    from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
     rows, columns, cells = _folded(matrix)
-    counts = [[cells[(row, column)]["count"] if (row, column) in cells else 0
-               for column in columns] for row in rows]
+    counts = np.array([[cells[(row, column)]["count"] if (row, column) in cells else 0
+                        for column in columns] for row in rows], dtype=float)
+    same = np.array([[row == column for column in columns] for row in rows])
     figure = Figure(figsize=(1.4 * len(columns) + 2, 1.0 * len(rows) + 1.5), layout="tight")
     axes = figure.add_subplot()
-    image = axes.imshow(counts, cmap="YlOrRd")
+    axes.imshow(np.where(same, 1.0, np.nan), cmap=ListedColormap(["#e4e4e4"]), vmin=0, vmax=1)
+    changed = np.ma.masked_where(same | (counts == 0), counts)
+    largest = float(changed.max()) if changed.count() else 1.0
+    image = axes.imshow(changed, cmap="YlOrRd", vmin=0, vmax=largest)
     axes.set_xticks(range(len(columns)), labels=columns)
     axes.set_yticks(range(len(rows)), labels=rows)
     axes.set_xlabel(f"challenger {name}")
     axes.set_ylabel(f"champion {name}")
-    largest = max((max(row) for row in counts), default=0)
-    for i, row in enumerate(counts):
-        for j, count in enumerate(row):
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            count = int(counts[i, j])
+            white = not same[i, j] and count > largest / 2
             axes.text(j, i, f"{count:,}", ha="center", va="center",
-                      color="white" if count > largest / 2 else "black",
-                      fontweight="bold" if rows[i] != columns[j] and count else "normal")
-    figure.colorbar(image, ax=axes, label="customers")
+                      color="white" if white else "black",
+                      fontweight="normal" if same[i, j] or not count else "bold")
+    figure.colorbar(image, ax=axes, label="customers whose value changed (grey: unchanged)")
     return figure
 
 

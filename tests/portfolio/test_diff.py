@@ -285,3 +285,26 @@ def test_values_with_dollar_signs_are_drawn_as_text_not_mathematics(tmp_path: Pa
                         DiffOptions(as_of=datetime.date(2026, 12, 1), id_field="c.id"))
     page = render_html(report)
     assert page.count("<img ") == 1 and "$\\nope$" in page
+
+
+def test_the_report_names_its_date_digests_texts_and_a_changed_reason_text(
+        tmp_path: Path) -> None:
+    champion = (DIFF / "champion.rules").read_text(encoding="utf-8")
+    code, text = next((line.split('"')[0].split()[0], line.split('"')[1])
+                      for line in champion.splitlines() if line.startswith("  ") and '"' in line
+                      and line.split()[0].isupper() and "reasons" not in line)
+    challenger = tmp_path / "challenger.rules"
+    challenger.write_text(champion.replace(f'"{text}"', '"A new text the customer reads"', 1),
+                          encoding="utf-8")
+    report = diff_books(DIFF / "champion.rules", challenger, DIFF / "book.jsonl",
+                        DiffOptions(as_of=datetime.date(2026, 12, 1), id_field="c.id"))
+    assert report["as_of"] == "2026-12-01"
+    assert report["champion"]["digest"].startswith("sha256:")
+    assert report["champion"]["digest"] != report["challenger"]["digest"]
+    [row] = [r for r in report["reasons"] if r["code"] == code]
+    assert (row["text"], row["text_changed"], row["champion_text"]) == (
+        "A new text the customer reads", True, text)
+    assert all("label" in rule for rule in report["rules"])
+    assert report["headline"][0].startswith(f"Of {report['rows']:,} customers, ")
+    page = render_html(report)
+    assert "(text changed; was: " in page and "<p class=headline>" in page
