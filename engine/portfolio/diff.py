@@ -213,7 +213,7 @@ def _histogram(changes: list[Decimal]) -> dict[str, Any]:
     """Bins of a round width over the customers whose value changed (`same` counts the others,
     who would otherwise be one bar hiding the rest)."""
     if not changes:
-        return {"edges": [], "counts": []}
+        return {"edges": [], "counts": [], "closed": "left"}
     low, high = min(changes), max(changes)
     width = _round_width((high - low) / HISTOGRAM_BINS)
     start = (low / width).to_integral_value(rounding=ROUND_FLOOR) * width
@@ -221,7 +221,9 @@ def _histogram(changes: list[Decimal]) -> dict[str, Any]:
     counts = [0] * bins
     for change in changes:
         counts[int((change - start) // width)] += 1
-    return {"edges": [normalize(start + width * i) for i in range(bins + 1)], "counts": counts}
+    # A bin holds its lower edge and not its upper one: [low..high), as the language writes it.
+    return {"edges": [normalize(start + width * i) for i in range(bins + 1)], "counts": counts,
+            "closed": "left"}
 
 
 def _round_width(least: Decimal) -> Decimal:

@@ -143,8 +143,9 @@ def _money_table(name: str, money: dict[str, Any]) -> Table:
 def _histogram_text(name: str, histogram: dict[str, Any], width: int = 40) -> Text:
     edges, counts = histogram["edges"], histogram["counts"]
     largest = max(counts)
-    labels = [f"{_signed(edges[i])} to {_signed(edges[i + 1])}" for i in range(len(counts))]
-    text = Text(f"Change of {name} for the customers whose value changed\n", style="italic")
+    labels = [f"[{_signed(edges[i])}..{_signed(edges[i + 1])})" for i in range(len(counts))]
+    text = Text(f"Change of {name} for the customers whose value changed (a bin holds its lower "
+                "edge, not its upper one)\n", style="italic")
     for label, count in zip(labels, counts, strict=True):
         bar = "█" * max(1 if count else 0, round(width * count / largest))
         text.append(f"  {label:>{max(map(len, labels))}} {bar} {count:,}\n")
@@ -306,7 +307,7 @@ def _histogram_chart(name: str, histogram: dict[str, Any]):
     axes = figure.add_subplot()
     axes.stairs(histogram["counts"], edges, fill=True, color="#d95f02")
     axes.axvline(0, color="#444", linewidth=1)
-    axes.set_xlabel(f"challenger {name} − champion {name}")
+    axes.set_xlabel(f"challenger {name} − champion {name} (each bin holds its lower edge)")
     axes.set_ylabel("customers")
     axes.xaxis.set_major_formatter("{x:,.0f}")
     return figure

@@ -119,7 +119,7 @@ def test_a_ruleset_diffed_with_itself_changes_nothing(path: Path, tmp_path_facto
             assert not any(cell["changed"] for cell in matrix["cells"])
         for money in report["money"].values():
             assert (money["up"], money["down"], money["difference"]) == (0, 0, 0)
-            assert money["histogram"] == {"edges": [], "counts": []}
+            assert money["histogram"] == {"edges": [], "counts": [], "closed": "left"}
         assert all(reason["shift"] == 0 for reason in report["reasons"])
         assert all(rule["status"] == "same" for rule in report["rules"])
         assert report["budgets"]["champion"] == report["budgets"]["challenger"]
@@ -308,3 +308,13 @@ def test_the_report_names_its_date_digests_texts_and_a_changed_reason_text(
     assert report["headline"][0].startswith(f"Of {report['rows']:,} customers, ")
     page = render_html(report)
     assert "(text changed; was: " in page and "<p class=headline>" in page
+
+
+def test_a_change_on_a_bin_edge_falls_in_the_bin_it_opens() -> None:
+    from engine.portfolio.diff import _histogram
+
+    histogram = _histogram([Decimal(0), Decimal(5), Decimal(10), Decimal(10), Decimal(20)])
+    counts = [0] * 21
+    counts[0] = counts[5] = counts[20] = 1
+    counts[10] = 2  # 10 is the lower edge of [10..11)
+    assert histogram == {"edges": list(range(22)), "counts": counts, "closed": "left"}
