@@ -42,7 +42,7 @@ from engine.portfolio.formats import (
     read_chunks,
     value_of_path,
 )
-from engine.portfolio.summary import Summary, json_text
+from engine.portfolio.summary import Summary, json_text, summary_document
 from engine.ruleset import Ruleset, RulesetBundle, load_bundle
 from engine.run.runtime import normalize
 from engine.syntax import ast
@@ -315,7 +315,9 @@ class BatchRun:
             errors.close(complete)
             files = [errors.file]
             if complete and options.summary is not None:
-                files.append(_summary_file(options.summary, self.summary))
+                files.append(_summary_file(options.summary, summary_document(
+                    self.summary, self.ruleset, self.as_of,
+                    source if isinstance(source, str) else None)))
             if complete:
                 commit_together(out.file, files)
             for file in (*files, out.file):
@@ -423,10 +425,10 @@ def _shown(value: Any) -> str:
     return "missing" if value is None else str(value)
 
 
-def _summary_file(path: str, summary: Summary) -> AtomicFile:
+def _summary_file(path: str, document: dict[str, Any]) -> AtomicFile:
     file = AtomicFile(path)
     with open(file.temporary, "w", encoding="utf-8") as stream:
-        stream.write(json_text(summary.to_data()))
+        stream.write(json_text(document))
     return file
 
 

@@ -9,6 +9,7 @@ row. It is the coverage report of a ruleset over a real book.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -114,6 +115,15 @@ class Summary:
 
 def _by_count(item: tuple[Any, int]) -> tuple[int, str]:
     return -item[1], str(item[0])
+
+
+def summary_document(summary: Summary, ruleset: Ruleset, as_of: datetime.date,
+                     book: str | None) -> dict[str, Any]:
+    """The summary as `--summary` writes it: what it is the summary of (the ruleset with its
+    version and digest, the as-of date, the book, when the run ended), then the figures."""
+    return {"ruleset": ruleset.info.as_data(), "as_of": as_of.isoformat(), "book": book,
+            "finished_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            **summary.to_data()}
 
 
 def json_text(data: dict[str, Any]) -> str:

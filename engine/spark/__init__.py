@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.portfolio.destinations import check_destinations
-from engine.portfolio.summary import Summary, json_text
+from engine.portfolio.summary import Summary, json_text, summary_document
 from engine.ruleset import Ruleset, load
 from engine.spark.columns import DEFAULT_SCALE
 from engine.spark.driver import SparkRun, quoted, read_book
@@ -108,8 +108,9 @@ def run_files(ruleset: Ruleset | str | Path, facts: str, out: str, errors: str, 
             F.col("error.problems").alias("problems"), "ruleset_digest",
         ).write.mode("overwrite").parquet(errors)
         if summary is not None:
-            write_atomically(Path(summary), json_text(spark_run.summary.to_data()),
-                             through_links=False)
+            document = summary_document(spark_run.summary, spark_run.ruleset, spark_run.as_of,
+                                        facts)
+            write_atomically(Path(summary), json_text(document), through_links=False)
         decisions.where(~refused).drop("error").write.mode("overwrite").parquet(out)
     finally:
         spark_run.close()

@@ -63,7 +63,11 @@ def test_budgets_ties_exact_fit_later_smaller_rows_missing_rank_and_total_in_ord
         "h": ({"action": "hold", "granted": 0, "note": "none"}, ["B1"]),
     }
     assert [row["row"] for row in lines(out)] == list(range(1, 9))
-    budgets = json.loads(summary.read_text())["budgets"]
+    written = json.loads(summary.read_text())
+    assert (written["ruleset"]["name"], written["as_of"], written["book"], written["rows"]) == (
+        "budgets", "2026-12-01", str(BATCH / "book.jsonl"), 8)
+    assert written["finished_at"].endswith("+00:00")
+    budgets = written["budgets"]
     # asked: every total that is not missing (h's is); the cut-off: h (95) refused first, and
     # e, kept last, has no rank
     assert budgets == {
