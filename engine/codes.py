@@ -163,6 +163,15 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "rule HOLD priority 10 when customer.score < 650 then set action = \"hold\" end\n"
              "rule UP when customer.income > 5000 then\n  set action = \"increase\"\n"
              "  set new_limit = customer.limit * 120%\nend"),
+    CodeInfo("W212", _W, "adverse default without a reason",
+             "An output whose default refuses something (\"decline\", \"decrease\", …; not "
+             "\"hold\", which keeps the terms as they are) keeps it when no rule "
+             "proposes another value, and when no rule that gives a reason fires either, the "
+             "customer is refused with no reason at all, though one is owed. The finding names "
+             "such a customer; a rule that gives a reason to everyone the other rules leave out "
+             "closes the gap.",
+             "outputs\n  decision: one of \"approve\", \"decline\" default \"decline\"\nend\n"
+             "rule OK when customer.score >= 700 then set decision = \"approve\" reason A1 end"),
     CodeInfo("W301", _W, "bidirectional control character",
              "A Unicode bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) makes "
              "editors and code review show the text around it in another order than Tenet reads "

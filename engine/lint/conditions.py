@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from engine.lint.domains import Box, ValueSet, box_intersect, box_is_empty, box_subtract, describe_witness
 from engine.lint.findings import Findings, WorkLimit, dimension_of
+from engine.lint.reasons import REFUSING
 from engine.syntax import ast
 
 _FLIPPED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -179,6 +180,7 @@ def lint_conditions(findings: Findings) -> None:
     _always_overridden(findings, order, proposers, regions)
     _unique_conflicts(findings, proposers, regions)
     _split_decisions(findings, order, proposers, regions)
+    _reasonless_defaults(findings, regions)
 
 
 def _always_overridden(findings: Findings, order: list[ast.RuleDecl],
@@ -333,3 +335,38 @@ def _wins(findings: Findings, other: ast.RuleDecl, rule: ast.RuleDecl, output: s
     order = list(findings.program.output_types[output].values)
     theirs, mine = (v.value for v in values)
     return theirs in order and mine in order and order.index(theirs) < order.index(mine)
+
+
+def _reasonless_defaults(findings: Findings, regions: dict[str, Region]) -> None:
+    """W212: an output whose default refuses something ("decline", "decrease", …) keeps it for a
+    customer no rule gives a reason to: a customer refused is owed a reason (a default of
+    "hold" keeps the terms as they are, which refuses nothing). Reported with such a
+    customer, when every rule that could give a reason or change the output is understood."""
+    symbols = findings.symbols
+    for name, output in symbols.outputs.items():
+        default = output.default
+        if not (isinstance(default, ast.Literal) and default.value in REFUSING):
+            continue
+        covering = [rule for rule in symbols.rules.values()
+                    if any(isinstance(a, ast.ReasonAction) for a in rule.actions)
+                    or any(isinstance(a, ast.SetAction) and a.output.name == name
+                           for a in rule.actions)]
+        if any(not regions[rule.name.name].exact for rule in covering):
+            continue
+        remaining: list[Box] = [{}]
+        budget = WorkLimit()
+        for rule in covering:
+            for box in regions[rule.name.name].boxes:
+                if not budget.spend(len(remaining)):
+                    findings.incomplete(f"whether `{name}` can keep its default without a reason",
+                                        output.name.span)
+                    return
+                remaining = [piece for part in remaining for piece in box_subtract(part, box)]
+        if remaining:
+            findings.report(
+                "W212", f"a customer with {describe_witness(remaining[0])} gets `{name}` = "
+                        f"\"{default.value}\", its default, and no reason at all",
+                output.name.span,
+                help=f"add a rule that gives a reason to such customers (say, one that reads "
+                     f"`when {name} = \"{default.value}\" and …`), so every adverse decision "
+                     "names one")

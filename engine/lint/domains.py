@@ -40,6 +40,9 @@ class Dimension:
     can_be_missing: bool = False
 
 
+_A_DATE = datetime.date(2000, 1, 1)  # a witness for a date the rules leave open
+
+
 @dataclass(frozen=True, slots=True)
 class ValueSet:
     """A set of values of one dimension; ``missing`` says whether *missing* is in it."""
@@ -200,8 +203,8 @@ class ValueSet:
                     else interval.low + 1
         elif interval.high is not _INF:
             value = interval.high if interval.high_closed else interval.high - 1
-        else:
-            value = Decimal(0)
+        else:  # unbounded: 0, or for a date a day of this century (day 0 does not exist)
+            value = Decimal(_A_DATE.toordinal() if self.dimension.is_date else 0)
         if self.dimension.is_date:
             return datetime.date.fromordinal(int(value))
         return value

@@ -7,6 +7,8 @@ from engine.lint.findings import Findings
 from engine.syntax import ast
 
 ADVERSE = frozenset({"decrease", "hold", "freeze", "decline", "reject", "close"})
+# What a default may refuse: the adverse values but "hold", which keeps the terms as they are.
+REFUSING = ADVERSE - {"hold"}
 
 
 def lint_adverse_actions(findings: Findings) -> None:

@@ -64,3 +64,20 @@ def check_algebra(dimension: Dimension, a: ValueSet, b: ValueSet) -> None:
 def test_value_set_algebra(data: st.DataObject) -> None:
     dimension = data.draw(st.sampled_from([WHOLE, CONTINUOUS, DISCRETE, TEXT]))
     check_algebra(dimension, data.draw(value_sets(dimension)), data.draw(value_sets(dimension)))
+
+
+def test_a_witness_for_an_open_date_is_a_real_day() -> None:
+    import datetime
+
+    from engine.pipeline import check_text
+
+    text = ('ruleset r\nfacts c\n  opened: date\nend\nreasons\n  A "a"\nend\noutputs\n'
+            '  d: one of "approve", "decline" default "decline"\nend\n'
+            'rule OK when c.opened != 2020-01-01 then set d = "approve" reason A end\n')
+    [finding] = check_text(text, "r.rules").diagnostics
+    assert finding.message == ('a customer with c.opened 2020-01-01 gets `d` = "decline", its '
+                               "default, and no reason at all")
+    from engine.lint.domains import Dimension, ValueSet
+
+    opened = Dimension("c.opened", "whole", is_date=True)
+    assert ValueSet.everything(opened, missing=False).witness() == datetime.date(2000, 1, 1)
