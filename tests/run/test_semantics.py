@@ -357,3 +357,15 @@ def test_facts_errors_list_every_problem_with_its_path() -> None:
     with pytest.raises(engine.FactsError) as error:
         ruleset.decide({}, as_of=AS_OF)
     assert error.value.problems == ["c: no facts given for this facts block"]
+
+
+@pytest.mark.parametrize("start, end, months", [
+    ("2026-01-31", "2026-02-28", 1), ("2026-01-15", "2026-02-14", 0),
+    ("2026-01-15", "2026-02-15", 1), ("2026-02-15", "2026-01-15", -1)])
+def test_months_between_as_the_guide_says(start: str, end: str, months: int) -> None:
+    import datetime
+
+    from engine.run.runtime import months_between
+
+    assert months_between(datetime.date.fromisoformat(start),
+                          datetime.date.fromisoformat(end)) == months
