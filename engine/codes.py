@@ -148,8 +148,9 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "parentheses.",
              "rule A when any l in customer.loans where l.dpd > 30 or customer.fraud then …"),
     CodeInfo("W210", _W, "cap bound looks like a typo",
-             "A cap on a money output whose bound is a plain number changed the value in every "
-             "example, each time to less than a tenth of what the rules gave: `at most 2` where "
+             "A cap on a money output whose bound is a plain number changed the value in most "
+             "examples where the rules gave it one (a declined example's 0 does not count), "
+             "each time to less than a tenth of what the rules gave: `at most 2` where "
              "`at most 200_000` was meant. (A literal has no unit, so `check` cannot tell "
              "otherwise.)",
              "cap new_limit at most 2 when action = \"increase\" because C01"),

@@ -1,6 +1,6 @@
 """A cap bound that looks like a typo: `cap new_limit at most 2` on a money output is allowed (a
-literal has no unit), but when it changes the value in every example, each time to less than a
-tenth of what the rules gave, the bound was almost certainly meant to be larger."""
+literal has no unit), but when it changes the value in most examples where the rules gave one,
+each time to less than a tenth of it, the bound was almost certainly meant to be larger."""
 
 from __future__ import annotations
 
@@ -26,10 +26,17 @@ def lint_caps(findings: Findings) -> None:
     if len(decisions) < 2:
         return
     for cap in caps:
-        if all(_cuts_tenfold(events, cap) for events in decisions):
+        # The examples where the rules gave the output a value the cap could bind (a declined
+        # application's 0 says nothing of the bound); most of them cut tenfold is a typo.
+        relevant = [events for events in decisions if _rules_value(events, cap)]
+        cut = sum(_cuts_tenfold(events, cap) for events in relevant)
+        if len(relevant) >= 2 and 2 * cut > len(relevant):
+            where = ("every example" if len(relevant) == len(decisions) and cut == len(relevant)
+                     else f"{cut} of the {len(relevant)} examples where the rules gave it a "
+                          "value")
             findings.report(
                 "W210", f"`cap {cap.output.name} at {cap.bound} {unparse(cap.limit)}` changed "
-                        f"`{cap.output.name}` in every example, each time to less than a tenth "
+                        f"`{cap.output.name}` in {where}, each time to less than a tenth "
                         "of the rules' value: is the bound a typo?", cap.limit.span,
                 help="check the bound's digits (money amounts are written in full, e.g. "
                      "`200_000`)")
@@ -51,6 +58,14 @@ def _example_decisions(findings: Findings) -> list[list]:
         except (DecisionConflict, ArithmeticError, AttributeError, TypeError):
             continue
     return decisions
+
+
+def _rules_value(events: list, cap: ast.CapDecl) -> bool:
+    """Whether the rules gave the capped output a value other than 0 in this decision."""
+    for event in events:
+        if type(event).__name__ == "OutputEvent" and event.name == cap.output.name:
+            return isinstance(event.combined, Decimal) and event.combined != 0
+    return False
 
 
 def _cuts_tenfold(events: list, cap: ast.CapDecl) -> bool:
