@@ -173,6 +173,13 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "closes the gap.",
              "outputs\n  decision: one of \"approve\", \"decline\" default \"decline\"\nend\n"
              "rule OK when customer.score >= 700 then set decision = \"approve\" reason A1 end"),
+    CodeInfo("W213", _W, "percentage slip",
+             "A number that reads as a share (a ratio the ruleset compares with a percentage "
+             "elsewhere) held against `0.5%` where 50% was meant, or against a plain number "
+             "above 1 (`utilization > 70`), or an amount multiplied by a plain number of 10 or "
+             "more (`income * 50`): each is legal and changes decisions a hundredfold. The "
+             "finding says what was likely meant.",
+             "rule R when customer.debt <= customer.income * 50 then set ok = true end"),
     CodeInfo("W301", _W, "bidirectional control character",
              "A Unicode bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) makes "
              "editors and code review show the text around it in another order than Tenet reads "

@@ -14,11 +14,12 @@ from engine.lint.division import lint_divisions
 from engine.lint.filters import lint_filters
 from engine.lint.findings import Findings
 from engine.lint.names import lint_names
+from engine.lint.percentages import lint_percentages
 from engine.lint.reasons import lint_adverse_actions
 from engine.lint.tables import lint_tables
 
 LINTS = (lint_tables, lint_conditions, lint_divisions, lint_adverse_actions, lint_names,
-         lint_filters, lint_caps)
+         lint_filters, lint_caps, lint_percentages)
 
 
 def lint(program: CheckedProgram) -> list[Diagnostic]:
