@@ -1,7 +1,7 @@
 """Percentage slips: a ratio held against `0.5%` where 50% was meant, a ratio compared with a
 plain number above 1 (`utilization > 70`), an amount multiplied by a plain number of 10 or more
-(`income * 50`; smaller multiples, such as four times the annual income, are common policy). Each is legal and each changes decisions a thousandfold or a hundredfold, so
-the finding says what was likely meant.
+(`income * 50`; smaller multiples, such as four times the annual income, are common policy).
+Each is legal and changes decisions a hundredfold, so the finding says what was likely meant.
 
 A ratio is a `number` that the ruleset compares with a percentage somewhere (in a condition or
 a table column); that is how the author shows it is a share.
