@@ -10,6 +10,7 @@ Writers write to a temporary file in the target folder; the run commits its outp
 
 from __future__ import annotations
 
+import csv
 import datetime
 import re
 import sys
@@ -55,12 +56,13 @@ def format_of(path: str) -> str:
 @dataclass
 class Chunk:
     """Raw rows: JSONL lines, or the rows of a record batch; ``first`` is the first row's
-    1-based number, ``broken`` the CSV rows pyarrow could not split (number -> message)."""
+    1-based number, ``broken`` the CSV rows pyarrow could not split (number -> why, and the
+    row's cells as far as they go, named by the header, so that its id can be told)."""
 
     first: int
     lines: list[bytes] | None = None
     batch: pa.RecordBatch | None = None
-    broken: dict[int, str] | None = None
+    broken: dict[int, tuple[str, dict[str, str]]] | None = None
 
     def __len__(self) -> int:
         if self.lines is not None:
@@ -116,8 +118,10 @@ def csv_chunks(source: Any, header: list[str], chunk_rows: int, first: int = 1) 
 
     def refuse(row: Any) -> str:
         # pyarrow numbers the rows from the header (1), empty lines left out.
-        pending[first + row.number - 2] = (f"the row has {row.actual_columns} cells, the header "
-                                           f"{row.expected_columns}")
+        cells = next(csv.reader([row.text]), [])
+        pending[first + row.number - 2] = (
+            f"the row has {row.actual_columns} cells, the header {row.expected_columns}",
+            {name: cell for name, cell in zip(header, cells, strict=False) if cell})
         return "skip"
 
     try:
@@ -228,7 +232,8 @@ class RowReader:
         number, index = chunk.first, 0
         while index < len(records) or number in broken:
             if number in broken:
-                yield number, None, broken[number]
+                problem, cells = broken[number]
+                yield number, self._record_facts(cells, plan)[0], problem
             else:
                 facts, problem = self._record_facts(records[index], plan)
                 yield number, facts, problem
@@ -240,7 +245,7 @@ class RowReader:
             return None, plan
         facts: dict[str, dict[str, Any]] = {block: {} for block in self.blocks}
         for column, block, field, read in plan:
-            value = record[column]
+            value = record.get(column)  # a broken row has only the cells it had
             if value is None:
                 continue  # an empty cell is missing
             facts[block][field] = value if read is None else read(value)

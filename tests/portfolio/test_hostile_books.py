@@ -10,6 +10,7 @@ Both must give the same decisions and errors; none may bend a decision with exit
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -278,3 +279,19 @@ def test_float32_money_is_refused_rather_than_widened(engine: str, tmp_path: Pat
     assert code == 2
     assert ("column `c.limit` holds 32-bit floats, which cannot say a money such as 0.1 exactly: "
             "write it as decimals, text or 64-bit floats") in " ".join(output.split())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_csv_row_with_the_wrong_number_of_cells_keeps_its_id(engine: str, tmp_path: Path,
+                                                                request: Any) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text(f"{HEADER}\nx1,5,,,retail,extra\nx2,6\nx3,7,,,retail\n", encoding="utf-8")
+    code, decided, refused, _ = batch(engine, book, tmp_path, request)
+    assert code == 1
+    assert decided_rows(decided) == [(3, "x3", "hold", "7", [])]
+    assert refused == [(1, "unreadable", ["the row has 6 cells, the header 5"]),
+                       (2, "unreadable", ["the row has 2 cells, the header 5"])]
+    errors = tmp_path / ("errors" if engine == "spark" else "errors.jsonl")
+    ids = ([row["id"] for row in pq.read_table(errors).to_pylist()] if engine == "spark" else
+           [json.loads(line)["id"] for line in errors.read_text().splitlines()])
+    assert sorted(ids) == ["x1", "x2"]
