@@ -148,7 +148,8 @@ def test_csv_is_read_by_the_schema_exactly_and_broken_rows_are_errors(tmp_path: 
         '2,"y","increase","123.456789012345678901","none","UP"',
         '5,"v","hold","0","none",""']
     assert lines(tmp_path / "out.errors.jsonl") == [
-        {"row": 3, "kind": "unreadable", "problems": ["the row has 3 cells, the header 5"]},
+        {"row": 3, "id": "z", "kind": "unreadable",
+         "problems": ["the row has 3 cells, the header 5"]},
         {"row": 4, "id": "w", "kind": "facts", "problems": [
             'c.ask: expected money, got "abc"', 'c.vip: expected true or false, got "maybe"']}]
 

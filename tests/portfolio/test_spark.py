@@ -402,7 +402,8 @@ def test_an_empty_book_gives_empty_folders_and_an_empty_summary(tmp_path: Path) 
     assert result[:2] == ([], [])
     assert result == local_run(BOOK_RULES, path, tmp_path)
     assert result[2]["budgets"]["increases"] == {
-        "candidates": 0, "kept": 0, "overridden": 0, "used": 0, "limit": 60000}
+        "when_full": "skip", "candidates": 0, "kept": 0, "overridden": 0, "asked": 0,
+        "used": 0, "limit": 60000, "last_kept": None, "first_refused": None}
 
 
 def test_a_spark_submit_job_decides_as_tenet_batch_does(tmp_path: Path) -> None:
