@@ -166,9 +166,11 @@ window.addEventListener("load", () => {
   const images = [...document.images].map(image => [image.complete, image.naturalWidth,
                                                     image.naturalHeight]);
   const fetched = performance.getEntriesByType("resource").map(entry => entry.name);
+  const headline = (document.querySelector("p.headline") || {}).innerText || "";
+  const headers = [...document.querySelectorAll("th")].map(cell => cell.innerText);
   const probe = document.createElement("pre");
   probe.id = "probe";
-  probe.textContent = JSON.stringify({images, fetched, problems});
+  probe.textContent = JSON.stringify({images, fetched, problems, headline, headers});
   document.body.append(probe);
 });
 </script>"""
@@ -195,6 +197,8 @@ def test_the_html_report_loads_offline_and_draws_its_charts(in_root: None,
     seen = json.loads(dom.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0]
                       .replace("&quot;", '"').replace("&amp;", "&"))
     assert seen["problems"] == [] and seen["fetched"] == []
+    assert seen["headline"].startswith("Of 1,000 customers, 1,000 were decided by both")
+    assert {"text", "label"} <= set(seen["headers"])  # reasons' texts, rules' labels
     assert len(seen["images"]) == 2
     assert all(complete and width > 300 and height > 200
                for complete, width, height in seen["images"]), seen["images"]
@@ -216,6 +220,9 @@ def assert_drawn(screenshot: Path) -> None:
     assert (width, height) == (1200, 1600)
     coloured = (abs(pixels[:, :, 0] - pixels[:, :, 2]) > 0.3).sum()
     assert coloured > 0.02 * width * height, coloured
+    # The changed cells keep the heat map's strongest colour (dark red), not the diagonal.
+    dark_red = ((pixels[:, :, 0] > 0.4) & (pixels[:, :, 1] < 0.15) & (pixels[:, :, 2] < 0.2)).sum()
+    assert dark_red > 5_000, dark_red
 
 
 def test_the_html_report_escapes_what_comes_from_the_book(tmp_path: Path) -> None:
