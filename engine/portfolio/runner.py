@@ -72,15 +72,17 @@ class BatchOptions:
 
 
 # A decided row, as plain tuples travel fastest between processes and through the spill file:
-# (row, id, record, outputs, reasons, budgets, fields, trace), where ``record`` is the row as
+# (row, id, record, outputs, reasons, budgets, fields, trace, uses), where ``record`` is the row as
 # written (JSON bytes, or a dict of cells for CSV and Parquet) when no budget changes it (for a
 # row that is no budget's candidate, the fields after ``outputs`` are None),
 # ``reasons`` pairs each code with what each of its givers owed it to, ``budgets`` holds per
-# budget (among, total, rank, else values), and ``fields`` the facts' values when a second
-# budget may need them. A refused row: (row, id, kind, problems).
+# budget (among, total, rank, else values), ``fields`` the facts' values when a second
+# budget may need them, and ``uses`` each rule whose proposals were used, with the outputs they
+# went to (a budget that overrides them all takes the rule's use away). A refused row:
+# (row, id, kind, problems).
 Decided = tuple
 Refused = tuple
-ROW, ID, RECORD, OUTPUTS, REASONS, BUDGETS, FIELDS, TRACE = range(8)
+ROW, ID, RECORD, OUTPUTS, REASONS, BUDGETS, FIELDS, TRACE, USES = range(9)
 
 
 @dataclass
@@ -142,14 +144,26 @@ class ChunkDecider:
             return number, identity, "conflict", [str(conflict)]
         except decimal.DecimalException:
             outputs, reasons, budgets, trace = self._by_reference(facts)
+            used = ()  # the reference evaluator's uses are not known: none can be taken away
         codes = [code for code, _ in reasons]
         counts.count_decision(outputs, codes)
         record = self.records.record(number, identity, outputs, codes, trace)
         if not any(values[0] is True for values in budgets):
             # No budget can change it: only its record travels on (most rows of a book).
-            return number, identity, record, None, None, None, None, None
+            return number, identity, record, None, None, None, None, None, None
         return (number, identity, record, outputs, reasons, budgets,
-                fields if self.keep_fields else None, trace)
+                fields if self.keep_fields else None, trace, self._uses(used))
+
+    def _uses(self, used: Any) -> tuple[tuple[int, frozenset[str]], ...]:
+        """Each rule whose proposals were used, with the outputs they were used for."""
+        if not used:
+            return ()
+        uses = []
+        for rule, slots in enumerate(self.slots_of):
+            outputs = frozenset(self.slot_outputs[slot] for slot in slots if used[slot])
+            if outputs:
+                uses.append((rule, outputs))
+        return tuple(uses)
 
     def _reasons(self, codes: list[str], givers: list[int],
                  used: list[bool]) -> list[tuple[str, list[frozenset[str]]]]:
@@ -390,6 +404,7 @@ class Overrides:
                 f"running total {_shown(running)} {room}, so its `else` actions apply")})
         codes = list(dict.fromkeys(codes))
         self.summary.recount(row[OUTPUTS], [code for code, _ in row[REASONS]], outputs, codes)
+        self.summary.take_uses(rule for rule, given in row[USES] or () if given <= changed)
         trace = None if row[TRACE] is None else row[TRACE] + notes
         return self.records.record(row[ROW], row[ID], outputs, codes, trace)
 

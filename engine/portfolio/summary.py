@@ -39,6 +39,7 @@ class Summary:
                                            if type_ in (t.MONEY, t.NUMBER, t.INTEGER)}
         self.reasons: Counter = Counter()
         self.budgets: list[Allocation] = []
+        self.uses_taken: Counter = Counter()  # rule index -> rows whose use budgets took away
 
     def merge(self, result: Any) -> None:
         """Add what a chunk gave: its rows, its counters, its decisions' counts."""
@@ -51,7 +52,8 @@ class Summary:
         """The counts as plain data, to travel from a Spark executor (``add_state``)."""
         return {"rows": self.rows, "decided": self.decided, "errors": self.errors,
                 "counters": self.counters, "values": {k: dict(v) for k, v in self.values.items()},
-                "totals": self.totals, "reasons": dict(self.reasons)}
+                "totals": self.totals, "reasons": dict(self.reasons),
+                "uses_taken": dict(self.uses_taken)}
 
     def add_state(self, state: dict[str, Any]) -> None:
         """Add the counts of another part of the book (``state``)."""
@@ -64,6 +66,11 @@ class Summary:
         for name, total in state["totals"].items():
             self.totals[name] += total
         self.reasons.update(state["reasons"])
+        self.uses_taken.update(state["uses_taken"])
+
+    def take_uses(self, rules: Any) -> None:
+        """Rules (by index) whose every used proposal a budget overrode in one row."""
+        self.uses_taken.update(rules)
 
     def count_decision(self, outputs: dict[str, Any], codes: list[str], sign: int = 1) -> None:
         self.decided += sign
@@ -106,8 +113,10 @@ class Summary:
                                  "last_kept": normalize(b.last_kept),
                                  "first_refused": normalize(b.first_refused)}
                         for b in self.budgets},
-            "rules": {name: {"fired": fired[name], "used": used[name]}
-                      for name in self.rule_names},
+            "rules": {name: {"fired": fired[name], "used": used[name],
+                             **({"used_after_budgets": used[name] - self.uses_taken[index]}
+                                if self.budgets else {})}
+                      for index, name in enumerate(self.rule_names)},
             "never_fired": [name for name in self.rule_names if not fired[name]],
             "tables": tables,
         }

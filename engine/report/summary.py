@@ -45,14 +45,17 @@ def render_summary(data: dict[str, Any], out: str, errors: str) -> RenderableTyp
             cut_offs.append(Text(f"{name} (when full {budget['when_full']}): {cut_off}",
                                  style="dim"))
         parts.extend([budgets, *cut_offs])
-    rules = Table("rule", "fired", "used", title="Rules", title_justify="left")
+    after = bool(data["budgets"])
+    rules = Table("rule", "fired", "used", *(["used after budgets"] if after else []),
+                  title="Rules", title_justify="left")
     for name, counts in data["rules"].items():
         rules.add_row(name, f"{counts['fired']:,}", f"{counts['used']:,}",
+                      *([f"{counts['used_after_budgets']:,}"] if after else []),
                       style="dim" if not counts["fired"] else None)
     parts.append(rules)
-    if data["budgets"]:
-        parts.append(Text("rules fired and used are counted on the decisions before budgets "
-                          "overrode them", style="dim"))
+    if after:
+        parts.append(Text("used after budgets: once the budgets overrode the decisions they "
+                          "did not keep", style="dim"))
     if data["never_fired"]:
         parts.append(Text("never fired: " + ", ".join(data["never_fired"]), style="yellow"))
     for name, table in data["tables"].items():

@@ -43,3 +43,21 @@ def test_when_full_is_kept_by_fmt_and_defaults_to_skip() -> None:
     assert format_text(text, "when_full.rules") == text
     without = text.replace("  when full skip\n", "")
     assert "\n  when full" not in format_text(without, "when_full.rules")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_summary_counts_the_rules_still_used_after_budgets(
+        engine: str, tmp_path: Path, request: Any) -> None:
+    rules = tmp_path / "when_full.rules"
+    rules.write_text(RULES.read_text(encoding="utf-8").replace("when full skip",
+                                                               "when full stop"))
+    book = tmp_path / "book.csv"
+    book.write_text(BOOK, encoding="utf-8")
+    summary = tmp_path / "summary.json"
+    code, _, _, _ = run_book(engine, rules, book, tmp_path, request, "--summary", str(summary))
+    assert code == 0
+    # UP and GRANT made three increases; the budget kept one and overrode both their outputs
+    # in the two others.
+    assert json.loads(summary.read_text())["rules"] == {
+        "UP": {"fired": 3, "used": 3, "used_after_budgets": 1},
+        "GRANT": {"fired": 3, "used": 3, "used_after_budgets": 1}}
