@@ -40,7 +40,7 @@ def lint_percentages(findings: Findings) -> None:
     for table, index, column in columns:
         if unparse(column) in ratios:
             for row in table.rows:
-                for bound in _cell_bounds(row.cells[index]) if index < len(row.cells) else ():
+                for bound in ast.cell_values(row.cells[index]) if index < len(row.cells) else ():
                     _check_bound(findings, bound)
     for root in roots + [row.result for table in symbols.tables.values() for row in table.rows]:
         for node in ast.walk(root):
@@ -59,22 +59,9 @@ def _ratios(findings: Findings, comparisons: list[ast.Binary],
     for table, index, column in columns:
         if findings.program.types.get(id(column)) == t.NUMBER and any(
                 _is_percent(bound) for row in table.rows if index < len(row.cells)
-                for bound in _cell_bounds(row.cells[index])):
+                for bound in ast.cell_values(row.cells[index])):
             found.add(unparse(column))
     return found
-
-
-def _cell_bounds(cell: ast.Cell) -> list[ast.Expr]:
-    match cell:
-        case ast.NotCell(cell=inner):
-            return _cell_bounds(inner)
-        case ast.Alternatives(tests=tests):
-            return [bound for test in tests for bound in _cell_bounds(test)]
-        case ast.IntervalTest(low=low, high=high):
-            return [low, high]
-        case ast.EqualsTest(value=value) | ast.CompareTest(value=value):
-            return [value]
-    return []
 
 
 def _is_percent(node: ast.Node) -> bool:

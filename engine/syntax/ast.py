@@ -579,3 +579,17 @@ def walk(node: Node) -> Iterator[Node]:
         item = stack.pop()
         yield item
         stack.extend(reversed(children(item)))
+
+
+def cell_values(cell: Cell) -> list[Expr]:
+    """The values a table cell holds its input against (an interval's two ends)."""
+    match cell:
+        case NotCell(cell=inner):
+            return cell_values(inner)
+        case Alternatives(tests=tests):
+            return [value for test in tests for value in cell_values(test)]
+        case IntervalTest(low=low, high=high):
+            return [low, high]
+        case EqualsTest(value=value) | CompareTest(value=value):
+            return [value]
+    return []

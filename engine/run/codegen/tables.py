@@ -20,19 +20,6 @@ def is_plain(node: ast.Expr) -> bool:
         isinstance(node, ast.FieldAccess) and isinstance(node.target, ast.Name))
 
 
-def _cell_values(cell: ast.Cell) -> list[ast.Expr]:
-    match cell:
-        case ast.NotCell(cell=inner):
-            return _cell_values(inner)
-        case ast.Alternatives(tests=tests):
-            return [value for test in tests for value in _cell_values(test)]
-        case ast.IntervalTest(low=low, high=high):
-            return [low, high]
-        case ast.EqualsTest(value=value) | ast.CompareTest(value=value):
-            return [value]
-    return []
-
-
 class TableEmitter(ExpressionEmitter):
     """The code of a decision table's evaluation, for the code generator; also how a policy
     combines proposals and what a missing result falls back to, which outputs share."""
@@ -92,7 +79,7 @@ class TableEmitter(ExpressionEmitter):
         if not tested:
             return "True"
         flag = self.temporary("m")
-        if all(is_plain(value) for cell, _ in tested for value in _cell_values(cell)):
+        if all(is_plain(value) for cell, _ in tested for value in ast.cell_values(cell)):
             # Cells that compare with constants or locals: one expression, which stops at the
             # first cell that does not match, as the reference does.
             self.emit(f"{flag} = " + " and ".join(f"({self.cell(cell, value)})"
@@ -148,7 +135,7 @@ class TableEmitter(ExpressionEmitter):
         `missing` matches a missing value, and then its own values are not evaluated."""
         if isinstance(cell, ast.MissingCell):
             return f"{value.code} is None"
-        plain = all(is_plain(node) for node in _cell_values(cell))
+        plain = all(is_plain(node) for node in ast.cell_values(cell))
         if not value.nullable:
             return self._present_cell(cell, value, plain)
         if plain:
