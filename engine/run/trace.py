@@ -138,3 +138,10 @@ class NoteEvent:
 
 
 TraceEvent = ValueEvent | RuleEvent | OutputEvent | OfferEvent | NoteEvent
+
+
+def budget_note(name: str, stops_when_full: bool) -> str:
+    """What a single decision's trace says of a budget: it applies to whole books only."""
+    rule = "stop" if stops_when_full else "skip"
+    return (f"budget `{name}` (when full {rule}) applies to portfolio runs only; it was not "
+            "applied to this single decision")

@@ -331,8 +331,8 @@ def test_budgets_are_ignored_for_single_decisions_and_the_trace_says_so() -> Non
     decision = decide(body)
     assert (decision.decision["granted"], decision.reasons) == (10, [])
     notes = [e.message for e in decision.trace if type(e).__name__ == "NoteEvent"]
-    assert notes == ["budget `cap_total` applies to portfolio runs only; it was not applied "
-                     "to this single decision"]
+    assert notes == ["budget `cap_total` (when full skip) applies to portfolio runs only; it "
+                     "was not applied to this single decision"]
 
 
 def test_facts_errors_list_every_problem_with_its_path() -> None:

@@ -42,6 +42,7 @@ from engine.run.codegen.support import (
     TraceMetadata,
 )
 from engine.run.codegen.tables import TableEmitter
+from engine.run.trace import budget_note
 from engine.syntax import ast
 
 _NOT_CONSTANT = object()
@@ -506,7 +507,7 @@ class _Generator(TableEmitter):
             caps=[CapInfo(cap.bound, cap.reason.name if cap.reason is not None else None,
                           cap.output.name) for cap in symbols.caps],
             offer_slots=offer_slots,
-            budget_notes=[f"budget `{budget}` applies to portfolio runs only; it was not "
-                          "applied to this single decision" for budget in symbols.budgets],
+            budget_notes=[budget_note(name, budget.stops_when_full)
+                          for name, budget in symbols.budgets.items()],
             fields=self.fields)
 

@@ -30,6 +30,7 @@ from engine.run.trace import (
     RuleEvent,
     TraceEvent,
     ValueEvent,
+    budget_note,
 )
 from engine.syntax import ast
 
@@ -129,9 +130,8 @@ class Decider:
             else:
                 env.values[name] = self._output(name, results, env, events, cap_reasons)
         if events is not None:
-            for budget in self.symbols.budgets:
-                events.append(NoteEvent(f"budget `{budget}` applies to portfolio runs only; "
-                                        "it was not applied to this single decision"))
+            for name, budget in self.symbols.budgets.items():
+                events.append(NoteEvent(budget_note(name, budget.stops_when_full)))
             events.extend(NoteEvent(message) for message in env.notes.messages)
         outputs = {name: env.values.get(name) for name in self.output_types}
         return Outcome(outputs, self._reasons(results, cap_reasons), events, env.values)
