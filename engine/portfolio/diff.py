@@ -81,19 +81,20 @@ def _headline(report: dict[str, Any]) -> list[str]:
         lines.append(f"The total of {name} goes from {money['champion_total']:,} to "
                      f"{money['challenger_total']:,} ({money['difference']:+,}).")
     budgets = report["budgets"]
-    used = [f"{name} {_use(budgets['champion'].get(name))} → "
-            f"{_use(budgets['challenger'].get(name))}"
+    used = [f"{name} {budget_use(budgets['champion'].get(name))} → "
+            f"{budget_use(budgets['challenger'].get(name))}"
             for name in dict.fromkeys([*budgets["champion"], *budgets["challenger"]])]
     if used:
         lines.append(f"Budgets used: {'; '.join(used)}.")
     return lines
 
 
-def _use(budget: dict[str, Any] | None) -> str:
+def budget_use(budget: dict[str, Any] | None, absent: str = "none", of: str = " of ") -> str:
+    """A budget's use against its limit (`5,000,000 of 6,000,000`), or ``absent``."""
     if budget is None:
-        return "none"
+        return absent
     limit = "missing" if budget["limit"] is None else f"{budget['limit']:,}"
-    return f"{budget['used']:,} of {limit}"
+    return f"{budget['used']:,}{of}{limit}"
 
 
 class _Comparison:

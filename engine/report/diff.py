@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from engine.portfolio.diff import SIDES
+from engine.portfolio.diff import SIDES, budget_use
 from engine.syntax.source import escape_unprintable
 
 
@@ -173,10 +173,7 @@ def _budget_rows(budgets: dict[str, dict]) -> list[list[str]]:
 
 
 def _budget_use(budget: dict[str, Any] | None) -> str:
-    if budget is None:
-        return "(no such budget)"
-    limit = "missing" if budget["limit"] is None else f"{budget['limit']:,}"
-    return f"{budget['used']:,} / {limit}"
+    return budget_use(budget, "(no such budget)", " / ")
 
 
 def _why(example: dict[str, Any], side: str) -> str:

@@ -37,7 +37,7 @@ def cached_lark(grammar: str, **options: Any) -> Lark:
         with contextlib.suppress(Exception):
             if is_private(path, directory=False):
                 stored = _decoded(json.loads(path.read_text(encoding="utf-8")))
-                return Lark._load_from_dict(stored["data"], stored["memo"])
+                return Lark.load(stored)  # Lark's own loader takes the dict as it is
     lark = Lark(grammar, **options)
     if path is not None:
         _store(path, lark)

@@ -90,3 +90,23 @@ def test_the_cached_grammar_parses_as_the_built_one() -> None:
     text = (ROOT / "rulesets" / "limit_review.rules").read_text(encoding="utf-8")
     assert [(t.type, t.value) for t in loaded.lex(text)] == \
         [(t.type, t.value) for t in built.lex(text)]
+
+
+def test_a_genuine_grammar_cache_is_used_without_building_the_tables(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lark
+
+    from engine.syntax import grammar_cache
+    from engine.syntax.grammar import grammar_text
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    options = dict(parser="lalr", lexer="basic", strict=True, keep_all_tokens=True,
+                   maybe_placeholders=True)
+    built = grammar_cache.cached_lark(grammar_text(), **options)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the tables were built again")
+
+    monkeypatch.setattr(lark.Lark, "__init__", never)
+    loaded = grammar_cache.cached_lark(grammar_text(), **options)
+    assert [t.name for t in loaded.terminals] == [t.name for t in built.terminals]
