@@ -352,6 +352,111 @@ def test(paths: tuple[Path, ...], allow_empty: bool, root: Path | None) -> None:
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--baseline", "baseline_path", metavar="RULESET",
+              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Compare with this ruleset: for each output both have, and for reasons and "
+                   "offers, prove that no customer is decided differently or show one who is; "
+                   "and check the properties that read `baseline.`.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text", show_default=True,
+              help="text for people; json (every result), github annotations or SARIF "
+                   "(the findings) for tools.")
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=10.0, show_default=True,
+              metavar="SECONDS", help="Time the solver may take for each claim; past it the "
+                                       "result is `unknown`.")
+@click.option("--list-bound", type=click.IntRange(0, 20), default=3, show_default=True,
+              metavar="N", help="Prove for lists of facts up to N elements (said in each result "
+                                "that depends on it).")
+@click.option("--property", "only", metavar="NAME", help="Verify only this property.")
+@click.option("--witness-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              metavar="FOLDER", help="Write each witness as a facts file `tenet run` takes "
+                                     "(FOLDER/RULESET.NAME.json; the as-of date is in the "
+                                     "results).")
+@_root_option
+def verify(paths: tuple[Path, ...], baseline_path: Path | None, output_format: str,
+           timeout: float, list_bound: int, only: str | None, witness_dir: Path | None,
+           root: Path | None) -> None:
+    """Prove the `property` declarations of rulesets over every customer, or show one who
+    breaks them.
+
+    Besides the properties, it proves that no facts make a decision a conflict, and warns
+    (V004) where a rule can have some of its proposals used while another lost, such as a
+    "hold" that still raises the limit. Each witness is a customer and an as-of date, decided
+    by the engine before it is shown. `unknown` (the solver gave up) is never a pass.
+
+    Exit status: 0 every claim proved (warnings and baseline differences allowed), 1 any
+    violated, unknown or internal error, 2 usage error or a ruleset with errors.
+    """
+    from engine.report.verify import print_results, results_json, summary_line
+    from engine.ruleset import Ruleset
+    from engine.verify import Options, findings
+    from engine.verify import verify as verify_ruleset
+
+    files = _rule_files(paths, root)
+    if not files:
+        raise click.UsageError(f"no `.rules` files in {', '.join(map(str, paths))}")
+    checked = check_files(files)
+    broken = [r for r in checked if r.has_errors or r.program is None]
+    if broken:
+        console = _console(stderr=True)
+        for result in broken:
+            print_diagnostics(console, result.diagnostics, result.sources.sources)
+        print_summary(console, [d for r in broken for d in r.diagnostics], len(broken))
+        sys.exit(EXIT_USAGE)
+    baseline = _load_or_exit(baseline_path, None, EXIT_USAGE) if baseline_path else None
+    rulesets = [Ruleset(result) for result in checked]
+    if only is not None and not any(only in r.check.program.symbols.properties for r in rulesets):
+        raise click.UsageError(f"no property named `{only}` in {', '.join(map(str, paths))}")
+    options = Options(timeout=timeout, list_bound=list_bound, only=only)
+    console = _console()
+    every = []
+    for ruleset in rulesets:
+        try:
+            results = verify_ruleset(ruleset, baseline, options)
+        except ValueError as problem:  # the two rulesets' facts do not fit together
+            raise click.UsageError(str(problem)) from None
+        every.extend(results)
+        if output_format == "text":
+            print_results(console, display_path(Path(ruleset.check.sources.modules[0].path)),
+                          results)
+        if witness_dir is not None:
+            _write_witnesses(witness_dir, ruleset.name, results)
+    if output_format == "json":
+        click.echo(results_json(every))
+    elif output_format == "github":
+        text = to_github(findings(every))
+        if text:
+            click.echo(text)
+    elif output_format == "sarif":
+        click.echo(to_sarif(findings(every)))
+    else:
+        console.print(summary_line(every))
+    sys.exit(EXIT_FINDINGS if any(r.fails for r in every) else EXIT_OK)
+
+
+def _write_witnesses(folder: Path, ruleset: str, results) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        if result.witness is None:
+            continue
+        stem = f"{ruleset}.{result.name}".replace("/", "_").replace(" ", "_")
+        sides = [("", result.witness.decision)]
+        if result.witness.baseline is not None:
+            sides.append((".baseline", result.witness.baseline))
+        for suffix, side in sides:
+            write_atomically(folder / f"{stem}{suffix}.json",
+                             _facts_json(side.facts) + "\n")
+
+
+def _facts_json(facts: dict) -> str:
+    import msgspec
+
+    encoded = msgspec.json.Encoder(decimal_format="number").encode(facts)
+    return msgspec.json.format(encoded, indent=2).decode("utf-8")
+
+
 @main.command("fmt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--check", "check_only", is_flag=True,

@@ -3,7 +3,8 @@
 Codes are stable: tools and CI configurations refer to them. E1xx are syntax errors, E2xx
 structure (header, includes, duplicates), E3xx names, E4xx types and units, E5xx semantics, and
 W1xx warnings about unused declarations, E6xx and W2xx findings of the static analysis (see
-``engine.lint``), which `# tenet: ignore[CODE]` on the finding's line suppresses.
+``engine.lint``), which `# tenet: ignore[CODE]` on the finding's line suppresses. V0xx are the
+results of `tenet verify` (``engine.verify``).
 """
 
 from __future__ import annotations
@@ -238,6 +239,34 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "A customer whose limit is cut, held or frozen, or who is declined, is owed the "
              "principal reasons; a rule that proposes such an action must give a reason code.",
              "rule CUT when customer.dpd > 60 then set action = \"decrease\" end"),
+    CodeInfo("V001", _E, "property violated",
+             "`tenet verify` found a customer (facts and an as-of date) for whom the property's "
+             "`when` is true and its `expect` is false or missing. The witness was decided by "
+             "the engine, and the engine's decision breaks the property.",
+             "property P01 when customer.current_dpd > 0 expect action != \"increase\" end"),
+    CodeInfo("V002", _E, "property unknown",
+             "The solver could not prove or refute the claim: its time limit (`--timeout`) was "
+             "reached, or the claim reaches arithmetic it cannot decide exactly (a product of "
+             "two facts, rounded). `unknown` is never a pass; simplify the property or raise "
+             "the time limit."),
+    CodeInfo("V003", _E, "a decision can be a conflict",
+             "Some customer's decision is a conflict: two proposals for a `combine unique` "
+             "output (or a `hit unique` table), different proposals for `combine any`, or a "
+             "fraction for an `integer` output. The witness is such a customer."),
+    CodeInfo("V004", _W, "rule partly used",
+             "A rule fired, one of its proposals was used and another was overridden: a \"hold\" "
+             "that still raises the limit, when a higher rule wins `action` and the rule's "
+             "`new_limit` is kept. Suppress with `# tenet: ignore[V004]` on the rule where that "
+             "is meant.",
+             "rule I01 when customer.score > 700 then set action = \"increase\" "
+             "set new_limit = customer.limit * 1.2 end"),
+    CodeInfo("V005", _I, "differs from the baseline",
+             "With `--baseline`, some customer gets a different value of this output (or "
+             "different reasons or offers) from the two rulesets; the witness shows both "
+             "decisions side by side."),
+    CodeInfo("V006", _E, "internal error of the prover",
+             "The prover produced a witness that the engine does not decide as the prover said. "
+             "This is a bug in Tenet, never in the ruleset: please report it with the witness."),
 )}
 
 
@@ -250,7 +279,7 @@ def codes_markdown() -> str:
              "with `# tenet: ignore[CODE]`; errors of the language cannot.", "",
              "This page is generated from `engine/codes.py` (a test keeps it in step).", "",
              "| code | severity | title | what it means |", "|---|---|---|---|"]
-    for code in sorted(CODES, key=lambda c: ("EWI".index(c[0]), c)):
+    for code in sorted(CODES, key=lambda c: ("EWIV".index(c[0]), c)):
         info = CODES[code]
         explanation = info.explanation.replace("|", "\\|")
         lines.append(f"| {code} | {info.severity.value} | {info.title} | {explanation} |")

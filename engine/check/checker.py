@@ -31,6 +31,9 @@ def table_result_type(symbols: Symbols, table: ast.TableDecl, policy: str) -> t.
     result = symbols.resolve_type(table.type)
     return t.ListOf(result) if policy in COLLECTING else result
 OFFER_RECORD = "offer"  # the element type of the implicit `offers` output; a keyword, so no clash
+# The record `baseline` reads inside a property; a name with a space cannot clash with a type.
+BASELINE_RECORD = "baseline decision"
+REASONS_NAME, BASELINE_NAME = "reasons", "baseline"
 
 
 @dataclass
@@ -59,8 +62,10 @@ class Checker:
     def __init__(self, symbols: Symbols) -> None:
         self.symbols = symbols
         self.diagnostics = symbols.diagnostics
-        if symbols.offers:
+        if symbols.offers or symbols.properties:
             symbols.types.setdefault(OFFER_RECORD, _offer_record_type())
+        if symbols.properties:
+            symbols.types.setdefault(BASELINE_RECORD, _baseline_record_type(symbols))
         self.expressions = ExpressionChecker(symbols, self._lookup, self.diagnostics)
         self._value_types: dict[tuple[str, str], t.Type] = {}
         self._in_progress: set[tuple[str, str]] = set()
@@ -144,6 +149,8 @@ class Checker:
         for budget in self.symbols.budgets.values():
             self._check_budget(budget)
         check_examples(self.symbols, self.expressions, self.output_types)
+        for declaration in self.symbols.properties.values():
+            self._check_property(declaration)
         graph = self._dependency_graph()
         self._report_cycles(graph)
         self._report_unused()
@@ -295,6 +302,18 @@ class Checker:
                                     "not add to a list or make an offer", action.span)
                 continue
             self._check_action(action)
+
+    def _check_property(self, declaration: ast.PropertyDecl) -> None:
+        """A property reads what rules read, and also the decision's `reasons` and `offers` and,
+        through `baseline.`, another ruleset's decision typed as this ruleset's own outputs."""
+        saved = self.expressions.swap_scopes([property_scope()])
+        try:
+            what = f"property `{declaration.name.name}`"
+            if declaration.condition is not None:
+                self.expressions.condition(declaration.condition, f"the `when` of {what}")
+            self.expressions.condition(declaration.claim, f"the `expect` of {what}")
+        finally:
+            self.expressions.swap_scopes(saved)
 
     # -- tables
 
@@ -504,6 +523,24 @@ def _policy_problem(policy: str, type_: t.Type) -> str | None:
     if policy == "output order" and not isinstance(element, t.Enum):
         return "needs a list of `one of` values"
     return None
+
+
+def property_scope() -> dict[str, t.Type]:
+    """The names that exist only inside properties (LANGUAGE.md §12)."""
+    return {REASONS_NAME: t.ListOf(t.TEXT), OFFERS_OUTPUT: t.ListOf(t.Record(OFFER_RECORD)),
+            BASELINE_NAME: t.Record(BASELINE_RECORD)}
+
+
+def _baseline_record_type(symbols: Symbols) -> ast.TypeDecl:
+    """`baseline.NAME` is typed as this ruleset's own output NAME (a baseline is a version of the
+    same decision), and `baseline.reasons` and `baseline.offers` as this decision's."""
+    def declared(name: str, type_expr: ast.TypeExpr) -> ast.FieldDecl:
+        return ast.FieldDecl(ast.Ident(name), type_expr, True, None)
+
+    fields = [declared(name, output.type) for name, output in symbols.outputs.items()]
+    fields.append(declared(REASONS_NAME, ast.ListType(ast.PrimitiveType("text"))))
+    fields.append(declared(OFFERS_OUTPUT, ast.ListType(ast.NamedType(ast.Ident(OFFER_RECORD)))))
+    return ast.TypeDecl(ast.Ident(BASELINE_RECORD), "the baseline's decision", tuple(fields))
 
 
 def _offer_record_type() -> ast.TypeDecl:

@@ -38,6 +38,7 @@ class Symbols:
     reasons: dict[str, ast.ReasonEntry] = field(default_factory=dict)
     caps: list[ast.CapDecl] = field(default_factory=list)
     examples: list[ast.ExampleDecl] = field(default_factory=list)
+    properties: dict[str, ast.PropertyDecl] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def record_fields(self, record: str) -> dict[str, ast.FieldDecl]:
@@ -143,6 +144,16 @@ def _collect(declaration: ast.Declaration, symbols: Symbols, declare) -> None:
         symbols.caps.append(declaration)
     elif isinstance(declaration, ast.ExampleDecl):
         symbols.examples.append(declaration)
+    elif isinstance(declaration, ast.PropertyDecl):
+        # Properties have their own namespace, as reason codes do: `P01` may also name a rule.
+        previous = symbols.properties.get(declaration.name.name)
+        if previous is not None:
+            symbols.diagnostics.append(Diagnostic(
+                "E206", Severity.ERROR, f"property `{declaration.name.name}` is declared twice",
+                declaration.name.span,
+                help=f"the first declaration is at {previous.span.file}:{previous.span.line}"))
+        else:
+            symbols.properties[declaration.name.name] = declaration
     elif type(declaration) in _KIND_OF:
         kind = _KIND_OF[type(declaration)]
         if declare(kind, declaration.name):

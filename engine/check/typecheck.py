@@ -57,6 +57,16 @@ Lookup = Callable[[str], "tuple[str, t.Type] | None"]
 MAX_PLACES = 20
 
 
+_PROPERTY_ONLY = {
+    "reasons": "`reasons` (the reason codes a decision gives) can be read only inside a "
+               "`property`; a rule gives reasons with `reason CODE`",
+    "offers": "`offers` (the offers a decision makes) can be read only inside a `property`, "
+              "or anywhere in a ruleset that declares offers",
+    "baseline": "`baseline.…` reads the decision of another ruleset (`tenet verify --baseline`) "
+                "and only inside a `property`",
+}
+
+
 class ExpressionChecker:
     """Infers expression types and reports type, unit and name errors."""
 
@@ -148,6 +158,7 @@ class ExpressionChecker:
             candidates = [*self.symbols.all_names(), *(n for s in self._scopes for n in s)]
             return self.error("E301", f"unknown name `{expr.name}`", expr,
                               help=did_you_mean(expr.name, candidates)
+                              or _PROPERTY_ONLY.get(expr.name)
                               or self._quoted_value(expr.name)
                               or "declare it as a let, table or output, or read a fact such "
                                  "as `customer.field`")

@@ -534,9 +534,21 @@ class ExampleDecl(Node):
     expectations: tuple[Expectation, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PropertyDecl(Node):
+    """`property NAME ["label"] [when CONDITION] expect CLAIM end`: a claim about every decision,
+    proved or refuted by `tenet verify` (LANGUAGE.md §12)."""
+
+    name: Ident
+    label: str | None
+    condition: Expr | None
+    claim: Expr
+
+
 Declaration = (
     RulesetHeader | VersionDecl | EffectiveDecl | IncludeDecl | FactsDecl | TypeDecl | ReasonsDecl
     | OutputsDecl | LetDecl | TableDecl | RuleDecl | CapDecl | OfferDecl | BudgetDecl | ExampleDecl
+    | PropertyDecl
 )
 
 

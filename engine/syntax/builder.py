@@ -320,6 +320,10 @@ class AstBuilder:
         return ast.ExampleDecl(self._text(name), self._date(as_of), givens, expectations,
                                span=span)
 
+    def property_decl(self, span, children):
+        name, label, condition, claim = children
+        return ast.PropertyDecl(name, self._text(label), condition, claim, span=span)
+
     # -- table cells
 
     def any_cell(self, span, children):

@@ -312,6 +312,13 @@ class _Printer:
             self.emit(INDENT + expectation_text(expectation), expectation)
         self.close(node)
 
+    def _PropertyDecl(self, node: ast.PropertyDecl) -> None:
+        self.emit(f"property {node.name.name}{_label(node.label)}", node, last=node.span.line)
+        if node.condition is not None:
+            self._condition("when", node.condition, node.condition)
+        self._condition("expect", node.claim, node.claim)
+        self.close(node)
+
     def _expression_lines(self, head: str, expr: ast.Expr, anchor: ast.Node, pad: str) -> None:
         """``head`` and the expression, wrapped when too long (records and lists)."""
         lines = wrap(expr, display_width(head))

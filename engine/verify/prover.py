@@ -1,0 +1,453 @@
+"""`tenet verify`: properties proved over every customer, or a customer who breaks them.
+
+For each ruleset the prover encodes the decision once (``engine.verify.encoder``) and asks z3, per
+claim, for facts that break it: none (`unsat`) is a proof; a model is a witness; the solver giving
+up is `unknown`, never a pass. Claims are the ruleset's `property` declarations (LANGUAGE.md §12),
+two built-in ones (no decision is a conflict; no decision uses part of a rule's proposals while
+another part lost), and with a baseline, for each output both share and for reasons and offers,
+that no customer is decided differently.
+
+Every witness is decided by the engine before it is reported, and the engine's decision must break
+the claim: if it does not, the prover is wrong, and the result says so as an internal error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from engine.check.checker import BASELINE_NAME, REASONS_NAME
+from engine.check.symbols import OFFERS_OUTPUT
+from engine.diagnostics import Diagnostic, Severity, Span
+from engine.exceptions import DecisionConflict, FactsError
+from engine.ruleset import Ruleset
+from engine.run.reference.interpreter import Env, Interpreter
+from engine.run.runtime import normalize
+from engine.syntax import ast
+from engine.syntax.unparse import unparse
+from engine.verify import symbolic as s
+from engine.verify.encoder import (
+    DEFAULT_LIST_BOUND,
+    Encoder,
+    FactsSpace,
+    property_env,
+)
+from engine.verify.symbolic import Unsupported
+from engine.verify.witness import NotDecimal, as_of_of, facts_of, simplify
+
+DEFAULT_TIMEOUT = 10.0
+
+PROVED, VIOLATED, UNKNOWN, SKIPPED, INTERNAL = (
+    "proved", "violated", "unknown", "skipped", "internal error")
+
+
+@dataclass
+class Side:
+    """One ruleset's side of a witness: the facts it was given and what the engine decided."""
+
+    facts: dict[str, Any]
+    outputs: dict[str, Any] | None = None
+    reasons: list[str] | None = None
+    offers: list[Any] | None = None
+    conflict: str | None = None
+    values: dict[str, Any] = field(default_factory=dict, repr=False)  # lets, tables, …
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"facts": self.facts}
+        if self.conflict is not None:
+            data["conflict"] = self.conflict
+        else:
+            data["decision"] = self.outputs
+            data["reasons"] = self.reasons
+        return data
+
+
+@dataclass
+class Witness:
+    """A customer who breaks a claim: the as-of date, the engine's decision (and the baseline's),
+    and the values of the claim's parts for that customer."""
+
+    as_of: datetime.date
+    decision: Side
+    baseline: Side | None = None
+    shown: list[tuple[str, Any]] = field(default_factory=list)
+
+    def facts_document(self, side: Side | None = None) -> dict[str, Any]:
+        """What `tenet run --facts` takes (the as-of date goes on its command line)."""
+        return (side or self.decision).facts
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"as_of": self.as_of.isoformat(), **self.decision.to_data()}
+        if self.baseline is not None:
+            data["baseline"] = self.baseline.to_data()
+        if self.shown:
+            data["values"] = {text: value for text, value in self.shown}
+        return data
+
+
+@dataclass
+class Result:
+    """One claim's result."""
+
+    ruleset: str
+    kind: str  # "property", "conflicts", "partial use", "baseline"
+    name: str
+    title: str
+    status: str
+    span: Span
+    seconds: float = 0.0
+    witness: Witness | None = None
+    cause: str | None = None
+    list_bound: int | None = None  # set when the result holds only for lists up to the bound
+    warning: bool = False  # a violation that is a warning (partial use), not a failure
+
+    @property
+    def fails(self) -> bool:
+        if self.status in (UNKNOWN, INTERNAL):  # unknown is never a pass
+            return True
+        return self.status == VIOLATED and not self.warning and self.kind != "baseline"
+
+    @property
+    def code(self) -> str | None:
+        """The diagnostic code of a finding (None for a proof, a skip or an equal baseline)."""
+        if self.status == INTERNAL:
+            return "V006"
+        if self.status == UNKNOWN:
+            return "V002"
+        if self.status != VIOLATED:
+            return None
+        return {"property": "V001", "conflicts": "V003", "partial use": "V004",
+                "baseline": "V005"}[self.kind]
+
+    def diagnostic(self) -> Diagnostic | None:
+        """The finding as `tenet check` reports its own (for JSON, GitHub and SARIF)."""
+        code = self.code
+        if code is None:
+            return None
+        severity = {"V004": Severity.WARNING, "V005": Severity.INFO}.get(code, Severity.ERROR)
+        what = {"property": f"property `{self.name}`", "conflicts": "no conflicts",
+                "partial use": f"rule `{self.name}` is used whole or not at all",
+                "baseline": f"`{self.name}` as the baseline"}[self.kind]
+        message = {"V001": f"{what} is violated", "V002": f"{what} is unknown",
+                   "V003": "a decision can be a conflict",
+                   "V004": f"rule `{self.name}` can have some of its proposals used and others "
+                           "overridden",
+                   "V005": f"`{self.name}` can differ from the baseline's",
+                   "V006": f"internal error of the prover on {what}"}[code]
+        help_text = self.cause
+        if self.witness is not None:
+            facts = json.dumps(self.witness.decision.facts, default=str, ensure_ascii=False)
+            help_text = (f"{self.cause}; " if self.cause else "") + (
+                f"for example, as of {self.witness.as_of}: {facts}")
+        return Diagnostic(code, severity, message, self.span, help_text)
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "ruleset": self.ruleset, "kind": self.kind, "name": self.name, "title": self.title,
+            "status": self.status, "seconds": round(self.seconds, 3),
+            "file": self.span.file, "line": self.span.line, "column": self.span.column}
+        if self.list_bound is not None:
+            data["list_bound"] = self.list_bound
+        if self.cause is not None:
+            data["cause"] = self.cause
+        if self.witness is not None:
+            data["witness"] = self.witness.to_data()
+        return data
+
+
+@dataclass
+class Options:
+    timeout: float = DEFAULT_TIMEOUT
+    list_bound: int = DEFAULT_LIST_BOUND
+    only: str | None = None  # one property by name
+
+
+class Prover:
+    """Verifies one ruleset, optionally against a baseline ruleset."""
+
+    def __init__(self, ruleset: Ruleset, baseline: Ruleset | None = None,
+                 options: Options | None = None) -> None:
+        self.ruleset, self.baseline = ruleset, baseline
+        self.options = options or Options()
+        self.path = ruleset.check.sources.modules[0].path
+        self.symbols = ruleset.check.program.symbols
+        self.interpreter = Interpreter()
+
+    def run(self) -> list[Result]:
+        started = time.perf_counter()
+        self.space = FactsSpace(self.options.list_bound)
+        try:
+            self.encoder = Encoder(self.ruleset.check.program, self.space)
+            self.decision = self.encoder.decide()
+            self.old = (Encoder(self.baseline.check.program, self.space).decide()
+                        if self.baseline is not None else None)
+        except Unsupported as problem:
+            return [self._result(kind, name, title, UNKNOWN, span, started,
+                                 cause=f"the prover cannot state {problem} exactly")
+                    for kind, name, title, span in self._claims()]
+        self.solver = z3.Solver()
+        self.solver.add(*self.space.constraints)
+        results = []
+        if self.options.only is None:
+            results.append(self._no_conflicts())
+            results.extend(self._partial_use())
+        for declaration in self.symbols.properties.values():
+            if self.options.only in (None, declaration.name.name):
+                results.append(self._property(declaration))
+        if self.old is not None and self.options.only is None:
+            results.extend(self._baseline_differences())
+        return results
+
+    def _claims(self):
+        header = self.symbols.header.name
+        yield "conflicts", "no conflicts", "No decision is a conflict", header.span
+        for declaration in self.symbols.properties.values():
+            yield ("property", declaration.name.name, declaration.label or "",
+                   declaration.name.span)
+
+    # -- the claims
+
+    def _no_conflicts(self) -> Result:
+        started = time.perf_counter()
+        conflicts = list(self.decision.conflicts)
+        if self.old is not None:
+            conflicts += [(c, "the baseline: " + what) for c, what in self.old.conflicts]
+        title = "No decision is a conflict"
+        span = self.symbols.header.name.span
+        if not conflicts:
+            return self._result("conflicts", "no conflicts", title, PROVED, span, started)
+        return self._solve("conflicts", "no conflicts", title, span, started,
+                           z3.Or(*[c for c, _ in conflicts]),
+                           lambda w: w.decision.conflict is not None or (
+                               w.baseline is not None and w.baseline.conflict is not None))
+
+    def _partial_use(self) -> list[Result]:
+        """For each rule with two or more proposals that can be lost: no decision fires it, uses
+        one of its proposals and overrides another (a "hold" with a raised limit)."""
+        results = []
+        for rule, uses in self.decision.used.items():
+            if len(uses) < 2:
+                continue
+            started = time.perf_counter()
+            fired = self.decision.fired[rule]
+            some = z3.Or(*[used for _, used in uses])
+            lost = z3.Or(*[z3.Not(used) for _, used in uses])
+            declaration = self.symbols.rules[rule]
+            title = f"Rule `{rule}` is used whole or not at all"
+            result = self._solve(
+                "partial use", rule, title, declaration.name.span, started,
+                z3.And(fired, some, lost),
+                lambda w, rule=rule: self._partly_used(w, rule))
+            result.warning = True
+            results.append(result)
+        return results
+
+    def _property(self, declaration: ast.PropertyDecl) -> Result:
+        started = time.perf_counter()
+        name, title = declaration.name.name, declaration.label or ""
+        span = declaration.name.span
+        reads_baseline = any(isinstance(n, ast.Name) and n.name == BASELINE_NAME
+                             for part in (declaration.condition, declaration.claim)
+                             if part is not None for n in ast.walk(part))
+        if reads_baseline and self.old is None:
+            return self._result("property", name, title, SKIPPED, span, started,
+                                cause="it reads `baseline.`: run with --baseline RULESET")
+        try:
+            env = property_env(self.decision, self.old)
+            encoder = self.encoder
+            when = (encoder.value(declaration.condition, env) if declaration.condition
+                    is not None else s.known(True))
+            claim = encoder.value(declaration.claim, env)
+        except Unsupported as problem:
+            return self._result("property", name, title, UNKNOWN, span, started,
+                                cause=f"the prover cannot state {problem} exactly")
+        conflict = self.decision.conflict
+        if self.old is not None:
+            conflict = z3.Or(conflict, self.old.conflict)
+        broken = z3.Or(z3.And(conflict, z3.Not(when.false)),
+                       z3.And(z3.Not(conflict), when.true, z3.Not(claim.true)))
+        return self._solve("property", name, title, span, started, broken,
+                           lambda w: self._breaks(declaration, w))
+
+    def _baseline_differences(self) -> list[Result]:
+        results = []
+        new, old = self.decision, self.old
+        shared = [name for name in new.outputs if name in old.outputs and name != OFFERS_OUTPUT]
+        pairs = [(name, new.outputs[name], old.outputs[name]) for name in shared]
+        pairs.append((REASONS_NAME, new.reasons, old.reasons))
+        pairs.append((OFFERS_OUTPUT, new.offers, old.offers))
+        clean = z3.And(z3.Not(new.conflict), z3.Not(old.conflict))
+        for name, mine, theirs in pairs:
+            started = time.perf_counter()
+            title = f"`{name}` is the same as the baseline's for every customer"
+            try:
+                differs = z3.And(clean, z3.Not(s.same(mine, theirs)))
+            except Unsupported as problem:
+                results.append(self._result("baseline", name, title, UNKNOWN,
+                                            self.symbols.header.name.span, started,
+                                            cause=f"the prover cannot compare {problem}"))
+                continue
+            results.append(self._solve(
+                "baseline", name, title, self.symbols.header.name.span, started, differs,
+                lambda w, name=name: w.baseline is not None and _shown_value(
+                    w.decision, name) != _shown_value(w.baseline, name)))
+        return results
+
+    # -- solving
+
+    def _solve(self, kind: str, name: str, title: str, span: Span, started: float,
+               broken: z3.BoolRef, confirm) -> Result:
+        solver = self.solver
+        depth = solver.num_scopes()  # simplifying a witness pushes more; all of it goes
+        solver.push()
+        try:
+            solver.set("timeout", max(1, int(self.options.timeout * 1000)))
+            solver.add(broken)
+            answer = solver.check()
+            if answer == z3.unsat:
+                return self._result(kind, name, title, PROVED, span, started)
+            if answer == z3.unknown:
+                reason = solver.reason_unknown()
+                cause = (f"the solver's time limit ({self.options.timeout:g} s) was reached"
+                         if "timeout" in reason or "canceled" in reason else
+                         f"the solver could not decide it ({reason}); products of two facts "
+                         "and rounding of such products are the usual cause")
+                return self._result(kind, name, title, UNKNOWN, span, started, cause=cause)
+            start = self.symbols.effective.start if self.symbols.effective else None
+            model = simplify(solver, self.space, start)
+            try:
+                witness = self._witness(model)
+            except NotDecimal as value:
+                return self._result(kind, name, title, UNKNOWN, span, started,
+                                    cause=f"the customers found need an amount of {value}, "
+                                          "which has no decimal form")
+            if not confirm(witness):
+                return self._result(kind, name, title, INTERNAL, span, started, witness=witness,
+                                    cause="the engine's decision for this witness does not "
+                                          "break the claim: the prover is wrong here; please "
+                                          "report it with the witness")
+            if kind == "property":
+                witness.shown = self._shown(name, witness)
+            return self._result(kind, name, title, VIOLATED, span, started, witness=witness)
+        finally:
+            solver.pop(solver.num_scopes() - depth)
+
+    def _result(self, kind, name, title, status, span, started, **extra) -> Result:
+        bounded = self.options.list_bound if self.space.lists and status == PROVED else None
+        return Result(self.path, kind, name, title, status, span,
+                      time.perf_counter() - started, list_bound=bounded, **extra)
+
+    # -- witnesses, decided by the engine
+
+    def _witness(self, model: z3.ModelRef) -> Witness:
+        as_of = as_of_of(model, self.space)
+        side = self._decide(self.ruleset, facts_of(model, self.space, self.symbols), as_of)
+        other = None
+        if self.baseline is not None:
+            other = self._decide(self.baseline, facts_of(model, self.space,
+                                                         self.baseline.check.program.symbols),
+                                 as_of)
+        return Witness(as_of, side, other)
+
+    def _decide(self, ruleset: Ruleset, facts: dict[str, Any], as_of: datetime.date) -> Side:
+        side = Side(facts)
+        try:
+            decision = ruleset.decide(facts, as_of, trace=False)
+        except DecisionConflict as conflict:
+            side.conflict = str(conflict)
+            return side
+        except FactsError as error:  # the witness does not fit the schema: a prover bug
+            side.conflict = None
+            side.outputs = {"facts error": str(error)}
+            return side
+        values = ruleset.reference_outcome(ruleset.schema.validate(facts), as_of).values
+        side.outputs = {name: normalize(value) for name, value in decision.decision.items()}
+        side.reasons = [reason["code"] for reason in decision.reasons]
+        side.offers = normalize(list(values.get(OFFERS_OUTPUT, ())))
+        side.values = values
+        return side
+
+    def _env(self, side: Side, old: Side | None, as_of: datetime.date) -> Env:
+        values = dict(side.values)
+        values[REASONS_NAME] = tuple(side.reasons)
+        values[OFFERS_OUTPUT] = tuple(values.get(OFFERS_OUTPUT, ()))
+        if old is not None and old.outputs is not None and old.conflict is None:
+            baseline = old.values
+            record = {name: baseline.get(name) for name in old.outputs}
+            record[REASONS_NAME] = tuple(old.reasons)
+            record[OFFERS_OUTPUT] = tuple(baseline.get(OFFERS_OUTPUT, ()))
+            values[BASELINE_NAME] = record
+        return Env(values, as_of)
+
+    def _breaks(self, declaration: ast.PropertyDecl, witness: Witness) -> bool:
+        side, old = witness.decision, witness.baseline
+        if side.conflict is not None or (old is not None and old.conflict is not None):
+            return True
+        if side.reasons is None:
+            return False
+        env = self._env(side, old, witness.as_of)
+        when = (True if declaration.condition is None
+                else self.interpreter.value(declaration.condition, env))
+        return when is True and self.interpreter.value(declaration.claim, env) is not True
+
+    def _partly_used(self, witness: Witness, rule: str) -> bool:
+        """The engine's decision keeps some of ``rule``'s proposals and not others."""
+        if witness.decision.reasons is None:
+            return False
+        decision = self.ruleset.decide(witness.decision.facts, witness.as_of, trace=True)
+        for event in decision.trace or ():
+            if getattr(event, "name", None) == rule and getattr(event, "status", None) in (
+                    "fired", "overridden"):
+                uses = [p.used for p in event.proposals]
+                return any(uses) and not all(uses)
+        return False
+
+    def _shown(self, name: str, witness: Witness) -> list[tuple[str, Any]]:
+        """The values the property's parts take for the witness (facts, outputs, lets, …)."""
+        declaration = self.symbols.properties[name]
+        if witness.decision.reasons is None:
+            return []
+        env = self._env(witness.decision, witness.baseline, witness.as_of)
+        shown: dict[str, Any] = {}
+        for part in (declaration.condition, declaration.claim):
+            for node in _read_parts(part):
+                shown.setdefault(unparse(node), normalize(self.interpreter.value(node, env)))
+        return list(shown.items())
+
+
+def _read_parts(expr: ast.Expr | None):
+    """The names, fields, calls and aggregates a property reads (not inside aggregates)."""
+    if expr is None:
+        return
+    stack = [expr]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, (ast.Name, ast.FieldAccess, ast.Call, ast.Aggregate,
+                             ast.Quantifier, ast.Today)):
+            yield node
+            if isinstance(node, ast.Call):
+                stack.extend(node.arguments)
+            continue
+        stack.extend(child for child in ast.children(node) if isinstance(
+            child, tuple(_EXPRESSIONS)))
+
+
+_EXPRESSIONS = (ast.Literal, ast.Name, ast.Today, ast.FieldAccess, ast.Unary, ast.Binary,
+                ast.Between, ast.In, ast.IsMissing, ast.If, ast.Call, ast.ListLiteral,
+                ast.RecordLiteral, ast.Aggregate, ast.Quantifier)
+
+
+def _shown_value(side: Side, name: str) -> Any:
+    if side.conflict is not None:
+        return ("conflict", side.conflict)
+    if name == REASONS_NAME:
+        return side.reasons
+    if name == OFFERS_OUTPUT:
+        return side.offers
+    return (side.outputs or {}).get(name)
+
