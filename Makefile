@@ -51,12 +51,15 @@ test: $(VENV)/.spark
 	$(BIN)/tenet check --strict rulesets/
 	$(BIN)/tenet fmt --check rulesets/
 	$(BIN)/tenet test rulesets/ > build/rulesets-examples.log || (cat build/rulesets-examples.log; exit 1)
+	$(BIN)/tenet verify rulesets/
+	$(BIN)/tenet verify rulesets/challengers/limit_review_2027.rules --baseline rulesets/limit_review.rules
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/check_5000_rules.py
 	$(BIN)/python benchmarks/decide.py
 	$(BIN)/python benchmarks/load_5000_rules.py
+	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/batch.py --rows 200000 --small 50000
 
 lint: $(VENV)/.installed
