@@ -77,7 +77,7 @@ def print_code_list(console: Console) -> None:
 
 
 def _code_order(code: str) -> tuple[int, str]:
-    return "EWI".index(code[0]), code
+    return "EWIV".index(code[0]), code
 
 
 def print_explanation(console: Console, code: str) -> None:
