@@ -303,7 +303,7 @@ class Encoder:
         else:
             combined = default
         value = self._caps(name, combined, env, cap_reasons)
-        if type_ == t.INTEGER and isinstance(value, Scalar):
+        if type_ == t.INTEGER and isinstance(value, Scalar) and not _whole(value.term, {}):
             self.conflicts.append((z3.And(value.defined, z3.Not(z3.IsInt(value.term))),
                                    f"output `{name}` is an integer but its value is not whole"))
         return value
@@ -754,6 +754,30 @@ def _first(made: list[Proposal]) -> Value:
     for proposal in reversed(made[:-1]):
         chosen = s.choose(proposal.fired, proposal.value, _like(proposal.value, chosen))
     return chosen
+
+
+def _whole(term: z3.ExprRef, known: dict[int, bool]) -> bool:
+    """Whether ``term`` is a whole number by its construction (integer facts, whole constants,
+    and sums, products and choices of them), so that an `integer` output needs no check the
+    solver finds hard (whole-number reasoning beside division and products)."""
+    key = term.get_id()
+    if key in known:
+        return known[key]
+    if z3.is_int(term) or z3.is_int_value(term):
+        result = True
+    elif z3.is_rational_value(term):
+        result = term.denominator_as_long() == 1
+    elif z3.is_to_real(term):
+        result = True
+    elif z3.is_app_of(term, z3.Z3_OP_ITE):
+        result = _whole(term.arg(1), known) and _whole(term.arg(2), known)
+    elif any(z3.is_app_of(term, op) for op in (z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_MUL,
+                                                   z3.Z3_OP_UMINUS)):
+        result = all(_whole(term.arg(i), known) for i in range(term.num_args()))
+    else:
+        result = False
+    known[key] = result
+    return result
 
 
 def _constant(expr: ast.Expr) -> Decimal | None:

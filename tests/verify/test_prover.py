@@ -173,3 +173,14 @@ def test_decimal_witness_values_are_exact() -> None:
                      "property P expect y != 1.5 end\n", "P")
     assert result.status == VIOLATED
     assert result.witness.decision.facts == {"f": {"x": Decimal("4.5")}}
+
+
+def test_a_fraction_for_an_integer_output_is_a_conflict_and_whole_values_are_not() -> None:
+    head = ("ruleset r\nfacts f\n  x: integer\nend\noutputs\n  n: integer combine sum default 0\n"
+            "end\n")
+    halves = _result(head + "rule R when f.x > 0 then set n = f.x * 1.5 end\n", "no conflicts")
+    assert halves.status == VIOLATED
+    assert halves.witness.decision.conflict is not None  # the engine refuses it too
+    whole = _result(head + "rule R when f.x > 0 then set n = f.x * 3 - 1 end\n"
+                           "rule S when f.x > 5 then set n = 7 end\n", "no conflicts")
+    assert whole.status == PROVED
