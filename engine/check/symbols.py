@@ -128,14 +128,7 @@ def _collect(declaration: ast.Declaration, symbols: Symbols, declare) -> None:
                 help="the window runs from the effective date up to, but not including, `until`"))
     elif isinstance(declaration, ast.ReasonsDecl):
         for entry in declaration.entries:
-            previous = symbols.reasons.get(entry.code.name)
-            if previous is not None:
-                symbols.diagnostics.append(Diagnostic(
-                    "E207", Severity.ERROR, f"reason code `{entry.code.name}` is declared twice",
-                    entry.code.span,
-                    help=f"the first declaration is at {previous.span.file}:{previous.span.line}"))
-            else:
-                symbols.reasons[entry.code.name] = entry
+            _declare_once(symbols, symbols.reasons, entry, entry.code, "E207", "reason code")
     elif isinstance(declaration, ast.OutputsDecl):
         for output in declaration.outputs:
             if declare("output", output.name):
@@ -146,14 +139,8 @@ def _collect(declaration: ast.Declaration, symbols: Symbols, declare) -> None:
         symbols.examples.append(declaration)
     elif isinstance(declaration, ast.PropertyDecl):
         # Properties have their own namespace, as reason codes do: `P01` may also name a rule.
-        previous = symbols.properties.get(declaration.name.name)
-        if previous is not None:
-            symbols.diagnostics.append(Diagnostic(
-                "E206", Severity.ERROR, f"property `{declaration.name.name}` is declared twice",
-                declaration.name.span,
-                help=f"the first declaration is at {previous.span.file}:{previous.span.line}"))
-        else:
-            symbols.properties[declaration.name.name] = declaration
+        _declare_once(symbols, symbols.properties, declaration, declaration.name, "E206",
+                      "property")
     elif type(declaration) in _KIND_OF:
         kind = _KIND_OF[type(declaration)]
         if declare(kind, declaration.name):
@@ -161,6 +148,18 @@ def _collect(declaration: ast.Declaration, symbols: Symbols, declare) -> None:
                      "table": symbols.tables, "rule": symbols.rules, "offer": symbols.offers,
                      "budget": symbols.budgets}[kind]
             table[declaration.name.name] = declaration
+
+
+def _declare_once(symbols: Symbols, table: dict, declaration: ast.Node, name: ast.Ident,
+                  code: str, kind: str) -> None:
+    """Enter ``declaration`` in its own namespace ``table``, or report it declared twice."""
+    previous = table.get(name.name)
+    if previous is None:
+        table[name.name] = declaration
+        return
+    symbols.diagnostics.append(Diagnostic(
+        code, Severity.ERROR, f"{kind} `{name.name}` is declared twice", name.span,
+        help=f"the first declaration is at {previous.span.file}:{previous.span.line}"))
 
 
 def _check_header_placement(module: ast.Module, is_root: bool, symbols: Symbols) -> None:

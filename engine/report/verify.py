@@ -69,8 +69,10 @@ def _print_witness(console: Console, result: Result) -> None:
 
 
 def _print_side(console: Console, label: str, side: Side) -> None:
-    if side.conflict is not None:
-        console.print(f"      {label}: conflict: {escape(escape_unprintable(side.conflict))}")
+    if side.refused is not None or side.conflict is not None:
+        what = "refused" if side.refused is not None else "conflict"
+        console.print(f"      {label}: {what}: "
+                      f"{escape(escape_unprintable(side.refused or side.conflict))}")
         return
     console.print(f"      {label}: {_shown(side.outputs)}, reasons {_shown(side.reasons)}",
                   soft_wrap=True)

@@ -11,6 +11,7 @@ firing condition, each output combined from its proposals by its policy, caps, o
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -26,6 +27,7 @@ from engine.check.checker import (
     table_result_type,
 )
 from engine.check.symbols import OFFERS_OUTPUT, Symbols
+from engine.run.reference.procedure import caps_by_output, rule_order
 from engine.syntax import ast
 from engine.verify import symbolic as s
 from engine.verify.symbolic import FALSE, TRUE, RecordValue, Scalar, Slots, Truth, Unsupported, Value
@@ -212,19 +214,8 @@ class Encoder:
         self.symbols = program.symbols
         self.space = space
         symbols = program.symbols
-        position = {name: index for index, name in enumerate(symbols.rules)}
-        self.rule_order = sorted(symbols.rules.values(),
-                                 key=lambda r: (-r.priority, position[r.name.name]))
-        self.proposers: dict[str, list[str]] = {}
-        for rule in self.rule_order:
-            for target in dict.fromkeys(_target(action) for action in rule.actions):
-                if target is not None:
-                    self.proposers.setdefault(target, []).append(rule.name.name)
-        self.caps: dict[str, list[ast.CapDecl]] = {}
-        for cap in symbols.caps:
-            self.caps.setdefault(cap.output.name, []).append(cap)
-        for caps in self.caps.values():
-            caps.sort(key=lambda cap: cap.bound == "least")
+        self.rule_order, _ = rule_order(symbols)
+        self.caps = caps_by_output(symbols)
         effective = symbols.effective
         space.window(effective.start if effective else None, effective.until if effective else None)
 
@@ -641,17 +632,19 @@ def property_env(decision: SymbolicDecision, baseline: SymbolicDecision | None) 
     return env
 
 
+def facts_only(env: dict[str, Value], facts: Iterable[str]) -> dict[str, Value]:
+    """``env`` with every value but the facts missing: a conflict leaves nothing decided, so a
+    property's `when` is judged on the facts (and `today`) alone (docs/language.md)."""
+    kept = set(facts)
+    return {name: value if name in kept else _with_defined(value, FALSE)
+            for name, value in env.items()}
+
+
 def _coerce(value: Value, type_: t.Type) -> Value:
     if isinstance(type_, t.ListOf) and isinstance(value, Slots):
         return Slots(value.defined, tuple((p, _coerce(e, type_.element)) for p, e in value.slots),
                      value.is_set)
     return s.coerced(value, type_, type_.values if isinstance(type_, t.Enum) else None)
-
-
-def _target(action: ast.Action) -> str | None:
-    if isinstance(action, ast.SetAction | ast.AddAction):
-        return action.output.name
-    return OFFERS_OUTPUT if isinstance(action, ast.OfferAction) else None
 
 
 def _empty(policy: str, type_: t.Type) -> Value:

@@ -35,6 +35,7 @@ from engine.verify.encoder import (
     DEFAULT_LIST_BOUND,
     Encoder,
     FactsSpace,
+    facts_only,
     property_env,
 )
 from engine.verify.symbolic import Unsupported
@@ -55,11 +56,14 @@ class Side:
     reasons: list[str] | None = None
     offers: list[Any] | None = None
     conflict: str | None = None
+    refused: str | None = None  # the engine refused the facts (never for a sound witness)
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # lets, tables, …
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"facts": self.facts}
-        if self.conflict is not None:
+        if self.refused is not None:
+            data["refused"] = self.refused
+        elif self.conflict is not None:
             data["conflict"] = self.conflict
         else:
             data["decision"] = self.outputs
@@ -76,10 +80,6 @@ class Witness:
     decision: Side
     baseline: Side | None = None
     shown: list[tuple[str, Any]] = field(default_factory=list)
-
-    def facts_document(self, side: Side | None = None) -> dict[str, Any]:
-        """What `tenet run --facts` takes (the as-of date goes on its command line)."""
-        return (side or self.decision).facts
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"as_of": self.as_of.isoformat(), **self.decision.to_data()}
@@ -260,8 +260,11 @@ class Prover:
         try:
             env = property_env(self.decision, self.old)
             encoder = self.encoder
-            when = (encoder.value(declaration.condition, env) if declaration.condition
-                    is not None else s.known(True))
+            when, on_facts = s.known(True), s.known(True)
+            if declaration.condition is not None:
+                when = encoder.value(declaration.condition, env)
+                on_facts = encoder.value(declaration.condition,
+                                         facts_only(env, self.symbols.facts))
             claim = encoder.value(declaration.claim, env)
         except Unsupported as problem:
             return self._result("property", name, title, UNKNOWN, span, started,
@@ -269,7 +272,9 @@ class Prover:
         conflict = self.decision.conflict
         if self.old is not None:
             conflict = z3.Or(conflict, self.old.conflict)
-        broken = z3.Or(z3.And(conflict, z3.Not(when.false)),
+        # A conflict decides nothing: it breaks the property unless `when` is false on the
+        # facts alone.
+        broken = z3.Or(z3.And(conflict, z3.Not(on_facts.false)),
                        z3.And(z3.Not(conflict), when.true, z3.Not(claim.true)))
         return self._solve("property", name, title, span, started, broken,
                            lambda w: self._breaks(declaration, w))
@@ -362,8 +367,7 @@ class Prover:
             side.conflict = str(conflict)
             return side
         except FactsError as error:  # the witness does not fit the schema: a prover bug
-            side.conflict = None
-            side.outputs = {"facts error": str(error)}
+            side.refused = str(error)
             return side
         values = ruleset.reference_outcome(ruleset.schema.validate(facts), as_of).values
         side.outputs = {name: normalize(value) for name, value in decision.decision.items()}
@@ -387,7 +391,7 @@ class Prover:
     def _breaks(self, declaration: ast.PropertyDecl, witness: Witness) -> bool:
         side, old = witness.decision, witness.baseline
         if side.conflict is not None or (old is not None and old.conflict is not None):
-            return True
+            return concerned_by_conflict(self.ruleset, declaration, side.facts, witness.as_of)
         if side.reasons is None:
             return False
         env = self._env(side, old, witness.as_of)
@@ -418,6 +422,16 @@ class Prover:
             for node in _read_parts(part):
                 shown.setdefault(unparse(node), normalize(self.interpreter.value(node, env)))
         return list(shown.items())
+
+
+def concerned_by_conflict(ruleset: Ruleset, declaration: ast.PropertyDecl,
+                          facts: dict[str, Any], as_of: datetime.date) -> bool:
+    """Whether a customer whose decision is a conflict breaks the property: unless its `when`
+    is false on the facts alone (every other value missing)."""
+    if declaration.condition is None:
+        return True
+    env = Env(dict(ruleset.schema.validate(facts)), as_of)
+    return Interpreter().value(declaration.condition, env) is not False
 
 
 def _read_parts(expr: ast.Expr | None):

@@ -163,7 +163,8 @@ def choose(condition: z3.BoolRef, then: Value, otherwise: Value) -> Value:
                       z3.If(condition, then.term, otherwise.term), then.kind, then.values, parts)
     if isinstance(then, Slots):
         size = max(len(then.slots), len(otherwise.slots))
-        a, b = padded(then, size), padded(otherwise, size)
+        filler = (then.slots or otherwise.slots or ((FALSE, None),))[0][1]
+        a, b = padded(then, size, filler), padded(otherwise, size, filler)
         slots = tuple((z3.If(condition, pa, pb), choose(condition, ea, eb))
                       for (pa, ea), (pb, eb) in zip(a, b, strict=True))
         return Slots(z3.If(condition, then.defined, otherwise.defined), slots, then.is_set)
@@ -172,13 +173,8 @@ def choose(condition: z3.BoolRef, then: Value, otherwise: Value) -> Value:
     return RecordValue(z3.If(condition, then.defined, otherwise.defined), fields)
 
 
-def padded(items: Slots, size: int) -> tuple[tuple[z3.BoolRef, Value], ...]:
-    """The slots of ``items``, with absent slots added up to ``size``."""
-    if len(items.slots) >= size:
-        return items.slots
-    if not items.slots:
-        raise Unsupported("a choice between an empty list and a list of unknown elements")
-    filler = items.slots[-1][1]
+def padded(items: Slots, size: int, filler: Value) -> tuple[tuple[z3.BoolRef, Value], ...]:
+    """The slots of ``items``, with absent slots (holding ``filler``) added up to ``size``."""
     return items.slots + tuple((FALSE, filler) for _ in range(size - len(items.slots)))
 
 

@@ -17,7 +17,7 @@ import engine
 from engine.exceptions import DecisionConflict
 from engine.run.reference.interpreter import Env, Interpreter
 from engine.verify import Options, verify
-from engine.verify.prover import INTERNAL, PROVED, VIOLATED
+from engine.verify.prover import INTERNAL, PROVED, VIOLATED, concerned_by_conflict
 from tests.helpers import ROOT
 from tests.strategies import facts, rulesets
 
@@ -156,7 +156,7 @@ def _breaks(ruleset, claim: str, customer: dict, as_of: datetime.date) -> bool:
     try:
         ruleset.decide(customer, as_of, trace=False)
     except DecisionConflict:
-        return declaration.condition is None  # a conflict breaks every property it concerns
+        return concerned_by_conflict(ruleset, declaration, customer, as_of)
     outcome = ruleset.reference_outcome(ruleset.schema.validate(customer), as_of)
     values = dict(outcome.values)
     values["reasons"] = tuple(outcome.reasons)

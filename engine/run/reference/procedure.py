@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.check import types as t
 from engine.check.checker import CheckedProgram, table_result_type
-from engine.check.symbols import OFFERS_OUTPUT
+from engine.check.symbols import OFFERS_OUTPUT, Symbols
 from engine.exceptions import DecisionConflict
 from engine.run import runtime
 from engine.run.reference.interpreter import Env, Interpreter
@@ -81,24 +81,10 @@ class Decider:
         self.order = program.order
         self.policies = program.policies
         self.output_types = program.output_types
-        position = {name: index for index, name in enumerate(symbols.rules)}
-        self.rule_order = sorted(symbols.rules.values(),
-                                 key=lambda r: (-r.priority, position[r.name.name]))
-        # For each output, the rules that can propose to it, in priority-then-position order:
-        # the dependency order evaluates all of them before the output.
-        self.proposers: dict[str, list[str]] = {}
-        for rule in self.rule_order:
-            for target in dict.fromkeys(_target(action) for action in rule.actions):
-                if target is not None:
-                    self.proposers.setdefault(target, []).append(rule.name.name)
+        self.rule_order, self.proposers = rule_order(symbols)
         self.plans = {rule.name.name: self._plan(rule) for rule in self.rule_order}
         self.lets = {name: self._bound(let.value)[0] for name, let in symbols.lets.items()}
-        self.caps: dict[str, list[ast.CapDecl]] = {}
-        for cap in symbols.caps:  # ceilings first, then floors, each in declared order
-            self.caps.setdefault(cap.output.name, []).append(cap)
-        for caps in self.caps.values():
-            caps.sort(key=lambda cap: cap.bound == "least")
-
+        self.caps = caps_by_output(symbols)
 
     def _bound(self, expr: ast.Expr) -> tuple[Callable[[Env], Any], Callable[[Env], ExprTrace]]:
         """The value and the explained value of ``expr``, as functions of an environment."""
@@ -373,7 +359,32 @@ class Decider:
         return list(dict.fromkeys(codes))
 
 
-def _target(action: ast.Action) -> str | None:
+def rule_order(symbols: Symbols) -> tuple[list[ast.RuleDecl], dict[str, list[str]]]:
+    """The rules by priority (higher first), then position; and for each output, the rules
+    that can propose to it in that order (the dependency order evaluates all of them before
+    the output)."""
+    position = {name: index for index, name in enumerate(symbols.rules)}
+    ordered = sorted(symbols.rules.values(), key=lambda r: (-r.priority, position[r.name.name]))
+    proposers: dict[str, list[str]] = {}
+    for rule in ordered:
+        for target in dict.fromkeys(target_of(action) for action in rule.actions):
+            if target is not None:
+                proposers.setdefault(target, []).append(rule.name.name)
+    return ordered, proposers
+
+
+def caps_by_output(symbols: Symbols) -> dict[str, list[ast.CapDecl]]:
+    """Each output's caps in the order they apply: ceilings first, then floors, each in
+    declared order (LANGUAGE.md §6)."""
+    caps: dict[str, list[ast.CapDecl]] = {}
+    for cap in symbols.caps:
+        caps.setdefault(cap.output.name, []).append(cap)
+    for listed in caps.values():
+        listed.sort(key=lambda cap: cap.bound == "least")
+    return caps
+
+
+def target_of(action: ast.Action) -> str | None:
     if isinstance(action, ast.SetAction | ast.AddAction):
         return action.output.name
     return OFFERS_OUTPUT if isinstance(action, ast.OfferAction) else None
