@@ -23,8 +23,10 @@ import z3
 
 from engine.check.checker import BASELINE_NAME, REASONS_NAME
 from engine.check.symbols import OFFERS_OUTPUT
+from engine.codes import CODES
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.exceptions import DecisionConflict, FactsError
+from engine.lint.suppressions import unsuppressed
 from engine.ruleset import Ruleset
 from engine.run.reference.interpreter import Env, Interpreter
 from engine.run.runtime import normalize
@@ -42,6 +44,7 @@ from engine.verify.symbolic import Unsupported
 from engine.verify.witness import NotDecimal, as_of_of, facts_of, simplify
 
 DEFAULT_TIMEOUT = 10.0
+MAX_PARTLY_USED = 20  # rules listed as partly used before the list stops
 
 PROVED, VIOLATED, UNKNOWN, SKIPPED, INTERNAL = (
     "proved", "violated", "unknown", "skipped", "internal error")
@@ -227,25 +230,50 @@ class Prover:
                                w.baseline is not None and w.baseline.conflict is not None))
 
     def _partial_use(self) -> list[Result]:
-        """For each rule with two or more proposals that can be lost: no decision fires it, uses
-        one of its proposals and overrides another (a "hold" with a raised limit)."""
-        results = []
+        """No decision fires a rule, uses one of its proposals and overrides another (a "hold"
+        with a raised limit). One claim over every rule: each witness names the rules it shows
+        partly used, which are then set aside, until no other rule can be (or the list is long
+        enough). Rules where it is meant (`# tenet: ignore[V004]`) are not asked about."""
+        remaining = {}
         for rule, uses in self.decision.used.items():
-            if len(uses) < 2:
+            if len(uses) < 2 or self._suppressed("V004", self.symbols.rules[rule].name.span):
                 continue
-            started = time.perf_counter()
-            fired = self.decision.fired[rule]
             some = z3.Or(*[used for _, used in uses])
             lost = z3.Or(*[z3.Not(used) for _, used in uses])
-            declaration = self.symbols.rules[rule]
-            title = f"Rule `{rule}` is used whole or not at all"
-            result = self._solve(
-                "partial use", rule, title, declaration.name.span, started,
-                z3.And(fired, some, lost),
-                lambda w, rule=rule: self._partly_used(w, rule))
-            result.warning = True
-            results.append(result)
+            remaining[rule] = z3.And(self.decision.fired[rule], some, lost)
+        if not remaining:
+            return []
+        checked, results = len(remaining), []
+        span = self.symbols.header.name.span
+        while remaining and len(results) < MAX_PARTLY_USED:
+            started = time.perf_counter()
+            found: list[str] = []
+
+            def confirm(witness: Witness, found: list[str] = found) -> bool:
+                found[:] = [r for r in self._partly_used_rules(witness) if r in remaining]
+                return bool(found)
+            other = "other " if results else ""
+            title = (f"No {other}rule is partly used ({checked} rule"
+                     f"{'s' if checked != 1 else ''} with several proposals)")
+            result = self._solve("partial use", "partly used rules", title, span, started,
+                                 z3.Or(*remaining.values()), confirm)
+            if result.status != VIOLATED:
+                results.append(result)
+                break
+            for rule in found:
+                del remaining[rule]
+                results.append(Result(
+                    self.path, "partial use", rule, f"Rule `{rule}` is used whole or not at all",
+                    VIOLATED, self.symbols.rules[rule].name.span, result.seconds,
+                    witness=result.witness, warning=True))
+        if remaining and results and results[-1].status == VIOLATED:
+            results[-1].cause = (f"the list stops at {MAX_PARTLY_USED} rules; {len(remaining)} "
+                                 "more were not asked about")
         return results
+
+    def _suppressed(self, code: str, span: Span) -> bool:
+        finding = Diagnostic(code, CODES[code].severity, "", span)
+        return not unsuppressed([finding], self.ruleset.check.sources)
 
     def _property(self, declaration: ast.PropertyDecl) -> Result:
         started = time.perf_counter()
@@ -399,17 +427,18 @@ class Prover:
                 else self.interpreter.value(declaration.condition, env))
         return when is True and self.interpreter.value(declaration.claim, env) is not True
 
-    def _partly_used(self, witness: Witness, rule: str) -> bool:
-        """The engine's decision keeps some of ``rule``'s proposals and not others."""
+    def _partly_used_rules(self, witness: Witness) -> list[str]:
+        """The rules whose proposals the engine's decision keeps some of and not others."""
         if witness.decision.reasons is None:
-            return False
+            return []
         decision = self.ruleset.decide(witness.decision.facts, witness.as_of, trace=True)
+        found = []
         for event in decision.trace or ():
-            if getattr(event, "name", None) == rule and getattr(event, "status", None) in (
-                    "fired", "overridden"):
+            if getattr(event, "status", None) in ("fired", "overridden"):
                 uses = [p.used for p in event.proposals]
-                return any(uses) and not all(uses)
-        return False
+                if any(uses) and not all(uses):
+                    found.append(event.name)
+        return found
 
     def _shown(self, name: str, witness: Witness) -> list[tuple[str, Any]]:
         """The values the property's parts take for the witness (facts, outputs, lets, …)."""
