@@ -387,11 +387,12 @@ def verify(paths: tuple[Path, ...], baseline_path: Path | None, output_format: s
     by the engine before it is shown. `unknown` (the solver gave up) is never a pass.
 
     Exit status: 0 every claim proved (warnings and baseline differences allowed), 1 any
-    violated, unknown or internal error, 2 usage error or a ruleset with errors.
+    violated, unknown or internal error, 2 usage error, a ruleset with errors, or a baseline
+    that does not fit (V007).
     """
     from engine.report.verify import print_results, results_json, summary_line
     from engine.ruleset import Ruleset
-    from engine.verify import Options, findings
+    from engine.verify import Options, baseline_problems, findings
     from engine.verify import verify as verify_ruleset
 
     files = _rule_files(paths, root)
@@ -407,16 +408,20 @@ def verify(paths: tuple[Path, ...], baseline_path: Path | None, output_format: s
         sys.exit(EXIT_USAGE)
     baseline = _load_or_exit(baseline_path, None, EXIT_USAGE) if baseline_path else None
     rulesets = [Ruleset(result) for result in checked]
+    misfits = [d for r in rulesets for d in (baseline_problems(r, baseline) if baseline else [])]
+    if misfits:
+        console = _console(stderr=True)
+        print_diagnostics(console, misfits, {n: t for r in rulesets
+                                             for n, t in r.check.sources.sources.items()})
+        print_summary(console, misfits, len(rulesets))
+        sys.exit(EXIT_USAGE)
     if only is not None and not any(only in r.check.program.symbols.properties for r in rulesets):
         raise click.UsageError(f"no property named `{only}` in {', '.join(map(str, paths))}")
     options = Options(timeout=timeout, list_bound=list_bound, only=only)
     console = _console()
     every = []
     for ruleset in rulesets:
-        try:
-            results = verify_ruleset(ruleset, baseline, options)
-        except ValueError as problem:  # the two rulesets' facts do not fit together
-            raise click.UsageError(str(problem)) from None
+        results = verify_ruleset(ruleset, baseline, options)
         every.extend(results)
         if output_format == "text":
             print_results(console, display_path(Path(ruleset.check.sources.modules[0].path)),

@@ -264,6 +264,10 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "With `--baseline`, some customer gets a different value of this output (or "
              "different reasons or offers) from the two rulesets; the witness shows both "
              "decisions side by side."),
+    CodeInfo("V007", _E, "the baseline does not fit",
+             "`tenet verify --baseline` compares two decisions on the same customers: a property's "
+             "`baseline.NAME` must be an output the baseline has, with the same type, and a fact "
+             "both rulesets read must have one type in both."),
     CodeInfo("V006", _E, "internal error of the prover",
              "The prover produced a witness that the engine does not decide as the prover said. "
              "This is a bug in Tenet, never in the ruleset: please report it with the witness."),
