@@ -348,8 +348,13 @@ class Prover:
                 reason = solver.reason_unknown()
                 cause = (f"the solver's time limit ({self.options.timeout:g} s) was reached"
                          if "timeout" in reason or "canceled" in reason else
-                         f"the solver could not decide it ({reason}); products of two facts "
-                         "and rounding of such products are the usual cause")
+                         f"the solver could not decide it ({reason})")
+                hard = _nonlinear(self.symbols)
+                if hard:
+                    shown = "; ".join(f"`{text}` at {where.file}:{where.line}"
+                                      for text, where in hard[:3])
+                    cause += ("; it multiplies or divides values that are not constants, "
+                              f"which solvers often cannot decide: {shown}")
                 return self._result(kind, name, title, UNKNOWN, span, started, cause=cause)
             start = self.symbols.effective.start if self.symbols.effective else None
             model = simplify(solver, self.space, start)
@@ -461,6 +466,37 @@ def concerned_by_conflict(ruleset: Ruleset, declaration: ast.PropertyDecl,
         return True
     env = Env(dict(ruleset.schema.validate(facts)), as_of)
     return Interpreter().value(declaration.condition, env) is not False
+
+
+def _nonlinear(symbols) -> list[tuple[str, Span]]:
+    """Products, quotients and steps of rounding whose operands are both not constants: what
+    makes arithmetic undecidable for a solver (with whole numbers) or hard (without)."""
+    roots: list[ast.Node] = [*(let.value for let in symbols.lets.values()),
+             *(node for table in symbols.tables.values() for node in (*table.inputs, *table.rows)),
+             *symbols.rules.values(), *(cap.limit for cap in symbols.caps),
+             *(part for prop in symbols.properties.values()
+               for part in (prop.condition, prop.claim) if part is not None)]
+    found = []
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        hard = False
+        if isinstance(node, ast.Binary) and node.op == "*":
+            hard = not _constant(node.left) and not _constant(node.right)
+        elif isinstance(node, ast.Binary) and node.op == "/":
+            hard = not _constant(node.right)
+        elif isinstance(node, ast.Call) and node.function.name in ("round_down", "round_up"):
+            hard = len(node.arguments) == 2 and not _constant(node.arguments[1])
+        if hard:  # the outermost such expression says enough
+            found.append((unparse(node), node.span))
+        else:
+            stack.extend(reversed(ast.children(node)))
+    return list(dict.fromkeys(found))
+
+
+def _constant(expr: ast.Expr) -> bool:
+    return not any(isinstance(n, (ast.Name, ast.FieldAccess, ast.Today, ast.Aggregate,
+                                  ast.Quantifier)) for n in ast.walk(expr))
 
 
 def _read_parts(expr: ast.Expr | None):
