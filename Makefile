@@ -1,6 +1,7 @@
 # Two entry points that work on a fresh machine with only Python 3.11+:
 #   make demo   – set up, then check the example rulesets, decide for one customer with the
-#                 trace, run the rulesets' examples, decide a portfolio of 1,000 customers with
+#                 trace, run the rulesets' examples, prove their properties, decide a portfolio
+#                 of 1,000 customers with
 #                 its budget, compare a challenger with it over that book, and show what
 #                 mistakes look like
 #   make test   – set up (with the Spark extra: pyspark, pandas; Java 17+ must be installed),
@@ -28,6 +29,8 @@ demo: $(VENV)/.installed
 	$(BIN)/tenet run rulesets/limit_review.rules --facts rulesets/facts/limit_review_strong_payer.json --as-of 2026-12-15
 	@echo
 	$(BIN)/tenet test rulesets/
+	@echo
+	$(BIN)/tenet verify rulesets/
 	@echo
 	@mkdir -p build
 	$(BIN)/tenet batch rulesets/limit_review.rules --facts rulesets/facts/book.csv \

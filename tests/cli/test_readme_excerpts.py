@@ -51,6 +51,7 @@ COMMANDS = {
         ["run", "rulesets/limit_review.rules", "--facts", "-", "--as-of", "2026-12-15",
          "--why-not", "I01"], json.dumps(LOW_USAGE)),
     "docs/examples/mistakes.rules:26:18": (["check", "docs/examples/mistakes.rules"], None),
+    "rulesets/limit_review.rules\n  ✓ proved": (["verify", "rulesets/limit_review.rules"], None),
 }
 
 
