@@ -1,9 +1,8 @@
 # Two entry points that work on a fresh machine with only Python 3.11+:
 #   make demo   – set up, then check the example rulesets, decide for one customer with the
 #                 trace, run the rulesets' examples, prove their properties, decide a portfolio
-#                 of 1,000 customers with
-#                 its budget, compare a challenger with it over that book, and show what
-#                 mistakes look like
+#                 of 1,000 customers with its budget, compare a challenger with it over that
+#                 book, and show what mistakes look like
 #   make test   – set up (with the Spark extra: pyspark, pandas; Java 17+ must be installed),
 #                 then run the whole test suite
 PYTHON ?= python3
