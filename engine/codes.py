@@ -34,8 +34,9 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E101", _E, "syntax error",
              "The text does not follow the grammar of the rule language at this point."),
     CodeInfo("E102", _E, "block not closed",
-             "A `rule`, `facts`, `type`, `table`, `offer`, `budget`, `example`, `outputs` or "
-             "`reasons` block must be closed with `end` before the next declaration starts."),
+             "A `rule`, `facts`, `type`, `table`, `offer`, `budget`, `example`, `property`, "
+             "`outputs` or `reasons` block must be closed with `end` before the next "
+             "declaration starts."),
     CodeInfo("E103", _E, "unexpected character",
              "A character that cannot start any word, number, text or symbol of the language, "
              "or a text that is not closed on its line."),

@@ -19,7 +19,7 @@ from engine.syntax.grammar import grammar
 # Keywords that open a block closed by `end`, or a one-line declaration.
 _BLOCKS = {"RULE": "rule", "FACTS": "facts", "TYPE": "type", "TABLE": "table",
            "OFFER": "offer", "BUDGET": "budget", "EXAMPLE": "example", "OUTPUTS": "outputs",
-           "REASONS": "reasons"}
+           "REASONS": "reasons", "PROPERTY": "property"}
 _ONE_LINERS = {"LET": "let", "CAP": "cap", "RULESET": "ruleset", "INCLUDE": "include",
                "VERSION": "version", "EFFECTIVE": "effective"}
 _DECLARATION_STARTS = {name for name in (*_BLOCKS, *_ONE_LINERS)}

@@ -28,7 +28,7 @@ from engine.syntax.source import BIDI_CONTROLS, LINE_SEPARATORS
 # Words that open a top-level declaration; parsing resumes at a line starting with one of them.
 # `offer` also opens an action inside rules, so it only counts at the start of a line.
 _RESYNC_KEYWORDS = ("ruleset", "version", "effective", "include", "facts", "type", "reasons",
-                    "outputs", "let", "table", "rule", "cap", "budget", "example")
+                    "outputs", "let", "table", "rule", "cap", "budget", "example", "property")
 _RESYNC = re.compile(r"^[ \t]*(?:" + "|".join(_RESYNC_KEYWORDS) + r")\b|^offer\b", re.M)
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import engine
@@ -95,6 +95,11 @@ def _agrees(facts_block: str, expression: str, given_facts: dict, kind: str) -> 
 
 @settings(max_examples=40, deadline=None)
 @given(DATES, DATES)
+@example(datetime.date(2024, 1, 31), datetime.date(2024, 2, 29))  # clamped to February's end
+@example(datetime.date(2023, 1, 31), datetime.date(2023, 2, 28))
+@example(datetime.date(2024, 2, 29), datetime.date(2025, 2, 28))  # from a leap day
+@example(datetime.date(2000, 3, 1), datetime.date(1999, 12, 31))  # backwards, over 2000
+@example(datetime.date(2026, 3, 31), datetime.date(2026, 4, 30))
 def test_months_and_days_between_agree_with_the_evaluator(start, end) -> None:
     block = "facts f\n  a: date\n  b: date\nend"
     given_facts = {"f": {"a": start.isoformat(), "b": end.isoformat()}}
@@ -114,6 +119,12 @@ def _ends_within(value: Fraction, digits: int) -> bool:
 @given(AMOUNTS, AMOUNTS, st.sampled_from(["round(f.x, 2)", "round(f.x)", "round_down(f.x, 100)",
                                           "round_up(f.x, 0.05)", "f.x / f.y", "f.x * 35%",
                                           "round(f.x / f.y, 1)", "f.x / 3"]))
+@example(Decimal("2.5"), Decimal(1), "round(f.x)")  # half to even: 2
+@example(Decimal("-2.5"), Decimal(1), "round(f.x)")
+@example(Decimal("0.125"), Decimal(1), "round(f.x, 2)")
+@example(Decimal("-150"), Decimal(1), "round_down(f.x, 100)")
+@example(Decimal("-0.01"), Decimal(1), "round_up(f.x, 0.05)")
+@example(Decimal(1), Decimal(0), "f.x / f.y")  # division by zero: missing
 def test_rounding_percent_and_division_agree_with_the_evaluator(x, y, expression) -> None:
     # A proof is over exact arithmetic; the engine keeps 34 significant digits, so a quotient
     # that does not end (1/3) differs by design (docs/language.md, "Properties").
