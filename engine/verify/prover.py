@@ -33,13 +33,8 @@ from engine.run.runtime import normalize
 from engine.syntax import ast
 from engine.syntax.unparse import unparse
 from engine.verify import symbolic as s
-from engine.verify.encoder import (
-    DEFAULT_LIST_BOUND,
-    Encoder,
-    FactsSpace,
-    facts_only,
-    property_env,
-)
+from engine.verify.encoder import Encoder, facts_only, property_env
+from engine.verify.facts import DEFAULT_LIST_BOUND, FactsSpace
 from engine.verify.symbolic import Unsupported
 from engine.verify.witness import NotDecimal, as_of_of, facts_of, simplify
 

@@ -20,7 +20,7 @@ import z3
 from engine.check import types as t
 from engine.check.symbols import Symbols
 from engine.verify import symbolic as s
-from engine.verify.encoder import FactsSpace, Leaf
+from engine.verify.facts import FactsSpace, Leaf
 
 # Each check while simplifying gets this long; one that times out just keeps the fact as it is.
 _STEP_TIMEOUT_MS = 300
