@@ -50,14 +50,14 @@ class SymbolicDecision:
     outputs: dict[str, Value]
     reasons: Slots
     offers: Slots
-    conflicts: list[tuple[z3.BoolRef, str]]
+    conflicts: list[z3.BoolRef]  # each a way the decision can be a conflict
     fired: dict[str, z3.BoolRef]
     used: dict[str, list[tuple[str, z3.BoolRef]]]  # rule -> (output, used) per proposal
     values: dict[str, Value] = field(default_factory=dict)
 
     @property
     def conflict(self) -> z3.BoolRef:
-        return z3.Or(FALSE, *[condition for condition, _ in self.conflicts])
+        return z3.Or(FALSE, *self.conflicts)
 
     def as_record(self) -> RecordValue:
         """The decision as `baseline.` reads it."""
@@ -85,7 +85,7 @@ class Encoder:
     def decide(self) -> SymbolicDecision:
         env: dict[str, Value] = {name: self.space.block(self.symbols, name)
                                  for name in self.symbols.facts}
-        self.conflicts: list[tuple[z3.BoolRef, str]] = []
+        self.conflicts: list[z3.BoolRef] = []
         proposals: dict[str, list[Proposal]] = {}
         fired: dict[str, z3.BoolRef] = {}
         codes: dict[str, list[tuple[z3.BoolRef, str]]] = {}  # rule -> (given if fired, code)
@@ -149,18 +149,17 @@ class Encoder:
         else:
             default = _empty(policy, type_)
         if made:
-            combined = self._combine(f"output `{name}`", policy, type_, made)
+            combined = self._combine(policy, type_, made)
             any_fired = z3.Or(*[p.fired for p in made])
             combined = s.choose(any_fired, combined, _like(combined, default))
         else:
             combined = default
         value = self._caps(name, combined, env, cap_reasons)
         if type_ == t.INTEGER and isinstance(value, Scalar) and not _whole(value.term, {}):
-            self.conflicts.append((z3.And(value.defined, z3.Not(z3.IsInt(value.term))),
-                                   f"output `{name}` is an integer but its value is not whole"))
+            self.conflicts.append(z3.And(value.defined, z3.Not(z3.IsInt(value.term))))
         return value
 
-    def _combine(self, what: str, policy: str, type_: t.Type, made: list[Proposal]) -> Value:
+    def _combine(self, policy: str, type_: t.Type, made: list[Proposal]) -> Value:
         """The final value of ``made`` under ``policy`` (as ``Decider._combine``), setting each
         proposal's ``used`` and recording conflicts."""
         fired = [p.fired for p in made]
@@ -171,14 +170,12 @@ class Encoder:
                                                                                z3.Not(before))
                 before = z3.Or(before, proposal.fired)
             if policy == "unique":
-                self.conflicts.append((z3.Sum([z3.If(f, 1, 0) for f in fired]) >= 2,
-                                       f"{what} is `combine unique` and has several proposals"))
+                self.conflicts.append(z3.Sum([z3.If(f, 1, 0) for f in fired]) >= 2)
             elif policy == "any":
                 pairs = [z3.And(a.fired, b.fired, z3.Not(s.same(a.value, b.value)))
                          for i, a in enumerate(made) for b in made[i + 1:]]
                 if pairs:
-                    self.conflicts.append((z3.Or(*pairs),
-                                           f"{what} is `combine any` and has different proposals"))
+                    self.conflicts.append(z3.Or(*pairs))
             return _first(made)
         if policy == "priority":
             values = type_.values if isinstance(type_, t.Enum) else ()
@@ -293,7 +290,7 @@ class Encoder:
                      if table.otherwise is not None else _empty(policy, type_))
         if not made:
             return otherwise
-        combined = self._combine(f"table `{table.name.name}`", policy, type_, made)
+        combined = self._combine(policy, type_, made)
         return s.choose(z3.Or(*[p.fired for p in made]), combined, _like(combined, otherwise))
 
     def _cell(self, cell: ast.Cell, value: Value, env: dict[str, Value]) -> z3.BoolRef:

@@ -202,11 +202,13 @@ class Prover:
         return results
 
     def _claims(self):
-        header = self.symbols.header.name
-        yield "conflicts", "no conflicts", "No decision is a conflict", header.span
+        if self.options.only is None:
+            header = self.symbols.header.name
+            yield "conflicts", "no conflicts", "No decision is a conflict", header.span
         for declaration in self.symbols.properties.values():
-            yield ("property", declaration.name.name, declaration.label or "",
-                   declaration.name.span)
+            if self.options.only in (None, declaration.name.name):
+                yield ("property", declaration.name.name, declaration.label or "",
+                       declaration.name.span)
 
     # -- the claims
 
@@ -214,13 +216,13 @@ class Prover:
         started = time.perf_counter()
         conflicts = list(self.decision.conflicts)
         if self.old is not None:
-            conflicts += [(c, "the baseline: " + what) for c, what in self.old.conflicts]
+            conflicts += self.old.conflicts
         title = "No decision is a conflict"
         span = self.symbols.header.name.span
         if not conflicts:
             return self._result("conflicts", "no conflicts", title, PROVED, span, started)
         return self._solve("conflicts", "no conflicts", title, span, started,
-                           z3.Or(*[c for c, _ in conflicts]),
+                           z3.Or(*conflicts),
                            lambda w: w.decision.conflict is not None or (
                                w.baseline is not None and w.baseline.conflict is not None))
 
