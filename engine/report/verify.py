@@ -20,6 +20,12 @@ def _shown(value: Any) -> str:
     return escape(escape_unprintable(_ENCODER.encode(normalize(value)).decode("utf-8")))
 
 
+def _text(text: str) -> str:
+    """A ruleset's own words (labels, names, paths) as the terminal shows them, never as
+    markup or control sequences."""
+    return escape(escape_unprintable(text))
+
+
 # Decimals as JSON numbers with every digit, as the decisions' JSON writes them.
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
@@ -37,18 +43,18 @@ def _status_text(result: Result) -> tuple[str, str]:
 
 def print_results(console: Console, ruleset: str, results: list[Result]) -> None:
     """One line per claim with its result and time; a witness below each violation."""
-    console.print(f"[bold]{escape(ruleset)}[/bold]")
+    console.print(f"[bold]{_text(ruleset)}[/bold]")
     for result in results:
         mark, status = _status_text(result)
         colour = ("yellow" if result.warning or result.kind == "baseline" and
                   result.status == VIOLATED else _MARK[result.status][1])
-        title = f"  {escape(result.title)}" if result.title else ""
+        title = f"  {_text(result.title)}" if result.title else ""
         bound = (f" (lists up to {result.list_bound} elements)"
                  if result.list_bound is not None else "")
-        console.print(f"  [{colour}]{mark} {status:<9}[/{colour}] {escape(result.name)}{title}"
+        console.print(f"  [{colour}]{mark} {status:<9}[/{colour}] {_text(result.name)}{title}"
                       f"[dim]{bound} {result.seconds:.2f} s[/dim]")
         if result.cause:
-            console.print(f"      [dim]{escape(result.cause)}[/dim]")
+            console.print(f"      [dim]{_text(result.cause)}[/dim]")
         if result.witness is not None:
             _print_witness(console, result)
 
@@ -65,14 +71,13 @@ def _print_witness(console: Console, result: Result) -> None:
                           soft_wrap=True)
         _print_side(console, "baseline", witness.baseline)
     for text, value in witness.shown:
-        console.print(f"      [dim]{escape(escape_unprintable(text))} =[/dim] {_shown(value)}")
+        console.print(f"      [dim]{_text(text)} =[/dim] {_shown(value)}")
 
 
 def _print_side(console: Console, label: str, side: Side) -> None:
     if side.refused is not None or side.conflict is not None:
         what = "refused" if side.refused is not None else "conflict"
-        console.print(f"      {label}: {what}: "
-                      f"{escape(escape_unprintable(side.refused or side.conflict))}")
+        console.print(f"      {label}: {what}: {_text(side.refused or side.conflict)}")
         return
     console.print(f"      {label}: {_shown(side.outputs)}, reasons {_shown(side.reasons)}",
                   soft_wrap=True)

@@ -354,7 +354,8 @@ class Prover:
                               f"which solvers often cannot decide: {shown}")
                 return self._result(kind, name, title, UNKNOWN, span, started, cause=cause)
             start = self.symbols.effective.start if self.symbols.effective else None
-            model = simplify(solver, self.space, start)
+            model = simplify(solver, self.space, start,
+                             patience_ms=max(1, int(self.options.timeout * 1000)))
             try:
                 witness = self._witness(model)
             except NotDecimal as value:

@@ -31,20 +31,28 @@ class NotDecimal(Exception):
 
 
 def simplify(solver: z3.Solver, space: FactsSpace, start: datetime.date | None,
-             budget: int = 200) -> z3.ModelRef:
+             patience_ms: int, budget: int = 200) -> z3.ModelRef:
     """A model of the solver's assertions with facts as plain as the solver allows: at most
-    ``budget`` extra checks, each kept only when the violation survives. The caller pops."""
+    ``budget`` extra checks, each kept only when the violation survives. The caller pops.
+
+    Each check may take a moment only, so how plain a witness is can depend on the machine's
+    load; that it is a decimal cannot: a fact still without a decimal form at the end gets one
+    more chance with ``patience_ms``, the claim's own time limit."""
     model = solver.model()
     solver.set("timeout", _STEP_TIMEOUT_MS)
 
-    def keep(condition: z3.BoolRef) -> bool:
+    def keep(condition: z3.BoolRef, needed: bool = False) -> bool:
         nonlocal model, budget
-        if budget <= 0:
+        if budget <= 0 and not needed:
             return False
         budget -= 1
         solver.push()
         solver.add(condition)
-        if solver.check() == z3.sat:
+        if needed:
+            solver.set("timeout", patience_ms)
+        answer = solver.check()
+        solver.set("timeout", _STEP_TIMEOUT_MS)
+        if answer == z3.sat:
             model = solver.model()
             return True
         solver.pop()
@@ -80,6 +88,10 @@ def simplify(solver: z3.Solver, space: FactsSpace, start: datetime.date | None,
             for places in (2, 6, 12):
                 if keep(z3.IsInt(variable * 10 ** places)):
                     break
+    for leaf in numeric:
+        current = s.fraction_of(model.eval(leaf.variables[0], model_completion=True))
+        if current is not None and not _is_decimal(current):
+            keep(z3.IsInt(leaf.variables[0] * 10 ** 6), needed=True)
     return model
 
 
