@@ -84,6 +84,13 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "A ruleset file or include that is a folder, not a regular file, a symbolic link "
              "loop, unreadable, or larger than the size limit (4 MB; the environment variable "
              "`TENET_MAX_FILE_BYTES` changes it)."),
+    CodeInfo("E213", _E, "versions overlap",
+             "Two files in one folder declare the same `ruleset NAME` with `effective` windows "
+             "that share a day, so a service deciding by the as-of date could not tell which "
+             "version decides. End the earlier one the day the next starts (`effective DATE "
+             "until DATE`); a challenger belongs in a folder of its own. Rulesets without an "
+             "`effective` line are not versions and are not compared; only files checked "
+             "together (`tenet check FOLDER`) are."),
     CodeInfo("E301", _E, "unknown name",
              "A name that is not a facts block, let, table, output or aggregate variable."),
     CodeInfo("E302", _E, "unknown field",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from engine.check import cache as check_cache
 from engine.check.checker import CheckedProgram, check_modules
+from engine.check.versions import overlapping_versions, version_of
 from engine.diagnostics import Diagnostic, Severity, sort_diagnostics
 from engine.lint import lint
 from engine.lint.suppressions import unsuppressed
@@ -88,8 +89,21 @@ def check_files(files: list[RuleFile], use_cache: bool = False) -> list[CheckRes
     results = [_check_cached(file) if use_cache else check_path(file.path, file.root)
                for file in files]
     included = {module.path for result in results for module in result.sources.modules[1:]}
-    return [r for r in results
-            if not (r.sources.root in included and _has_no_header(r))]
+    results = [r for r in results if not (r.sources.root in included and _has_no_header(r))]
+    _compare_versions(results)
+    return results
+
+
+def _compare_versions(results: list[CheckResult]) -> None:
+    """Add E213 to each ruleset whose window overlaps another version's in its folder."""
+    owners = []
+    for result in results:
+        version = version_of(result.sources.modules[0]) if result.sources.modules else None
+        if version is not None:
+            owners.append((version, result))
+    for diagnostic in overlapping_versions([version for version, _ in owners]):
+        owner = next(r for v, r in owners if v.span == diagnostic.span)
+        owner.diagnostics = sort_diagnostics([*owner.diagnostics, diagnostic])
 
 
 def _check_cached(file: RuleFile) -> CheckResult:

@@ -10,6 +10,7 @@ corrupt, unreadable or unwritable cache is ignored, never fatal.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -79,12 +80,14 @@ def lookup(file: RuleFile) -> tuple[SourceSet, list[Diagnostic], bool] | None:
         if not _includes_unchanged(entry["includes"], file.root):
             return None
         sources = SourceSet(entry["root"])
-        for shown, resolved, digest in entry["files"]:
+        for index, (shown, resolved, digest) in enumerate(entry["files"]):
             content = Path(resolved).read_bytes() if resolved else data
             if hashlib.sha256(content).hexdigest() != digest:
                 return None
             sources.sources[shown] = normalize_newlines(content.decode("utf-8"))
-            sources.modules.append(ast.Module(shown, ()))
+            # The root file keeps its header and window: the folder's versions are compared.
+            kept = tuple(_header(item) for item in entry["header"]) if index == 0 else ()
+            sources.modules.append(ast.Module(shown, kept))
         diagnostics = [_diagnostic(item) for item in entry["diagnostics"]]
         return sources, diagnostics, bool(entry["has_header"])
     except (OSError, ValueError, KeyError, TypeError, SourceError, UnicodeDecodeError):
@@ -105,7 +108,9 @@ def store(file: RuleFile, sources: SourceSet, diagnostics: list[Diagnostic],
             real = "" if index == 0 else str(Path(module.path).resolve())
             content = data if index == 0 else Path(real).read_bytes()
             files.append([module.path, real, hashlib.sha256(content).hexdigest()])
-        entry = {"root": sources.root, "files": files, "has_header": has_header,
+        header = [_header_data(d) for d in sources.modules[0].declarations
+                  if isinstance(d, ast.RulesetHeader | ast.EffectiveDecl)] if sources.modules else []
+        entry = {"root": sources.root, "files": files, "has_header": has_header, "header": header,
                  "includes": _include_reads(sources, file.root),
                  "diagnostics": [_data(d) for d in diagnostics]}
         temporary = entry_path.with_suffix(f".{os.getpid()}.tmp")
@@ -163,6 +168,29 @@ def _data(diagnostic: Diagnostic) -> dict[str, Any]:
     return {"code": diagnostic.code, "severity": diagnostic.severity.value,
             "message": diagnostic.message, "help": diagnostic.help,
             "span": [span.file, span.line, span.column, span.end_line, span.end_column]}
+
+
+def _header_data(declaration: ast.RulesetHeader | ast.EffectiveDecl) -> dict[str, Any]:
+    span = declaration.span
+    data: dict[str, Any] = {"span": [span.file, span.line, span.column, span.end_line,
+                                     span.end_column]}
+    if isinstance(declaration, ast.RulesetHeader):
+        name = declaration.name.span
+        data.update(name=declaration.name.name, name_span=[name.file, name.line, name.column,
+                                                          name.end_line, name.end_column])
+    else:
+        data.update(start=declaration.start.isoformat(),
+                    until=declaration.until.isoformat() if declaration.until else None)
+    return data
+
+
+def _header(data: dict[str, Any]) -> ast.RulesetHeader | ast.EffectiveDecl:
+    if "name" in data:
+        return ast.RulesetHeader(ast.Ident(data["name"], span=Span(*data["name_span"])), None,
+                                 span=Span(*data["span"]))
+    until = datetime.date.fromisoformat(data["until"]) if data["until"] else None
+    return ast.EffectiveDecl(datetime.date.fromisoformat(data["start"]), until,
+                             span=Span(*data["span"]))
 
 
 def _diagnostic(data: dict[str, Any]) -> Diagnostic:

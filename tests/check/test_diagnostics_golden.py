@@ -31,7 +31,8 @@ def test_diagnostics_match_golden(fixture: Path, monkeypatch: pytest.MonkeyPatch
 def test_every_code_has_a_fixture_and_every_lint_a_near_miss() -> None:
     triggered = {f.stem.split("_")[0] for f in CASES if not f.stem.startswith("near_")}
     near_misses = {f.stem.split("_")[1] for f in CASES if f.stem.startswith("near_")}
-    # V0xx are `tenet verify`'s results, pinned by tests/verify/test_verify_cli.py.
-    assert triggered == {code for code in CODES if not code.startswith("V")}
+    # V0xx are `tenet verify`'s results, pinned by tests/verify/test_verify_cli.py; E213 is a
+    # finding about a folder's files together, pinned by tests/check/test_versions.py.
+    assert triggered == {code for code in CODES if not code.startswith("V") and code != "E213"}
     lints = {code for code in CODES if code.startswith("E6") or code.startswith("W")}
     assert lints <= near_misses
