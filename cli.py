@@ -462,6 +462,76 @@ def _facts_json(facts: dict) -> str:
     return msgspec.json.format(encoded, indent=2).decode("utf-8")
 
 
+def _audit_store(db: str):
+    """The audit store at ``db`` (a path, or `sqlite:///PATH`); a usage error if it is not one."""
+    import sqlite3
+
+    from engine.serve.audit import AuditStore
+
+    path = db.removeprefix("sqlite:///") if db.startswith("sqlite:///") else db
+    if "://" in path:
+        raise click.UsageError(f"--db {db}: only SQLite databases (a path, or sqlite:///PATH) "
+                               "are supported yet")
+    if not Path(path).is_file():
+        raise click.UsageError(f"--db {db}: no such database file")
+    try:
+        return AuditStore(path)
+    except sqlite3.DatabaseError as error:
+        raise click.UsageError(f"--db {db}: not an audit database ({error})") from None
+
+
+@main.group()
+def audit() -> None:
+    """The audit records of decisions: check that none was altered."""
+
+
+@audit.command("verify")
+@click.option("--db", required=True, metavar="PATH", help="The audit database (SQLite file).")
+def audit_verify(db: str) -> None:
+    """Recompute the chain of audit records and report the first one that was altered,
+    removed or inserted.
+
+    Exit status: 0 the chain holds, 1 it breaks, 2 usage error.
+    """
+    store = _audit_store(db)
+    count, broken = store.verify_chain()
+    if broken is None:
+        click.echo(f"✓ {count:,} records, the chain holds")
+        sys.exit(EXIT_OK)
+    click.echo(f"✗ record {broken.seq} ({broken.decision_id}): {broken.problem}; "
+               f"{count - 1:,} records before it hold")
+    sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@click.option("--db", required=True, metavar="PATH", help="The audit database (SQLite file).")
+@click.option("--from", "since", callback=_iso_date, default=None, metavar="DATE",
+              help="Only decisions received on or after DATE.")
+@click.option("--to", "until", callback=_iso_date, default=None, metavar="DATE",
+              help="Only decisions received before DATE.")
+@click.option("--ruleset", "name", default=None, metavar="NAME", help="Only this ruleset's.")
+def replay(db: str, since: datetime.date | None, until: datetime.date | None,
+           name: str | None) -> None:
+    """Decide every recorded decision again, with the ruleset text stored under its digest and
+    the recorded facts and as-of date, and compare the decision, reasons, offers and rules used.
+
+    Exit status: 0 all identical, 1 any difference (each shown with both versions), 2 usage.
+    """
+    from engine.serve.audit import canonical
+    from engine.serve.replay import replay as replay_store
+
+    store = _audit_store(db)
+    report = replay_store(store, since.isoformat() if since else None,
+                          until.isoformat() if until else None, name)
+    for difference in report.differences:
+        click.echo(f"✗ {difference.decision_id}")
+        click.echo(f"    recorded: {canonical(difference.recorded).decode()}")
+        click.echo(f"    replayed: {canonical(difference.replayed).decode()}")
+    click.echo(f"{report.replayed:,} decisions replayed: {report.identical:,} identical, "
+               f"{len(report.differences):,} different")
+    sys.exit(EXIT_FINDINGS if report.differences else EXIT_OK)
+
+
 @main.command("fmt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--check", "check_only", is_flag=True,

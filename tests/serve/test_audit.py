@@ -1,0 +1,147 @@
+"""The audit store: every record chained and complete, any alteration, removal or insertion
+found by `tenet audit verify`, and every recorded decision replayed identically by
+`tenet replay` from nothing but the database."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.serve.audit import AuditStore, chain_hash, decision_id, record_of
+from tests.helpers import ROOT, invoke
+
+STRONG_PAYER = json.loads((ROOT / "rulesets/facts/limit_review_strong_payer.json").read_text())
+RECEIVED = datetime.datetime(2026, 12, 15, 9, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AuditStore:
+    """A database with 30 decisions of the limit review, balances 1,000 to 9,700."""
+    audit = AuditStore(str(tmp_path / "audit.db"))
+    ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
+    for index in range(30):
+        facts = json.loads(json.dumps(STRONG_PAYER))
+        facts["customer"]["balance"] = 1_000 + index * 300
+        decision = ruleset.decide(facts, "2026-12-15", trace=True)
+        audit.record(ruleset, record_of(ruleset, facts, decision, received=RECEIVED,
+                                        latency_us=42, request_id=f"req-{index}"))
+    yield audit
+    audit.close()
+
+
+def test_a_record_holds_everything_an_auditor_asks_for(store: AuditStore) -> None:
+    first = next(store.records())[0]
+    record = store.get(first["decision_id"])
+    assert record["ruleset"]["name"] == "limit_review"
+    assert record["ruleset"]["version"] == "2026.12.1"
+    assert record["ruleset"]["digest"] == engine.load(
+        ROOT / "rulesets/limit_review.rules").info.digest
+    assert record["engine"] == engine.__version__
+    assert record["received"] == "2026-12-15T09:30:00.000000+00:00"
+    assert record["as_of"] == "2026-12-15"
+    assert record["facts"]["customer"]["balance"] == 1_000
+    assert record["facts"]["customer"]["monthly_purchases"] is None  # as validated
+    assert record["decision"] == {"action": "hold", "new_limit": 150_000}
+    assert record["reasons"] == ["H07"]  # usage under 1%: no increase earned
+    assert record["rules_fired"] == ["H07"] and record["rules_used"] == ["H07"]
+    assert (record["latency_us"], record["request_id"]) == (42, "req-0")
+    assert record["previous_hash"] == "0" * 64
+
+
+def test_decision_ids_are_uuid7_in_time_order() -> None:
+    ids = [decision_id(now_ns=n * 1_000_000) for n in (1, 2, 3, 1_700_000_000_000)]
+    assert ids == sorted(ids)
+    assert all(len(i) == 36 and i[14] == "7" and i[19] in "89ab" for i in ids)
+
+
+def test_the_chain_holds_and_replay_is_identical(store: AuditStore) -> None:
+    assert store.verify_chain() == (30, None)
+    assert invoke("audit", "verify", "--db", store.path) == (
+        0, "✓ 30 records, the chain holds\n")
+    assert invoke("replay", "--db", store.path) == (
+        0, "30 decisions replayed: 30 identical, 0 different\n")
+    assert invoke("replay", "--db", store.path, "--ruleset", "cross_sell") == (
+        0, "0 decisions replayed: 0 identical, 0 different\n")
+
+
+def _sql(store: AuditStore, statement: str, *arguments) -> None:
+    connection = sqlite3.connect(store.path)
+    connection.execute(statement, arguments)
+    connection.commit()
+    connection.close()
+
+
+def test_an_altered_record_is_found(store: AuditStore) -> None:
+    _sql(store, "UPDATE decisions SET record = replace(record, '\"new_limit\":150000', "
+                "'\"new_limit\":170000') WHERE seq = 7")
+    status, output = invoke("audit", "verify", "--db", store.path)
+    assert status == 1
+    assert output.startswith("✗ record 7 (") and "it was altered; 6 records before it hold" in output
+
+
+def test_a_removed_record_is_found(store: AuditStore) -> None:
+    _sql(store, "DELETE FROM decisions WHERE seq = 12")
+    status, output = invoke("audit", "verify", "--db", store.path)
+    assert status == 1 and output.startswith("✗ record 13 (")
+    assert "the record before it was removed or replaced" in output
+
+
+def test_an_inserted_record_is_found_even_with_a_correct_hash_of_its_own(
+        store: AuditStore) -> None:
+    body = b'{"forged":true}'
+    _sql(store, "INSERT INTO decisions (seq, decision_id, received, ruleset, digest, record, "
+                "previous_hash, hash) SELECT 1000, 'forged', received, ruleset, digest, ?, ?, ? "
+                "FROM decisions WHERE seq = 5", body.decode(), "f" * 64,
+         chain_hash("f" * 64, body))
+    assert store.verify_chain()[1].decision_id == "forged"
+
+
+def test_replay_reports_a_decision_that_is_not_made_again(store: AuditStore) -> None:
+    """A record whose decision differs from what its ruleset decides (here rewritten, with the
+    chain rewritten too, as a changed engine would show) is reported with both versions."""
+    connection = sqlite3.connect(store.path)
+    rows = connection.execute("SELECT seq, record FROM decisions ORDER BY seq").fetchall()
+    previous = "0" * 64
+    for seq, body in rows:
+        if seq == 3:
+            body = body.replace('"reasons":["H07"]', '"reasons":["H05"]')
+        digest = chain_hash(previous, body.encode())
+        connection.execute("UPDATE decisions SET record = ?, previous_hash = ?, hash = ? "
+                           "WHERE seq = ?", (body, previous, digest, seq))
+        previous = digest
+    connection.commit()
+    connection.close()
+    assert invoke("audit", "verify", "--db", store.path)[0] == 0
+    status, output = invoke("replay", "--db", store.path)
+    assert status == 1
+    lines = output.splitlines()
+    assert lines[0].startswith("✗ ") and '"reasons":["H05"]' in lines[1]
+    assert '"reasons":["H07"]' in lines[2]
+    assert lines[-1] == "30 decisions replayed: 29 identical, 1 different"
+
+
+def test_numbers_are_kept_exact(tmp_path: Path) -> None:
+    audit = AuditStore(str(tmp_path / "exact.db"))
+    ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
+    facts = json.loads(json.dumps(STRONG_PAYER))
+    facts["customer"]["balance"] = Decimal("1234567890123456.78")
+    decision = ruleset.decide(facts, "2026-12-15", trace=True)
+    audit.record(ruleset, record_of(ruleset, facts, decision, received=RECEIVED,
+                                    latency_us=1, request_id=None))
+    record, _ = next(audit.records())
+    assert record["facts"]["customer"]["balance"] == Decimal("1234567890123456.78")
+    assert audit.verify_chain() == (1, None)
+
+
+def test_a_file_that_is_not_an_audit_database_is_a_usage_error(tmp_path: Path) -> None:
+    other = tmp_path / "notes.db"
+    other.write_text("not a database")
+    status, output = invoke("audit", "verify", "--db", str(other))
+    assert status == 2 and "not an audit database" in output
+    assert invoke("replay", "--db", "postgresql://host/db")[0] == 2
