@@ -532,6 +532,58 @@ def replay(db: str, since: datetime.date | None, until: datetime.date | None,
     sys.exit(EXIT_FINDINGS if report.differences else EXIT_OK)
 
 
+@main.command()
+@click.argument("folder", metavar="RULESETS_DIR",
+                type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (only this machine by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--db", default="tenet-audit.db", show_default=True, metavar="PATH",
+              help="The audit database (SQLite file, created when missing).")
+@click.option("--token-file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=None, metavar="FILE",
+              help="Require `Authorization: Bearer TOKEN` with the token in FILE.")
+@click.option("--max-body", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              metavar="BYTES", help="Refuse request bodies larger than this (413).")
+@click.option("--allow-unproved", is_flag=True,
+              help="Serve rulesets whose properties are not all proved.")
+def serve(folder: Path, host: str, port: int, db: str, token_file: Path | None, max_body: int,
+          allow_unproved: bool) -> None:
+    """Decide over HTTP with the rulesets directly in RULESETS_DIR, recording every decision
+    for audit before answering it.
+
+    Each ruleset is served only if it checks clean, its examples pass and its properties are
+    proved. A request is decided by the version of the ruleset whose `effective … until`
+    window holds its as-of date. POST /v1/rulesets/NAME/decisions {"facts": …, "as_of": …};
+    GET /v1/rulesets, /v1/decisions/ID, /healthz, /metrics, /openapi.json.
+
+    Exit status: 2 when the folder cannot be served (the reasons are printed).
+    """
+    import uvicorn
+
+    from engine.serve.app import create_app
+    from engine.serve.audit import AuditStore
+    from engine.serve.catalog import Catalog, CatalogError
+
+    try:
+        catalog = Catalog.load(folder, allow_unproved=allow_unproved)
+    except CatalogError as refused:
+        for problem in refused.problems:
+            click.echo(problem, err=True)
+        click.echo(f"{folder}: not served ({len(refused.problems)} problem"
+                   f"{'s' if len(refused.problems) != 1 else ''})", err=True)
+        sys.exit(EXIT_USAGE)
+    token = token_file.read_text(encoding="utf-8").strip() if token_file else None
+    if token_file is not None and not token:
+        raise click.UsageError(f"--token-file {token_file} is empty")
+    store = AuditStore(db.removeprefix("sqlite:///"))
+    app = create_app(catalog, store, token=token, max_body=max_body)
+    served = ", ".join(f"{name} ({len(v)} version{'s' if len(v) != 1 else ''})"
+                       for name, v in catalog.versions.items())
+    click.echo(f"serving {served} on http://{host}:{port}, audit records in {store.path}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 @main.command("fmt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--check", "check_only", is_flag=True,
