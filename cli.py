@@ -10,6 +10,7 @@ import difflib
 import io
 import json
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import msgspec
 from rich.console import Console
 from rich.markup import escape
 
@@ -456,16 +458,12 @@ def _write_witnesses(folder: Path, ruleset: str, results) -> None:
 
 
 def _facts_json(facts: dict) -> str:
-    import msgspec
-
     encoded = msgspec.json.Encoder(decimal_format="number").encode(facts)
     return msgspec.json.format(encoded, indent=2).decode("utf-8")
 
 
 def _audit_store(db: str):
     """The audit store at ``db`` (a path, or `sqlite:///PATH`); a usage error if it is not one."""
-    import sqlite3
-
     from engine.serve.audit import AuditStore
 
     path = db.removeprefix("sqlite:///") if db.startswith("sqlite:///") else db

@@ -177,7 +177,7 @@ class _Comparison:
                 "challenger_total": normalize(entry["challenger"]),
                 "difference": normalize(entry["challenger"] - entry["champion"]),
                 "up": entry["up"], "down": entry["down"], "same": entry["same"],
-                "histogram": _histogram(changes)}
+                "histogram": histogram(changes)}
 
 
 def _codes(record: dict[str, Any]) -> list[str]:
@@ -210,7 +210,7 @@ def _records(path: Path) -> Iterator[dict]:
             yield json.loads(line, parse_float=Decimal)
 
 
-def _histogram(changes: list[Decimal]) -> dict[str, Any]:
+def histogram(changes: list[Decimal]) -> dict[str, Any]:
     """Bins of a round width over the customers whose value changed (`same` counts the others,
     who would otherwise be one bar hiding the rest)."""
     if not changes:

@@ -22,6 +22,7 @@ from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -152,7 +153,7 @@ def create_app(catalog: Catalog, store: AuditStore, token: str | None = None,
                            latency_us=int((time.perf_counter() - started) * 1e6),
                            request_id=body.get("request_id"))
         try:
-            await _in_thread(store.record, ruleset, record)
+            await run_in_threadpool(store.record, ruleset, record)
         except sqlite3.Error as error:
             raise _Refused(503, f"the audit store refused the record ({error}); nothing was "
                                 "decided") from None
@@ -196,12 +197,6 @@ def create_app(catalog: Catalog, store: AuditStore, token: str | None = None,
     app = Starlette(routes=routes)
     app.state.metrics = metrics
     return app
-
-
-async def _in_thread(function, *arguments):
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(function, *arguments)
 
 
 async def _body(request: Request, limit: int) -> dict[str, Any]:

@@ -302,7 +302,7 @@ class Prover:
         broken = z3.Or(z3.And(conflict, z3.Not(on_facts.false)),
                        z3.And(z3.Not(conflict), when.true, z3.Not(claim.true)))
         return self._solve("property", name, title, span, started, broken,
-                           lambda w: self._breaks(declaration, w))
+                           lambda w: self.breaks(declaration, w))
 
     def _baseline_differences(self) -> list[Result]:
         results = []
@@ -419,7 +419,9 @@ class Prover:
             values[BASELINE_NAME] = record
         return Env(values, as_of)
 
-    def _breaks(self, declaration: ast.PropertyDecl, witness: Witness) -> bool:
+    def breaks(self, declaration: ast.PropertyDecl, witness: Witness) -> bool:
+        """Whether the engine's decision for ``witness`` breaks the property: the check every
+        violation passes before it is reported."""
         side, old = witness.decision, witness.baseline
         if side.conflict is not None or (old is not None and old.conflict is not None):
             return concerned_by_conflict(self.ruleset, declaration, side.facts, witness.as_of)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 import engine
-from engine.portfolio.diff import DiffOptions, diff_books
+from engine.portfolio.diff import DiffOptions, diff_books, histogram
 from engine.report.diff import render_html, render_text
 from tests.helpers import FIXTURES, ROOT, assert_golden, invoke
 from tests.strategies import facts_strategy
@@ -318,10 +318,8 @@ def test_the_report_names_its_date_digests_texts_and_a_changed_reason_text(
 
 
 def test_a_change_on_a_bin_edge_falls_in_the_bin_it_opens() -> None:
-    from engine.portfolio.diff import _histogram
-
-    histogram = _histogram([Decimal(0), Decimal(5), Decimal(10), Decimal(10), Decimal(20)])
+    bins = histogram([Decimal(0), Decimal(5), Decimal(10), Decimal(10), Decimal(20)])
     counts = [0] * 21
     counts[0] = counts[5] = counts[20] = 1
     counts[10] = 2  # 10 is the lower edge of [10..11)
-    assert histogram == {"edges": list(range(22)), "counts": counts, "closed": "left"}
+    assert bins == {"edges": list(range(22)), "counts": counts, "closed": "left"}

@@ -190,6 +190,7 @@ def test_a_token_is_required_when_configured(versions: Path, tmp_path: Path) -> 
                              json={"facts": STRONG_PAYER, "as_of": "2026-12-15"},
                              headers={"authorization": "Bearer s3cret"})
         assert answer.status_code == 200
+    store.close()
 
 
 def test_a_folder_that_cannot_be_served_is_refused_naming_why(versions: Path) -> None:
