@@ -9,12 +9,13 @@ import datetime
 import difflib
 import io
 import json
+import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -463,19 +464,16 @@ def _facts_json(facts: dict) -> str:
 
 
 def _audit_store(db: str):
-    """The audit store at ``db`` (a path, or `sqlite:///PATH`); a usage error if it is not one."""
-    from engine.serve.audit import AuditStore
+    """The audit database at ``db``, which must exist; a usage error otherwise."""
+    from engine.serve.audit import AuditStore, NotAnAuditDatabase
 
-    path = db.removeprefix("sqlite:///") if db.startswith("sqlite:///") else db
-    if "://" in path:
-        raise click.UsageError(f"--db {db}: only SQLite databases (a path, or sqlite:///PATH) "
-                               "are supported yet")
-    if not Path(path).is_file():
-        raise click.UsageError(f"--db {db}: no such database file")
     try:
-        return AuditStore(path)
-    except sqlite3.DatabaseError as error:
-        raise click.UsageError(f"--db {db}: not an audit database ({error})") from None
+        return AuditStore(db, create=False)
+    except NotAnAuditDatabase as error:
+        raise click.UsageError(f"--db {error}") from None
+
+
+_DB_HELP = "The audit database: a SQLite file (a path or sqlite:///PATH) or postgresql://…"
 
 
 @main.group()
@@ -484,7 +482,7 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--db", required=True, metavar="PATH", help="The audit database (SQLite file).")
+@click.option("--db", required=True, metavar="URL", help=_DB_HELP)
 def audit_verify(db: str) -> None:
     """Recompute the chain of audit records and report the first one that was altered,
     removed or inserted.
@@ -502,7 +500,7 @@ def audit_verify(db: str) -> None:
 
 
 @main.command()
-@click.option("--db", required=True, metavar="PATH", help="The audit database (SQLite file).")
+@click.option("--db", required=True, metavar="URL", help=_DB_HELP)
 @click.option("--from", "since", callback=_iso_date, default=None, metavar="DATE",
               help="Only decisions received on or after DATE.")
 @click.option("--to", "until", callback=_iso_date, default=None, metavar="DATE",
@@ -535,18 +533,23 @@ def replay(db: str, since: datetime.date | None, until: datetime.date | None,
                 type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on (only this machine by default).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--db", default="tenet-audit.db", show_default=True, metavar="PATH",
-              help="The audit database (SQLite file, created when missing).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="The port (0: one the system picks; the line printed at start names it).")
+@click.option("--db", default="tenet-audit.db", show_default=True, metavar="URL",
+              help=_DB_HELP + " (created when missing).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes serving requests (each loads the folder; SIGHUP to the parent "
+                   "replaces them one by one).")
 @click.option("--token-file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               default=None, metavar="FILE",
-              help="Require `Authorization: Bearer TOKEN` with the token in FILE.")
+              help="Require `Authorization: Bearer TOKEN` with the token in FILE; also turns "
+                   "on POST /v1/admin/reload.")
 @click.option("--max-body", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               metavar="BYTES", help="Refuse request bodies larger than this (413).")
 @click.option("--allow-unproved", is_flag=True,
               help="Serve rulesets whose properties are not all proved.")
-def serve(folder: Path, host: str, port: int, db: str, token_file: Path | None, max_body: int,
-          allow_unproved: bool) -> None:
+def serve(folder: Path, host: str, port: int, db: str, workers: int, token_file: Path | None,
+          max_body: int, allow_unproved: bool) -> None:
     """Decide over HTTP with the rulesets directly in RULESETS_DIR, recording every decision
     for audit before answering it.
 
@@ -555,16 +558,21 @@ def serve(folder: Path, host: str, port: int, db: str, token_file: Path | None, 
     window holds its as-of date. POST /v1/rulesets/NAME/decisions {"facts": …, "as_of": …};
     GET /v1/rulesets, /v1/decisions/ID, /healthz, /metrics, /openapi.json.
 
+    SIGHUP (or POST /v1/admin/reload with the token) loads the folder again: the rulesets
+    served before keep serving until the new set has passed every check.
+
     Exit status: 2 when the folder cannot be served (the reasons are printed).
     """
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from engine.serve.app import create_app
-    from engine.serve.audit import AuditStore
+    from engine.serve.app import ENVIRONMENT, Served, create_app
+    from engine.serve.audit import AuditStore, NotAnAuditDatabase
     from engine.serve.catalog import Catalog, CatalogError
 
+    load = partial(Catalog.load, folder.resolve(), allow_unproved=allow_unproved)
     try:
-        catalog = Catalog.load(folder, allow_unproved=allow_unproved)
+        catalog = load()
     except CatalogError as refused:
         for problem in refused.problems:
             click.echo(problem, err=True)
@@ -574,12 +582,34 @@ def serve(folder: Path, host: str, port: int, db: str, token_file: Path | None, 
     token = token_file.read_text(encoding="utf-8").strip() if token_file else None
     if token_file is not None and not token:
         raise click.UsageError(f"--token-file {token_file} is empty")
-    store = AuditStore(db.removeprefix("sqlite:///"))
-    app = create_app(catalog, store, token=token, max_body=max_body)
+    try:
+        store = AuditStore(db)  # made here, so that a bad --db stops us before serving
+    except NotAnAuditDatabase as error:
+        raise click.UsageError(f"--db {error}") from None
+    options = dict(host=host, port=port, log_level="warning", timeout_worker_healthcheck=120)
+    if workers == 1:
+        config = uvicorn.Config(create_app(Served(catalog, load), store, token=token,
+                                           max_body=max_body), **options)
+    else:
+        store.close()
+        os.environ[ENVIRONMENT] = msgspec.json.encode({
+            "folder": str(folder.resolve()), "db": db, "allow_unproved": allow_unproved,
+            "token_file": str(token_file.resolve()) if token_file else None,
+            "max_body": max_body}).decode()
+        config = uvicorn.Config("engine.serve.app:from_environment", factory=True,
+                                workers=workers, **options)
+    listening = config.bind_socket()
+    bound_port = listening.getsockname()[1]
     served = ", ".join(f"{name} ({len(v)} version{'s' if len(v) != 1 else ''})"
                        for name, v in catalog.versions.items())
-    click.echo(f"serving {served} on http://{host}:{port}, audit records in {store.path}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    click.echo(f"serving {served} on http://{host}:{bound_port} "
+               f"({workers} worker{'s' if workers != 1 else ''}), audit records in {db}",
+               err=False)
+    sys.stdout.flush()
+    if workers == 1:
+        uvicorn.Server(config).run(sockets=[listening])
+    else:
+        Multiprocess(config, sockets=[listening]).run()
 
 
 @main.command("fmt")

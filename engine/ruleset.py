@@ -35,7 +35,7 @@ from engine.syntax import ast
 if TYPE_CHECKING:
     from engine.run.why_not import WhyNot
 
-__all__ = ["Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
+__all__ = ["Audited", "Decision", "DecisionConflict", "FactsError", "OutsideWindow", "Ruleset",
            "RulesetBundle", "RulesetError", "load", "load_bundle", "load_text"]
 
 
@@ -96,11 +96,12 @@ class Decision(BaseModel):
         """What stopped the rule named by ``decide(..., why_not=RULE)``."""
         return self.__pydantic_private__.get("_why_not")
 
-    def to_data(self) -> dict[str, Any]:
-        """Plain data: numbers stay Decimals, dates become ISO texts."""
+    def to_data(self, trace: bool = True) -> dict[str, Any]:
+        """Plain data: numbers stay Decimals, dates become ISO texts. ``trace=False`` leaves
+        the trace out (and does not build it)."""
         data = {"ruleset": self.ruleset.as_data(), "as_of": self.as_of.isoformat(),
                 "decision": normalize(self.decision), "reasons": self.reasons}
-        trace = self.trace
+        trace = self.trace if trace else None
         if trace is not None:
             data["trace"] = [event.to_data() for event in trace]
         why_not = self.why_not
@@ -137,6 +138,28 @@ def _new_decision(info: RulesetInfo, as_of: datetime.date, outputs: dict[str, An
 
 
 _new_object, _set = object.__new__, object.__setattr__
+
+
+@dataclass(frozen=True, slots=True)
+class Audited:
+    """A decision with what its audit record keeps besides it (``Ruleset.decide_audited``)."""
+
+    decision: Decision
+    facts: dict[str, dict[str, Any]]  # as validated
+    rules_fired: list[str]
+    rules_used: list[str]  # fired, and not overridden
+
+
+def rules_of(trace: Iterable[TraceEvent] | None) -> tuple[list[str], list[str]]:
+    """The rules a trace shows as fired (or overridden), and those of them not overridden."""
+    fired, used = [], []
+    for event in trace or ():
+        status = getattr(event, "status", None)
+        if status in ("fired", "overridden"):
+            fired.append(event.name)
+            if status == "fired":
+                used.append(event.name)
+    return fired, used
 
 
 @dataclass
@@ -292,20 +315,47 @@ class Ruleset:
         self._check_window(as_of)
         return as_of
 
+    def decide_audited(self, facts: dict[str, Any], as_of: datetime.date | str | None = None,
+                       why_not: str | None = None) -> Audited:
+        """Decide as ``decide`` does (the trace is built if it is read) and say what an audit
+        record keeps: the facts as validated, the rules that fired and those whose proposals
+        were used, found without building the trace."""
+        as_of = self._as_of(as_of)
+        if why_not is not None:
+            decision = self._decide_why_not(facts, as_of, True, why_not)
+            return Audited(decision, self.schema.validate(facts), *rules_of(decision.trace))
+        fields = self.fields(facts)
+        try:
+            outputs, codes, events, notes, used = self.compiled.decide_traced(fields, as_of)
+        except decimal.DecimalException:
+            decision = self._decide_reference(facts, as_of, True)
+            fired, kept = rules_of(decision.trace)
+        else:
+            decision = self._traced_decision(fields, as_of, outputs, codes, events, notes, used)
+            fired, kept = self._trace_builder.rules(events, used)
+        return Audited(decision, self.facts_of(fields), fired, kept)
+
     def _decide(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
         generated = self.compiled
         fields = self.fields(facts)
         try:
             if trace:
-                outputs, codes, events, notes, used = generated.decide_traced(fields, as_of)
-                recorded = partial(self._trace_builder.build, fields, as_of, outputs, events,
-                                   notes, used)
-            else:
-                (outputs, codes), recorded = generated.decide(fields, as_of), None
+                return self._traced_decision(fields, as_of,
+                                             *generated.decide_traced(fields, as_of))
+            outputs, codes = generated.decide(fields, as_of)
         except decimal.DecimalException:
             # A result beyond the decimal range: the reference evaluator makes it missing
             # and says so in the trace; such decisions are rare enough to take the slow path.
             return self._decide_reference(facts, as_of, trace)
+        reasons = self._reason_entries
+        return _new_decision(self.info, as_of, outputs, [dict(reasons[code]) for code in codes],
+                             None)
+
+    def _traced_decision(self, fields: tuple[Any, ...], as_of: datetime.date,
+                         outputs: dict[str, Any], codes: list[str], events: list[tuple],
+                         notes: list[str], used: list[bool]) -> Decision:
+        """A decision whose trace is built from the generated code's recordings when read."""
+        recorded = partial(self._trace_builder.build, fields, as_of, outputs, events, notes, used)
         reasons = self._reason_entries
         return _new_decision(self.info, as_of, outputs, [dict(reasons[code]) for code in codes],
                              recorded)

@@ -11,13 +11,19 @@ to write 503.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 import logging
-import sqlite3
+import os
+import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -30,8 +36,8 @@ from starlette.routing import Route
 import engine
 from engine.exceptions import DecisionConflict, FactsError, UnknownRule
 from engine.run.facts import iso_date
-from engine.serve.audit import AuditStore, record_of
-from engine.serve.catalog import Catalog, NoVersionInEffect, UnknownRuleset
+from engine.serve.audit import AuditStore, AuditUnavailable, record_of
+from engine.serve.catalog import Catalog, CatalogError, NoVersionInEffect, UnknownRuleset
 
 MAX_BODY = 1_000_000
 _LOG = logging.getLogger("tenet.serve")
@@ -102,8 +108,37 @@ def _label(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def create_app(catalog: Catalog, store: AuditStore, token: str | None = None,
+class Served:
+    """The catalog a service decides with, replaced whole by a reload: a request reads
+    ``catalog`` once, so it is decided by the old set or the new, never a mix."""
+
+    def __init__(self, catalog: Catalog, load: Callable[[], Catalog] | None = None,
+                 supervised: bool = False) -> None:
+        self.catalog = catalog
+        self.load = load  # a fresh catalog from the folder (CatalogError when it cannot be)
+        self.supervised = supervised  # one of uvicorn's workers: the parent replaces us
+        self._reloading = threading.Lock()
+
+    def reload(self) -> Catalog:
+        """Load the folder again and serve it once every check has passed (CatalogError
+        otherwise, and the old set keeps serving). Under a supervisor, the new set is checked
+        here and the parent is asked (SIGHUP) to replace its workers one by one."""
+        if self.load is None:
+            raise CatalogError(["this service was not started from a folder"])
+        with self._reloading:
+            catalog = self.load()
+            if self.supervised:
+                os.kill(os.getppid(), signal.SIGHUP)
+            else:
+                self.catalog = catalog
+            return catalog
+
+
+def create_app(served: Served | Catalog, store: AuditStore, token: str | None = None,
                max_body: int = MAX_BODY) -> Starlette:
+    """The service. ``POST /v1/admin/reload`` is on only with a ``token``."""
+    if isinstance(served, Catalog):
+        served = Served(served)
     metrics = Metrics()
 
     def guarded(endpoint):
@@ -133,15 +168,13 @@ def create_app(catalog: Catalog, store: AuditStore, token: str | None = None,
         name = request.path_params["name"]
         as_of = _as_of(body.get("as_of"), received)
         try:
-            ruleset = catalog.pick(name, as_of)
+            ruleset = served.catalog.pick(name, as_of)
         except UnknownRuleset:
             raise _Refused(404, f"no ruleset `{name}`; GET /v1/rulesets lists them") from None
         except NoVersionInEffect as outside:
             raise _Refused(422, str(outside)) from None
-        facts = body.get("facts")
-        why_not = body.get("why_not")
         try:
-            decision = ruleset.decide(facts, as_of, trace=True, why_not=why_not)
+            audited = ruleset.decide_audited(body.get("facts"), as_of, body.get("why_not"))
         except FactsError as error:
             raise _Refused(422, "the facts do not fit the ruleset's schema",
                            list(error.problems)) from None
@@ -149,30 +182,44 @@ def create_app(catalog: Catalog, store: AuditStore, token: str | None = None,
             raise _Refused(409, str(conflict)) from None
         except UnknownRule as unknown:
             raise _Refused(422, str(unknown)) from None
-        record = record_of(ruleset, facts, decision, received=received,
+        record = record_of(ruleset, audited, received=received,
                            latency_us=int((time.perf_counter() - started) * 1e6),
                            request_id=body.get("request_id"))
         try:
-            await run_in_threadpool(store.record, ruleset, record)
-        except sqlite3.Error as error:
-            raise _Refused(503, f"the audit store refused the record ({error}); nothing was "
-                                "decided") from None
-        data = decision.to_data()
-        if not body.get("trace"):
-            data.pop("trace", None)
+            await asyncio.wrap_future(store.submit(ruleset, record))
+        except AuditUnavailable as error:
+            raise _Refused(503, f"the audit store refused the record ({error}); the decision "
+                                "was not made") from None
+        decision = audited.decision
+        data = decision.to_data(trace=bool(body.get("trace")))
         data["decision_id"] = record["decision_id"]
         outcome = str(next(iter(decision.decision.values()), "")) if decision.decision else ""
         metrics.decided(name, ruleset.version, outcome, time.perf_counter() - started)
         return _json(data)
 
+    async def reload(request: Request) -> Response:
+        if token is None:
+            raise _Refused(404, "reloading over HTTP is off: start the service with "
+                                "--token-file to turn it on (or send it SIGHUP)")
+        try:
+            catalog = await run_in_threadpool(served.reload)
+        except CatalogError as refused:
+            raise _Refused(422, "the folder was not loaded; the rulesets served before keep "
+                                "serving", refused.problems) from None
+        listed = {"rulesets": _listed(catalog)}
+        if served.supervised:
+            return _json({"status": "the folder checks clean; the workers are being replaced "
+                                    "one by one", **listed}, 202)
+        return _json({"status": "reloaded", **listed})
+
     async def rulesets(request: Request) -> Response:
-        listed = []
-        for name, versions in catalog.versions.items():
-            listed.append({"name": name, "versions": [_version(v) for v in versions]})
-        return _json({"rulesets": listed})
+        return _json({"rulesets": _listed(served.catalog)})
 
     async def decision(request: Request) -> Response:
-        found = store.get(request.path_params["decision_id"])
+        try:
+            found = await run_in_threadpool(store.get, request.path_params["decision_id"])
+        except AuditUnavailable as error:
+            raise _Refused(503, f"the audit store cannot be read ({error})") from None
         if found is None:
             raise _Refused(404, f"no decision `{request.path_params['decision_id']}`")
         return _json(found)
@@ -193,10 +240,60 @@ def create_app(catalog: Catalog, store: AuditStore, token: str | None = None,
         Route("/healthz", guarded(healthz), methods=["GET"]),
         Route("/metrics", guarded(metrics_text), methods=["GET"]),
         Route("/openapi.json", guarded(openapi), methods=["GET"]),
+        Route("/v1/admin/reload", guarded(reload), methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        _on_hangup(served)
+        yield
+        await run_in_threadpool(store.close)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.metrics = metrics
+    app.state.served = served
     return app
+
+
+ENVIRONMENT = "TENET_SERVE"  # the options a worker process starts from
+
+
+def from_environment() -> Starlette:
+    """The service in one of uvicorn's worker processes (`tenet serve --workers N`), from the
+    options the parent process put in TENET_SERVE. A folder that no longer checks clean stops
+    the worker before it serves: the parent then keeps the worker it was replacing."""
+    options = msgspec.json.decode(os.environ[ENVIRONMENT])
+    load = partial(Catalog.load, Path(options["folder"]),
+                   allow_unproved=options["allow_unproved"])
+    token_file = options["token_file"]
+    token = Path(token_file).read_text(encoding="utf-8").strip() if token_file else None
+    return create_app(Served(load(), load, supervised=True),
+                      AuditStore(options["db"]), token=token, max_body=options["max_body"])
+
+
+def _on_hangup(served: Served) -> None:
+    """SIGHUP reloads the folder (in the background; the old set serves until the new one has
+    passed every check). Only a process's main thread can take signals: a service run inside
+    a test's thread reloads over HTTP only."""
+    if served.load is None or served.supervised or \
+            threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+
+    def hangup() -> None:
+        async def reload() -> None:
+            try:
+                catalog = await run_in_threadpool(served.reload)
+            except CatalogError as refused:
+                for problem in refused.problems:
+                    _LOG.warning("reload refused: %s", problem)
+                _LOG.warning("reload refused (%d problems); the rulesets served before keep "
+                             "serving", len(refused.problems))
+            else:
+                _LOG.warning("reloaded: %s", ", ".join(catalog.versions))
+        loop.create_task(reload())
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
 
 
 async def _body(request: Request, limit: int) -> dict[str, Any]:
@@ -235,6 +332,11 @@ def _as_of(value: Any, received: datetime.datetime) -> datetime.date:
     if as_of is None:
         raise _Refused(422, f"as_of: expected a date (YYYY-MM-DD), got {value!r}")
     return as_of
+
+
+def _listed(catalog: Catalog) -> list[dict[str, Any]]:
+    return [{"name": name, "versions": [_version(v) for v in versions]}
+            for name, versions in catalog.versions.items()]
 
 
 def _version(ruleset) -> dict[str, Any]:

@@ -11,8 +11,13 @@ canonical JSON, so ``verify_chain`` finds the first record that was altered, rem
 middle or inserted. (Removing the newest records leaves a shorter chain that still verifies:
 anchor the last hash outside the database, e.g. in the daily report, to catch that.)
 
-SQLite is the embedded store: write-ahead log, and `synchronous=FULL`, so a committed record
-survives a crash. A record is committed before ``record`` returns.
+Two databases: SQLite (a file; write-ahead log and `synchronous=FULL`, so a committed record
+survives a crash) and PostgreSQL (``postgresql://…``, through psycopg 3). Writes are grouped:
+one thread commits whatever records are waiting in one transaction, so a commit's flush to disk
+is shared by every request that arrived during the last one; ``submit`` gives a future that is
+done only once its record is committed. The chain's last hash is read inside each transaction,
+under the database's lock (SQLite's write lock, a PostgreSQL advisory lock), so several
+processes writing to one database still make one chain.
 """
 
 from __future__ import annotations
@@ -20,45 +25,39 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 import engine
-from engine.ruleset import Decision, Ruleset, RulesetBundle
+from engine.ruleset import Audited, Ruleset, RulesetBundle
+from engine.run.runtime import normalize
 
 GENESIS = "0" * 64  # the hash before the first record
+MAX_GROUP = 512  # records committed in one transaction, at most
+_PAGE = 2_000  # records read at a time
 
 # Canonical JSON: keys sorted, Decimals as exact numbers, no spaces.
 _CANONICAL = msgspec.json.Encoder(decimal_format="number", order="sorted")
 _EXACT = msgspec.json.Decoder(float_hook=Decimal)  # numbers with a fraction back as Decimals
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rulesets (
-    digest TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    version TEXT,
-    main TEXT NOT NULL,
-    files TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS decisions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    decision_id TEXT NOT NULL UNIQUE,
-    received TEXT NOT NULL,
-    ruleset TEXT NOT NULL,
-    digest TEXT NOT NULL REFERENCES rulesets(digest),
-    record TEXT NOT NULL,
-    previous_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS decisions_received ON decisions(received);
-"""
+
+class AuditUnavailable(Exception):
+    """The database cannot be reached or refuses to write (full, read-only, gone): nothing
+    was recorded."""
+
+
+class NotAnAuditDatabase(Exception):
+    """The URL names no audit database (missing, or not one of ours)."""
 
 
 def decision_id(now_ns: int | None = None) -> str:
@@ -76,12 +75,12 @@ def canonical(value: Any) -> bytes:
     return _CANONICAL.encode(value)
 
 
-def record_of(ruleset: Ruleset, facts: dict[str, Any], decision: Decision, *,
-              received: datetime.datetime, latency_us: int, request_id: str | None,
+def record_of(ruleset: Ruleset, audited: Audited, *, received: datetime.datetime,
+              latency_us: int, request_id: str | None,
               identifier: str | None = None) -> dict[str, Any]:
-    """The audit record of one decision (facts as validated; the decision with its trace)."""
-    fired, used = rules_of(decision)
-    data = decision.to_data()
+    """The audit record of one decision."""
+    decision = audited.decision
+    outputs = normalize(decision.decision)
     return {
         "decision_id": identifier or decision_id(),
         "received": received.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
@@ -89,28 +88,15 @@ def record_of(ruleset: Ruleset, facts: dict[str, Any], decision: Decision, *,
                     "digest": ruleset.info.digest},
         "engine": engine.__version__,
         "as_of": decision.as_of.isoformat(),
-        "facts": ruleset.schema.validate(facts),
-        "decision": data["decision"],
-        "reasons": [reason["code"] for reason in data["reasons"]],
-        "offers": data["decision"].get("offers", []),
-        "rules_fired": fired,
-        "rules_used": used,
+        "facts": audited.facts,
+        "decision": outputs,
+        "reasons": [reason["code"] for reason in decision.reasons],
+        "offers": outputs.get("offers", []),
+        "rules_fired": audited.rules_fired,
+        "rules_used": audited.rules_used,
         "latency_us": latency_us,
         "request_id": request_id,
     }
-
-
-def rules_of(decision: Decision) -> tuple[list[str], list[str]]:
-    """The rules that fired, and those of them whose proposals were used (or that propose
-    nothing), from the decision's trace."""
-    fired, used = [], []
-    for event in decision.trace or ():
-        status = getattr(event, "status", None)
-        if status in ("fired", "overridden"):
-            fired.append(event.name)
-            if status == "fired":
-                used.append(event.name)
-    return fired, used
 
 
 @dataclass
@@ -122,86 +108,290 @@ class ChainBreak:
     problem: str
 
 
-class AuditStore:
-    """Decisions' audit records in SQLite, chained."""
+def chain_hash(previous: str, body: bytes) -> str:
+    return hashlib.sha256(previous.encode() + b"\n" + body).hexdigest()
+
+
+class _Dialect:
+    """What differs between the databases: connecting, the schema, locking the chain."""
+
+    errors: tuple[type[Exception], ...]
+    schema: tuple[str, ...]
+    begin = "BEGIN"
+    lock: str | None = None  # run first in a writing transaction, so that one writer chains
+    insert_ruleset: str
+
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+
+class _SQLite(_Dialect):
+    errors = (sqlite3.Error,)
+    begin = "BEGIN IMMEDIATE"  # takes the write lock at once: the chain's last hash is ours
+    insert_ruleset = ("INSERT OR IGNORE INTO rulesets (digest, name, version, main, files) "
+                      "VALUES (?, ?, ?, ?, ?)")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS rulesets (digest TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "version TEXT, main TEXT NOT NULL, files TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "decision_id TEXT NOT NULL UNIQUE, received TEXT NOT NULL, ruleset TEXT NOT NULL, "
+        "digest TEXT NOT NULL REFERENCES rulesets(digest), record TEXT NOT NULL, "
+        "previous_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS decisions_received ON decisions(received)",
+    )
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=FULL")
-        self._connection.executescript(_SCHEMA)
-        self._known: set[str] = set()
+
+    def connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                     timeout=30)  # other processes' commits: wait for them
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        return connection
+
+
+class _PostgreSQL(_Dialect):
+    lock = "SELECT pg_advisory_xact_lock(7368287)"  # 7368287: "ten" "et" in base 36, any constant
+    insert_ruleset = ("INSERT INTO rulesets (digest, name, version, main, files) "
+                      "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS rulesets (digest TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "version TEXT, main TEXT NOT NULL, files TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS decisions (seq BIGINT GENERATED BY DEFAULT AS IDENTITY "
+        "PRIMARY KEY, decision_id TEXT NOT NULL UNIQUE, received TEXT NOT NULL, "
+        "ruleset TEXT NOT NULL, digest TEXT NOT NULL REFERENCES rulesets(digest), "
+        "record TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS decisions_received ON decisions(received)",
+    )
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.psycopg = psycopg
+        self.errors = (psycopg.Error,)
+
+    def connect(self) -> Any:
+        return self.psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s")
+
+
+def _dialect(url: str) -> _Dialect:
+    if url.startswith(("postgresql://", "postgres://")):
+        return _PostgreSQL(url)
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    if "://" in path:
+        raise NotAnAuditDatabase(f"{url}: a database is a path, sqlite:///PATH or "
+                                 "postgresql://USER@HOST/NAME")
+    return _SQLite(path)
+
+
+class AuditStore:
+    """Decisions' audit records in SQLite or PostgreSQL, chained, committed in groups.
+
+    ``url`` is a file path, ``sqlite:///PATH`` or ``postgresql://…``. With ``create`` the
+    tables are made when missing; without, a database without them is NotAnAuditDatabase."""
+
+    def __init__(self, url: str, create: bool = True) -> None:
+        self.url = url
+        self._dialect = _dialect(url)
+        self.path = getattr(self._dialect, "path", url)
+        if not create and isinstance(self._dialect, _SQLite) and not Path(self.path).is_file():
+            raise NotAnAuditDatabase(f"{url}: no such database file")
+        self._prepare(create)
+        self._read_lock = threading.Lock()
+        self._reader: Any = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._known: set[str] = set()  # digests whose texts are stored
+
+    def _prepare(self, create: bool) -> None:
+        dialect = self._dialect
+        try:
+            connection = dialect.connect()
+        except dialect.errors as error:
+            raise NotAnAuditDatabase(f"{self.url}: cannot be opened ({_first_line(error)})"
+                                     ) from None
+        try:
+            if create:
+                connection.execute(dialect.begin)
+                if dialect.lock:
+                    connection.execute(dialect.lock)  # two processes starting at once
+                for statement in dialect.schema:
+                    connection.execute(statement)
+                connection.execute("COMMIT")
+            connection.execute("SELECT digest, name, version, main, files FROM rulesets "
+                               "WHERE 1 = 0").fetchall()
+            connection.execute("SELECT seq, decision_id, record, previous_hash, hash "
+                               "FROM decisions WHERE 1 = 0").fetchall()
+        except dialect.errors as error:
+            raise NotAnAuditDatabase(f"{self.url}: not an audit database "
+                                     f"({_first_line(error)})") from None
+        finally:
+            connection.close()
 
     def close(self) -> None:
-        self._connection.close()
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
-    def keep_ruleset(self, ruleset: Ruleset) -> None:
-        """Store the texts of a ruleset version once, by digest."""
-        bundle = ruleset.bundle()
-        if bundle.digest in self._known:
-            return
-        with self._lock:
-            self._connection.execute(
-                "INSERT OR IGNORE INTO rulesets (digest, name, version, main, files) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (bundle.digest, ruleset.name, ruleset.version, bundle.main,
-                 canonical([list(pair) for pair in bundle.files]).decode()))
-        self._known.add(bundle.digest)
+    # -- writing
+
+    def submit(self, ruleset: Ruleset, record: dict[str, Any]) -> Future:
+        """Queue ``record`` for the chain; the future is done once it is committed (its
+        exception is AuditUnavailable when it could not be)."""
+        done: Future = Future()
+        self._queue.put((ruleset, record, canonical(record), done))
+        if self._writer is None:
+            self._start_writer()
+        return done
 
     def record(self, ruleset: Ruleset, record: dict[str, Any]) -> None:
-        """Append ``record`` to the chain and commit it before returning."""
-        self.keep_ruleset(ruleset)
-        body = canonical(record)
-        with self._lock:
-            connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
+        """Append ``record`` to the chain and return once it is committed."""
+        self.submit(ruleset, record).result()
+
+    def _start_writer(self) -> None:
+        with self._start_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_groups,
+                                                name="tenet-audit-writer", daemon=True)
+                self._writer.start()
+
+    def _write_groups(self) -> None:
+        """Commit whatever is waiting, in one transaction, until ``close``."""
+        connection = None
+        while True:
+            item = self._queue.get()
+            group = []
+            while item is not None:
+                group.append(item)
+                if len(group) == MAX_GROUP:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if group:
+                try:
+                    if connection is None:
+                        connection = self._dialect.connect()
+                    self._commit(connection, group)
+                except self._dialect.errors as error:
+                    connection = _discard(connection)  # the next group connects afresh
+                    for *_, done in group:
+                        done.set_exception(AuditUnavailable(_first_line(error)))
+                else:
+                    for *_, done in group:
+                        done.set_result(None)
+            if item is None:
+                _discard(connection)
+                return
+
+    def _commit(self, connection: Any, group: list[tuple]) -> None:
+        dialect = self._dialect
+        cursor = connection.cursor()
+        cursor.execute(dialect.begin)
+        try:
+            if dialect.lock:
+                cursor.execute(dialect.lock)
+            new = {}
+            for ruleset, *_ in group:
+                if ruleset.info.digest not in self._known:
+                    new[ruleset.info.digest] = ruleset
+            for ruleset in new.values():
+                bundle = ruleset.bundle()
+                cursor.execute(dialect.insert_ruleset, (
+                    bundle.digest, ruleset.name, ruleset.version, bundle.main,
+                    canonical([list(pair) for pair in bundle.files]).decode()))
+            row = cursor.execute("SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1"
+                                 ).fetchone()
+            previous = row[0] if row else GENESIS
+            rows = []
+            for _, record, body, _ in group:
+                hashed = chain_hash(previous, body)
+                rows.append((record["decision_id"], record["received"],
+                             record["ruleset"]["name"], record["ruleset"]["digest"],
+                             body.decode(), previous, hashed))
+                previous = hashed
+            cursor.executemany(dialect.sql(
+                "INSERT INTO decisions (decision_id, received, ruleset, digest, record, "
+                "previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"), rows)
+            cursor.execute("COMMIT")
+        except BaseException:
+            _rollback(cursor)
+            raise
+        self._known.update(new)
+
+    # -- reading
+
+    def _rows(self, statement: str, arguments: tuple = ()) -> list[tuple]:
+        with self._read_lock:
             try:
-                row = connection.execute(
-                    "SELECT hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
-                previous = row[0] if row else GENESIS
-                connection.execute(
-                    "INSERT INTO decisions (decision_id, received, ruleset, digest, record, "
-                    "previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (record["decision_id"], record["received"], record["ruleset"]["name"],
-                     record["ruleset"]["digest"], body.decode(), previous,
-                     chain_hash(previous, body)))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+                if self._reader is None:
+                    self._reader = self._dialect.connect()
+                return self._reader.execute(self._dialect.sql(statement),
+                                            arguments).fetchall()
+            except self._dialect.errors as error:
+                self._reader = _discard(self._reader)
+                raise AuditUnavailable(_first_line(error)) from None
 
     def get(self, identifier: str) -> dict[str, Any] | None:
-        row = self._connection.execute(
-            "SELECT record, previous_hash, hash FROM decisions WHERE decision_id = ?",
-            (identifier,)).fetchone()
-        if row is None:
+        rows = self._rows("SELECT record, previous_hash, hash FROM decisions "
+                          "WHERE decision_id = ?", (identifier,))
+        if not rows:
             return None
-        return {**_EXACT.decode(row[0]), "previous_hash": row[1], "hash": row[2]}
+        body, previous, hashed = rows[0]
+        return {**_EXACT.decode(body), "previous_hash": previous, "hash": hashed}
+
+    def _pages(self, columns: str, where: str = "", arguments: tuple = ()) -> Iterator[tuple]:
+        """Every decision row in chain order, read a page at a time."""
+        last = 0
+        while True:
+            page = self._rows(f"SELECT d.seq, {columns} FROM decisions d WHERE d.seq > ?"
+                              f"{where} ORDER BY d.seq LIMIT {_PAGE}", (last, *arguments))
+            yield from page
+            if len(page) < _PAGE:
+                return
+            last = page[-1][0]
 
     def records(self, since: str | None = None, until: str | None = None,
                 ruleset: str | None = None) -> Iterator[tuple[dict[str, Any], RulesetBundle]]:
         """Each record (received in [since, until), of ``ruleset``), with its ruleset's texts."""
-        query = ("SELECT d.record, r.main, r.files, r.digest FROM decisions d "
-                 "JOIN rulesets r ON r.digest = d.digest WHERE 1 = 1")
-        arguments: list[Any] = []
+        where, arguments = "", []
         for clause, value in (("d.received >= ?", since), ("d.received < ?", until),
                               ("d.ruleset = ?", ruleset)):
             if value is not None:
-                query += f" AND {clause}"
+                where += f" AND {clause}"
                 arguments.append(value)
-        for body, main, files, digest in self._connection.execute(query + " ORDER BY d.seq",
-                                                                  arguments):
-            pairs = tuple(tuple(pair) for pair in msgspec.json.decode(files))
-            yield _EXACT.decode(body), RulesetBundle(main, pairs, digest)
+        bundles: dict[str, RulesetBundle] = {}
+        for _, body, digest in self._pages("d.record, d.digest", where, tuple(arguments)):
+            if digest not in bundles:
+                bundles[digest] = self._bundle(digest)
+            yield _EXACT.decode(body), bundles[digest]
+
+    def _bundle(self, digest: str) -> RulesetBundle:
+        main, files = self._rows("SELECT main, files FROM rulesets WHERE digest = ?",
+                                 (digest,))[0]
+        return RulesetBundle(main, tuple(tuple(pair) for pair in msgspec.json.decode(files)),
+                             digest)
 
     def verify_chain(self) -> tuple[int, ChainBreak | None]:
         """How many records were checked, and the first break in the chain (None: intact)."""
         previous, count = GENESIS, 0
-        for seq, identifier, body, previous_hash, stored in self._connection.execute(
-                "SELECT seq, decision_id, record, previous_hash, hash FROM decisions "
-                "ORDER BY seq"):
+        for seq, identifier, body, previous_hash, stored in self._pages(
+                "d.decision_id, d.record, d.previous_hash, d.hash"):
             count += 1
             if previous_hash != previous:
                 return count, ChainBreak(seq, identifier, "the chain breaks before it: the record "
@@ -212,5 +402,22 @@ class AuditStore:
         return count, None
 
 
-def chain_hash(previous: str, body: bytes) -> str:
-    return hashlib.sha256(previous.encode() + b"\n" + body).hexdigest()
+def _rollback(cursor: Any) -> None:
+    try:
+        cursor.execute("ROLLBACK")
+    except Exception:  # the connection is gone: nothing was committed
+        pass
+
+
+def _discard(connection: Any) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # closing a broken connection may fail too; it is dropped either way
+            pass
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -8,7 +8,8 @@ from typing import Any
 
 from engine.exceptions import TenetError
 from engine.ruleset import Ruleset, RulesetBundle, load_bundle
-from engine.serve.audit import AuditStore, canonical, rules_of
+from engine.run.runtime import normalize
+from engine.serve.audit import AuditStore, canonical
 
 # What must be identical: the decision, its reasons and offers, and the rules it used.
 COMPARED = ("decision", "reasons", "offers", "rules_used")
@@ -31,11 +32,11 @@ class ReplayReport:
 def replay(store: AuditStore, since: str | None = None, until: str | None = None,
            ruleset: str | None = None) -> ReplayReport:
     report = ReplayReport()
-    loaded: dict[str, Ruleset] = {}
+    loaded: dict[str, Ruleset | TenetError] = {}
     for record, bundle in store.records(since, until, ruleset):
         report.replayed += 1
         recorded = {key: record[key] for key in COMPARED}
-        again = _decide_again(loaded, bundle, record)
+        again = decide_again(loaded, bundle, record)
         if canonical(again) == canonical(recorded):
             report.identical += 1
         else:
@@ -43,14 +44,22 @@ def replay(store: AuditStore, since: str | None = None, until: str | None = None
     return report
 
 
-def _decide_again(loaded: dict[str, Ruleset], bundle: RulesetBundle,
-                  record: dict[str, Any]) -> dict[str, Any]:
-    try:
-        if bundle.digest not in loaded:
+def decide_again(loaded: dict[str, Ruleset | TenetError], bundle: RulesetBundle,
+                 record: dict[str, Any]) -> dict[str, Any]:
+    """What a record's ruleset (loaded once per digest into ``loaded``) decides on its facts
+    and as-of date: the compared parts, or the error that stopped it."""
+    if bundle.digest not in loaded:
+        try:
             loaded[bundle.digest] = load_bundle(bundle)
-        decision = loaded[bundle.digest].decide(record["facts"], record["as_of"], trace=True)
+        except TenetError as error:
+            loaded[bundle.digest] = error
+    ruleset = loaded[bundle.digest]
+    try:
+        if isinstance(ruleset, TenetError):
+            raise ruleset
+        audited = ruleset.decide_audited(record["facts"], record["as_of"])
     except (TenetError, ValueError) as error:
         return {"error": f"{type(error).__name__}: {error}"}
-    data = decision.to_data()
-    return {"decision": data["decision"], "reasons": [r["code"] for r in data["reasons"]],
-            "offers": data["decision"].get("offers", []), "rules_used": rules_of(decision)[1]}
+    decision = normalize(audited.decision.decision)
+    return {"decision": decision, "reasons": [r["code"] for r in audited.decision.reasons],
+            "offers": decision.get("offers", []), "rules_used": audited.rules_used}

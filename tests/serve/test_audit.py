@@ -5,31 +5,37 @@ found by `tenet audit verify`, and every recorded decision replayed identically 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
+from engine.ruleset import rules_of
 from engine.serve.audit import AuditStore, chain_hash, decision_id, record_of
 from tests.helpers import ROOT, invoke
+from tests.serve.databases import execute
+from tests.strategies import facts_strategy
 
 STRONG_PAYER = json.loads((ROOT / "rulesets/facts/limit_review_strong_payer.json").read_text())
 RECEIVED = datetime.datetime(2026, 12, 15, 9, 30, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AuditStore:
-    """A database with 30 decisions of the limit review, balances 1,000 to 9,700."""
-    audit = AuditStore(str(tmp_path / "audit.db"))
+def store(database: str) -> AuditStore:
+    """A database (SQLite, PostgreSQL) with 30 decisions of the limit review, balances 1,000
+    to 9,700."""
+    audit = AuditStore(database)
     ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
     for index in range(30):
         facts = json.loads(json.dumps(STRONG_PAYER))
         facts["customer"]["balance"] = 1_000 + index * 300
-        decision = ruleset.decide(facts, "2026-12-15", trace=True)
-        audit.record(ruleset, record_of(ruleset, facts, decision, received=RECEIVED,
+        audited = ruleset.decide_audited(facts, "2026-12-15")
+        audit.record(ruleset, record_of(ruleset, audited, received=RECEIVED,
                                         latency_us=42, request_id=f"req-{index}"))
     yield audit
     audit.close()
@@ -62,32 +68,29 @@ def test_decision_ids_are_uuid7_in_time_order() -> None:
 
 def test_the_chain_holds_and_replay_is_identical(store: AuditStore) -> None:
     assert store.verify_chain() == (30, None)
-    assert invoke("audit", "verify", "--db", store.path) == (
+    assert invoke("audit", "verify", "--db", store.url) == (
         0, "✓ 30 records, the chain holds\n")
-    assert invoke("replay", "--db", store.path) == (
+    assert invoke("replay", "--db", store.url) == (
         0, "30 decisions replayed: 30 identical, 0 different\n")
-    assert invoke("replay", "--db", store.path, "--ruleset", "cross_sell") == (
+    assert invoke("replay", "--db", store.url, "--ruleset", "cross_sell") == (
         0, "0 decisions replayed: 0 identical, 0 different\n")
 
 
-def _sql(store: AuditStore, statement: str, *arguments) -> None:
-    connection = sqlite3.connect(store.path)
-    connection.execute(statement, arguments)
-    connection.commit()
-    connection.close()
+def _sql(store: AuditStore, statement: str, *arguments) -> list[tuple]:
+    return execute(store.url, statement, *arguments)
 
 
 def test_an_altered_record_is_found(store: AuditStore) -> None:
     _sql(store, "UPDATE decisions SET record = replace(record, '\"new_limit\":150000', "
                 "'\"new_limit\":170000') WHERE seq = 7")
-    status, output = invoke("audit", "verify", "--db", store.path)
+    status, output = invoke("audit", "verify", "--db", store.url)
     assert status == 1
     assert output.startswith("✗ record 7 (") and "it was altered; 6 records before it hold" in output
 
 
 def test_a_removed_record_is_found(store: AuditStore) -> None:
     _sql(store, "DELETE FROM decisions WHERE seq = 12")
-    status, output = invoke("audit", "verify", "--db", store.path)
+    status, output = invoke("audit", "verify", "--db", store.url)
     assert status == 1 and output.startswith("✗ record 13 (")
     assert "the record before it was removed or replaced" in output
 
@@ -105,20 +108,17 @@ def test_an_inserted_record_is_found_even_with_a_correct_hash_of_its_own(
 def test_replay_reports_a_decision_that_is_not_made_again(store: AuditStore) -> None:
     """A record whose decision differs from what its ruleset decides (here rewritten, with the
     chain rewritten too, as a changed engine would show) is reported with both versions."""
-    connection = sqlite3.connect(store.path)
-    rows = connection.execute("SELECT seq, record FROM decisions ORDER BY seq").fetchall()
+    rows = _sql(store, "SELECT seq, record FROM decisions ORDER BY seq")
     previous = "0" * 64
     for seq, body in rows:
         if seq == 3:
             body = body.replace('"reasons":["H07"]', '"reasons":["H05"]')
         digest = chain_hash(previous, body.encode())
-        connection.execute("UPDATE decisions SET record = ?, previous_hash = ?, hash = ? "
-                           "WHERE seq = ?", (body, previous, digest, seq))
+        _sql(store, "UPDATE decisions SET record = ?, previous_hash = ?, hash = ? WHERE seq = ?",
+             body, previous, digest, seq)
         previous = digest
-    connection.commit()
-    connection.close()
-    assert invoke("audit", "verify", "--db", store.path)[0] == 0
-    status, output = invoke("replay", "--db", store.path)
+    assert invoke("audit", "verify", "--db", store.url)[0] == 0
+    status, output = invoke("replay", "--db", store.url)
     assert status == 1
     lines = output.splitlines()
     assert lines[0].startswith("✗ ") and '"reasons":["H05"]' in lines[1]
@@ -126,13 +126,13 @@ def test_replay_reports_a_decision_that_is_not_made_again(store: AuditStore) -> 
     assert lines[-1] == "30 decisions replayed: 29 identical, 1 different"
 
 
-def test_numbers_are_kept_exact(tmp_path: Path) -> None:
-    audit = AuditStore(str(tmp_path / "exact.db"))
+def test_numbers_are_kept_exact(database: str) -> None:
+    audit = AuditStore(database)
     ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
     facts = json.loads(json.dumps(STRONG_PAYER))
     facts["customer"]["balance"] = Decimal("1234567890123456.78")
-    decision = ruleset.decide(facts, "2026-12-15", trace=True)
-    audit.record(ruleset, record_of(ruleset, facts, decision, received=RECEIVED,
+    audited = ruleset.decide_audited(facts, "2026-12-15")
+    audit.record(ruleset, record_of(ruleset, audited, received=RECEIVED,
                                     latency_us=1, request_id=None))
     record, _ = next(audit.records())
     assert record["facts"]["customer"]["balance"] == Decimal("1234567890123456.78")
@@ -143,5 +143,44 @@ def test_a_file_that_is_not_an_audit_database_is_a_usage_error(tmp_path: Path) -
     other = tmp_path / "notes.db"
     other.write_text("not a database")
     status, output = invoke("audit", "verify", "--db", str(other))
-    assert status == 2 and "not an audit database" in output
-    assert invoke("replay", "--db", "postgresql://host/db")[0] == 2
+    assert status == 2 and "cannot be opened (file is not a database)" in output
+    execute(str(tmp_path / "other.db"), "CREATE TABLE notes (line TEXT)")
+    status, output = invoke("replay", "--db", str(tmp_path / "other.db"))
+    assert status == 2 and "not an audit database (no such table: rulesets)" in output
+    assert invoke("replay", "--db", "mysql://host/db") == (
+        2, "Usage: main replay [OPTIONS]\nTry 'main replay --help' for help.\n\nError: --db "
+           "mysql://host/db: a database is a path, sqlite:///PATH or postgresql://USER@HOST/NAME\n")
+
+
+def test_a_database_that_cannot_be_reached_is_a_usage_error(postgres) -> None:
+    url = postgres.url("no_such_database")
+    status, output = invoke("audit", "verify", "--db", url)
+    assert status == 2
+    assert f"--db {url}: cannot be opened (" in output and "no_such_database" in output
+
+
+REPO_RULESETS = sorted((ROOT / "rulesets").glob("*.rules"))
+
+
+@pytest.mark.parametrize("path", REPO_RULESETS, ids=lambda p: p.stem)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow],
+          deadline=None)
+@given(data=st.data())
+def test_an_audited_decision_keeps_what_its_trace_shows(path: Path, data) -> None:
+    """The rules fired and used that an audit record keeps (found without building the trace)
+    are those the trace shows, and the facts are those validation gives, on any facts."""
+    ruleset = _loaded(path)
+    facts = data.draw(facts_strategy(ruleset))
+    as_of = ruleset.window.start if ruleset.window else datetime.date(2026, 12, 15)
+    try:
+        audited = ruleset.decide_audited(facts, as_of)
+    except (engine.FactsError, engine.DecisionConflict):
+        return
+    assert (audited.rules_fired, audited.rules_used) == rules_of(audited.decision.trace)
+    assert audited.facts == ruleset.schema.validate(facts)
+    assert audited.decision.to_data() == ruleset.decide(facts, as_of, trace=True).to_data()
+
+
+@functools.cache
+def _loaded(path: Path) -> engine.Ruleset:
+    return engine.load(path)

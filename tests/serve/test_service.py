@@ -68,8 +68,9 @@ def versions(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def service(versions: Path, tmp_path: Path) -> Iterator[tuple[httpx.Client, AuditStore]]:
-    store = AuditStore(str(tmp_path / "audit.db"))
+def service(versions: Path, database: str) -> Iterator[tuple[httpx.Client, AuditStore]]:
+    """The service on both databases."""
+    store = AuditStore(database)
     with Server(create_app(Catalog.load(versions), store, max_body=20_000)) as client:
         yield client, store
     store.close()

@@ -193,6 +193,21 @@ class TraceBuilder:
         built.extend(NoteEvent(note) for note in dict.fromkeys(notes))
         return built
 
+    def rules(self, events: list[tuple], used: list[bool]) -> tuple[list[str], list[str]]:
+        """The rules that fired, and those of them whose proposals were used or that propose
+        nothing (the rules a trace shows as fired, not overridden), without building the trace:
+        what an audit record keeps of every decision."""
+        meta = self.metadata
+        fired: list[str] = []
+        kept: list[str] = []
+        for entry in events:
+            if entry[0] == RULE and entry[2] is True:
+                info = meta.rules[entry[1]]
+                fired.append(info.name)
+                if not info.slots or any(used[slot] for slot in info.slots):
+                    kept.append(info.name)
+        return fired, kept
+
     def _rule(self, entry: tuple, env: Env, used: list[bool],
               made_by_slot: dict[int, Proposal]) -> RuleEvent:
         meta = self.metadata
