@@ -186,6 +186,9 @@ def _dialect(url: str) -> _Dialect:
     if url.startswith(("postgresql://", "postgres://")):
         return _PostgreSQL(url)
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    if path in ("", ":memory:") or path.startswith("file:"):
+        raise NotAnAuditDatabase(f"{url}: an audit database must be a file, which outlives "
+                                 "the service")
     if "://" in path:
         raise NotAnAuditDatabase(f"{url}: a database is a path, sqlite:///PATH or "
                                  "postgresql://USER@HOST/NAME")

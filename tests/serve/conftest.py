@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.databases import PostgresCluster
+from tests.serve.harness import PostgresCluster
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import engine
 from engine.ruleset import rules_of
 from engine.serve.audit import AuditStore, chain_hash, decision_id, record_of
 from tests.helpers import ROOT, invoke
-from tests.serve.databases import execute
+from tests.serve.harness import execute
 from tests.strategies import facts_strategy
 
 STRONG_PAYER = json.loads((ROOT / "rulesets/facts/limit_review_strong_payer.json").read_text())
