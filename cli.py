@@ -566,7 +566,7 @@ def serve(folder: Path, host: str, port: int, db: str, workers: int, token_file:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from engine.serve.app import ENVIRONMENT, Served, create_app
+    from engine.serve.app import ENVIRONMENT, Served, create_app, log_to_stderr
     from engine.serve.audit import AuditStore, NotAnAuditDatabase
     from engine.serve.catalog import Catalog, CatalogError
 
@@ -586,6 +586,7 @@ def serve(folder: Path, host: str, port: int, db: str, workers: int, token_file:
         store = AuditStore(db)  # made here, so that a bad --db stops us before serving
     except NotAnAuditDatabase as error:
         raise click.UsageError(f"--db {error}") from None
+    log_to_stderr()
     options = dict(host=host, port=port, log_level="warning", timeout_worker_healthcheck=120)
     if workers == 1:
         config = uvicorn.Config(create_app(Served(catalog, load), store, token=token,

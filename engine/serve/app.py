@@ -255,6 +255,18 @@ def create_app(served: Served | Catalog, store: AuditStore, token: str | None = 
     return app
 
 
+def log_to_stderr() -> None:
+    """The service's own log lines (reloads, internal errors) on stderr, one line each with
+    the time."""
+    logger = logging.getLogger("tenet")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
+                                               "%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 ENVIRONMENT = "TENET_SERVE"  # the options a worker process starts from
 
 
@@ -262,6 +274,7 @@ def from_environment() -> Starlette:
     """The service in one of uvicorn's worker processes (`tenet serve --workers N`), from the
     options the parent process put in TENET_SERVE. A folder that no longer checks clean stops
     the worker before it serves: the parent then keeps the worker it was replacing."""
+    log_to_stderr()
     options = msgspec.json.decode(os.environ[ENVIRONMENT])
     load = partial(Catalog.load, Path(options["folder"]),
                    allow_unproved=options["allow_unproved"])
@@ -383,7 +396,15 @@ OPENAPI: dict[str, Any] = {
             "parameters": [{"name": "decision_id", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "responses": {"200": {"description": "The record"},
-                          "404": {"description": "No such decision"}}}},
+                          "404": {"description": "No such decision"},
+                          "503": {"description": "The audit store cannot be read"}}}},
+        "/v1/admin/reload": {"post": {
+            "summary": "Load the folder again; the rulesets served before keep serving until "
+                       "the new set has passed every check (on only with a token)",
+            "responses": {"200": {"description": "Reloaded: the rulesets now served"},
+                          "202": {"description": "Checked; the workers are being replaced"},
+                          "404": {"description": "Reloading over HTTP is off (no token)"},
+                          "422": {"description": "The folder was not loaded, and why"}}}},
         "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "ok"}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics",
                              "responses": {"200": {"description": "text/plain"}}}},

@@ -17,13 +17,40 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
+import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+STRONG_PAYER = json.loads((ROOT / "rulesets/facts/limit_review_strong_payer.json").read_text())
+
+
+class Server:
+    """The service's application under uvicorn in a thread of the test, on a port the system
+    picks; the client talks to it over 127.0.0.1."""
+
+    def __init__(self, app) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> httpx.Client:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
 
 
 def _binaries() -> Path | None:

@@ -5,66 +5,19 @@ keeps serving."""
 from __future__ import annotations
 
 import json
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 import engine
 from engine.serve.app import create_app
 from engine.serve.audit import AuditStore
 from engine.serve.catalog import Catalog, CatalogError
 from tests.helpers import ROOT, invoke
-
-STRONG_PAYER = json.loads((ROOT / "rulesets/facts/limit_review_strong_payer.json").read_text())
-
-
-class Server:
-    """A uvicorn server in a thread, on a port the system picks."""
-
-    def __init__(self, app) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> httpx.Client:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-        return self.client
-
-    def __exit__(self, *exc) -> None:
-        self.client.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
-
-
-@pytest.fixture
-def versions(tmp_path: Path) -> Path:
-    """The limit review in two versions: until 2027-01-01, and the challenger's matrix from
-    then on (a folder of its own, as a service would serve it)."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    champion = (ROOT / "rulesets/limit_review.rules").read_text(encoding="utf-8")
-    (folder / "limit_review_2026.rules").write_text(champion.replace(
-        "effective 2026-12-01", "effective 2026-12-01 until 2027-01-01"), encoding="utf-8")
-    challenger = (ROOT / "rulesets/challengers/limit_review_2027.rules").read_text(
-        encoding="utf-8")
-    (folder / "limit_review_2027.rules").write_text(challenger.replace(
-        "effective 2026-12-01", "effective 2027-01-01").replace("as of 2026-12-15",
-                                                                "as of 2027-01-15"),
-        encoding="utf-8")
-    shutil.copy(ROOT / "rulesets/cross_sell.rules", folder)
-    return folder
+from tests.serve.harness import STRONG_PAYER, Server
 
 
 @pytest.fixture
