@@ -506,13 +506,32 @@ def audit_verify(db: str) -> None:
 @click.option("--to", "until", callback=_iso_date, default=None, metavar="DATE",
               help="Only decisions received before DATE.")
 @click.option("--ruleset", "name", default=None, metavar="NAME", help="Only this ruleset's.")
+@click.option("--against", "challenger_path", default=None, metavar="RULESET",
+              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Instead of replaying, decide the recorded customers with this challenger "
+                   "and report what it changes, as tenet diff does (exit 0).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "html"]),
+              default="text", show_default=True, help="The --against report's form.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, metavar="FILE", help="Write the --against report to FILE.")
+@_root_option
 def replay(db: str, since: datetime.date | None, until: datetime.date | None,
-           name: str | None) -> None:
+           name: str | None, challenger_path: Path | None, output_format: str,
+           out_path: Path | None, root: Path | None) -> None:
     """Decide every recorded decision again, with the ruleset text stored under its digest and
     the recorded facts and as-of date, and compare the decision, reasons, offers and rules used.
 
-    Exit status: 0 all identical, 1 any difference (each shown with both versions), 2 usage.
+    With --against RULESET, the live book is the test book: the recorded decisions of
+    RULESET's ruleset are the champion (as they were made) and RULESET decides each recorded
+    customer on its recorded as-of date; the report is tenet diff's.
+
+    Exit status: 0 all identical (or the --against report was made), 1 any difference (each
+    shown with both versions), 2 usage.
     """
+    if challenger_path is not None:
+        _replay_against(db, challenger_path, since, until, name, output_format, out_path, root)
+    if output_format != "text" or out_path is not None:
+        raise click.UsageError("--format and --out are for the --against report")
     from engine.serve.audit import canonical
     from engine.serve.replay import replay as replay_store
 
@@ -526,6 +545,29 @@ def replay(db: str, since: datetime.date | None, until: datetime.date | None,
     click.echo(f"{report.replayed:,} decisions replayed: {report.identical:,} identical, "
                f"{len(report.differences):,} different")
     sys.exit(EXIT_FINDINGS if report.differences else EXIT_OK)
+
+
+def _replay_against(db: str, challenger_path: Path, since: datetime.date | None,
+                    until: datetime.date | None, name: str | None, output_format: str,
+                    out_path: Path | None, root: Path | None) -> None:
+    from engine.serve.replay import against
+
+    if output_format == "html" and out_path is None:
+        raise click.UsageError("--format html needs --out FILE.html")
+    challenger = _load_or_exit(challenger_path, root, exit_status=EXIT_USAGE)
+    if name is not None and name != challenger.name:
+        raise click.UsageError(f"--ruleset {name}: the challenger decides ruleset "
+                               f"`{challenger.name}`'s customers")
+    store = _audit_store(db)
+    try:
+        report = against(store, challenger, str(challenger_path),
+                         since.isoformat() if since else None,
+                         until.isoformat() if until else None)
+    except ValueError as error:
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    _write_diff_report(report, output_format, out_path)
+    sys.exit(EXIT_OK)
 
 
 @main.command()
@@ -850,8 +892,6 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
     from engine.portfolio import default_jobs
     from engine.portfolio.diff import DiffOptions, diff_books
     from engine.portfolio.formats import FormatError, format_of
-    from engine.portfolio.summary import json_text
-    from engine.report.diff import render_html, render_text
     from engine.ruleset import OutsideWindow
 
     if output_format == "html" and out_path is None:
@@ -869,6 +909,16 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
     except (OSError, ValueError, OutsideWindow) as error:
         _console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
+    _write_diff_report(report, output_format, out_path)
+    sys.exit(EXIT_OK)
+
+
+def _write_diff_report(report: dict, output_format: str, out_path: Path | None) -> None:
+    """A champion/challenger report as text (the terminal's width, or 120 columns in a file),
+    JSON or an HTML page, on stdout or in ``out_path``."""
+    from engine.portfolio.summary import json_text
+    from engine.report.diff import render_html, render_text
+
     if output_format == "text":
         console = _console() if out_path is None else Console(
             file=io.StringIO(), width=120, color_system=None)
@@ -880,7 +930,6 @@ def diff(champion_path: Path, challenger_path: Path, facts_path: str,
             sys.stdout.write(text)
     if out_path is not None:
         write_atomically(out_path, text)
-    sys.exit(EXIT_OK)
 
 
 @contextlib.contextmanager

@@ -66,6 +66,17 @@ def diff_books(champion: str | Path, challenger: str | Path, book: str | Path,
             **report}
 
 
+def compare_decided(rulesets: tuple[Ruleset, Ruleset],
+                    runs: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """The report's comparison (rows, matrices, money, reasons, rules, budgets and its
+    headline) of two sides already decided elsewhere: each a JSONL file of records in
+    `tenet batch`'s form (``row``, ``id``, ``decision``, ``reasons``) beside its
+    ``.errors.jsonl`` (``row``, ``id``, ``problems``), with its summary's ``rows``, ``reasons``,
+    ``rules`` and ``budgets``. `tenet replay --against` compares recorded decisions so."""
+    report = _Comparison(list(rulesets), DiffOptions()).compare(runs)
+    return {"headline": _headline(report), **report}
+
+
 def _headline(report: dict[str, Any]) -> list[str]:
     """What a risk committee reads first, in a few sentences: how many customers each output
     changes for, the change of each money total, and the budgets' use."""

@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
+from engine.portfolio.diff import DiffOptions, diff_books
+from engine.portfolio.summary import json_text
 from engine.ruleset import rules_of
 from engine.serve.audit import AuditStore, chain_hash, decision_id, record_of
 from tests.helpers import ROOT, invoke
@@ -184,3 +186,47 @@ def test_an_audited_decision_keeps_what_its_trace_shows(path: Path, data) -> Non
 @functools.cache
 def _loaded(path: Path) -> engine.Ruleset:
     return engine.load(path)
+
+
+def test_replay_against_a_challenger_reports_what_tenet_diff_reports(
+        database: str, tmp_path: Path) -> None:
+    """The live book as the test book: 300 recorded decisions against the 2027 challenger give
+    the report `tenet diff` gives on a book of the same customers on the same date (but for
+    the portfolio budget, which a live service does not apply)."""
+    store = AuditStore(database)
+    ruleset = engine.load(ROOT / "rulesets" / "limit_review.rules")
+    for index in range(300):
+        facts = json.loads(json.dumps(STRONG_PAYER))
+        customer = facts["customer"]
+        customer["balance"] = 1_000 + index * 487
+        customer["behavior_score"] = 560 + index * 37 % 300
+        customer["max_dpd_12m"] = index % 7 * 10
+        store.record(ruleset, record_of(ruleset, ruleset.decide_audited(facts, "2026-12-15"),
+                                        received=RECEIVED, latency_us=1, request_id=None))
+    challenger = ROOT / "rulesets/challengers/limit_review_2027.rules"
+    status, output = invoke("replay", "--db", store.url, "--against", str(challenger),
+                            "--format", "json")
+    assert status == 0
+    replayed = json.loads(output)
+    book = tmp_path / "book.jsonl"
+    book.write_text("".join(json.dumps(record["facts"], default=str) + "\n"
+                            for record, _ in store.records()), encoding="utf-8")
+    diffed = json.loads(json_text(diff_books(ROOT / "rulesets/limit_review.rules", challenger,
+                                             book, DiffOptions(as_of=datetime.date(2026, 12, 15)))))
+    assert "changes action for 0 customers" not in diffed["headline"][0]  # a test with changes
+    assert replayed["headline"] == [line for line in diffed["headline"]
+                                    if not line.startswith("Budgets used")]
+    for key in ("rows", "decided_by_both", "refused_by_both", "money", "reasons", "rules"):
+        assert replayed[key] == diffed[key], key
+    for name, matrix in diffed["matrices"].items():
+        assert [{**cell, "examples": [e["row"] for e in cell["examples"]]}
+                for cell in replayed["matrices"][name]["cells"]] == \
+            [{**cell, "examples": [e["row"] for e in cell["examples"]]}
+             for cell in matrix["cells"]]
+    assert replayed["champion"]["path"] == f"recorded in {store.url}"
+    assert replayed["as_of"] == "each decision's own date"
+    status, text = invoke("replay", "--db", store.url, "--against", str(challenger))
+    assert status == 0 and "the challenger changes action for" in " ".join(text.split())
+    assert invoke("replay", "--db", store.url, "--against", str(challenger), "--ruleset",
+                  "cross_sell")[0] == 2
+    store.close()
