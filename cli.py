@@ -10,6 +10,7 @@ import difflib
 import io
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -483,14 +484,19 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--db", required=True, metavar="URL", help=_DB_HELP)
-def audit_verify(db: str) -> None:
+@click.option("--after", "start", default=None, metavar="HASH",
+              help="The hash the first record follows: the last hash of records archived and "
+                   "deleted before it (64 hexadecimal digits).")
+def audit_verify(db: str, start: str | None) -> None:
     """Recompute the chain of audit records and report the first one that was altered,
     removed or inserted.
 
     Exit status: 0 the chain holds, 1 it breaks, 2 usage error.
     """
+    if start is not None and not re.fullmatch(r"[0-9a-f]{64}", start):
+        raise click.UsageError(f"--after {start}: a hash is 64 hexadecimal digits")
     store = _audit_store(db)
-    count, broken = store.verify_chain()
+    count, broken = store.verify_chain(*(start,) if start else ())
     if broken is None:
         click.echo(f"✓ {count:,} records, the chain holds")
         sys.exit(EXIT_OK)

@@ -390,9 +390,11 @@ class AuditStore:
         return RulesetBundle(main, tuple(tuple(pair) for pair in msgspec.json.decode(files)),
                              digest)
 
-    def verify_chain(self) -> tuple[int, ChainBreak | None]:
-        """How many records were checked, and the first break in the chain (None: intact)."""
-        previous, count = GENESIS, 0
+    def verify_chain(self, start: str = GENESIS) -> tuple[int, ChainBreak | None]:
+        """How many records were checked, and the first break in the chain (None: intact).
+        ``start`` is the hash the first record must follow: the last hash of the records
+        archived and deleted before it, if any."""
+        previous, count = start, 0
         for seq, identifier, body, previous_hash, stored in self._pages(
                 "d.decision_id, d.record, d.previous_hash, d.hash"):
             count += 1

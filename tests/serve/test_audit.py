@@ -230,3 +230,14 @@ def test_replay_against_a_challenger_reports_what_tenet_diff_reports(
     assert invoke("replay", "--db", store.url, "--against", str(challenger), "--ruleset",
                   "cross_sell")[0] == 2
     store.close()
+
+
+def test_records_archived_from_the_oldest_end_leave_a_chain_that_verifies_after_their_hash(
+        store: AuditStore) -> None:
+    archived_last_hash = _sql(store, "SELECT hash FROM decisions WHERE seq = 10")[0][0]
+    _sql(store, "DELETE FROM decisions WHERE seq <= 10")
+    status, output = invoke("audit", "verify", "--db", store.url)
+    assert status == 1 and output.startswith("✗ record 11 (")
+    assert invoke("audit", "verify", "--db", store.url, "--after", archived_last_hash) == (
+        0, "✓ 20 records, the chain holds\n")
+    assert invoke("audit", "verify", "--db", store.url, "--after", "abc")[0] == 2
