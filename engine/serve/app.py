@@ -280,7 +280,14 @@ def from_environment() -> Starlette:
                    allow_unproved=options["allow_unproved"])
     token_file = options["token_file"]
     token = Path(token_file).read_text(encoding="utf-8").strip() if token_file else None
-    return create_app(Served(load(), load, supervised=True),
+    try:
+        catalog = load()
+    except CatalogError as refused:
+        for problem in refused.problems:
+            _LOG.error("reload refused: %s", problem)
+        _LOG.error("this worker does not start; the workers serving before keep serving")
+        raise SystemExit(2) from None
+    return create_app(Served(catalog, load, supervised=True),
                       AuditStore(options["db"]), token=token, max_body=options["max_body"])
 
 

@@ -255,3 +255,37 @@ def test_sighup_reloads_a_running_service(served_folder: Path, tmp_path: Path) -
         log = service.stop()
     assert "reload refused" in log and "reloaded: limit_review" in log
     assert "Traceback" not in log
+
+
+def test_sighup_replaces_workers_only_with_a_folder_that_passes(served_folder: Path,
+                                                                tmp_path: Path) -> None:
+    rules = served_folder / "limit_review.rules"
+    text = rules.read_text(encoding="utf-8")
+    token = tmp_path / "token"
+    token.write_text("s3cret\n", encoding="utf-8")
+    service = ServiceProcess(served_folder, "--db", str(tmp_path / "audit.db"), "--workers", "2",
+                             "--token-file", str(token))
+    headers = {"authorization": "Bearer s3cret"}
+
+    def versions_answering() -> set[str]:
+        return {httpx.post(service.url + DECIDE, json=_customer(n), headers=headers,
+                           timeout=10).json()["ruleset"]["version"] for n in range(20)}
+    try:
+        service.wait_ready()
+        rules.write_text(text.replace("end\n", "", 1), encoding="utf-8")
+        os.kill(service.process.pid, signal.SIGHUP)
+        time.sleep(8)  # a replacement loads, fails its checks and exits; the old ones stay
+        assert versions_answering() == {"2026.12.1"}
+        refused = httpx.post(service.url + "/v1/admin/reload", headers=headers, timeout=60)
+        assert refused.status_code == 422
+        rules.write_text(text.replace('version "2026.12.1"', 'version "2026.12.2"'),
+                         encoding="utf-8")
+        accepted = httpx.post(service.url + "/v1/admin/reload", headers=headers, timeout=60)
+        assert accepted.status_code == 202
+        deadline = time.monotonic() + 90
+        while versions_answering() != {"2026.12.2"} and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert versions_answering() == {"2026.12.2"}
+    finally:
+        log = service.stop()
+    assert "reload refused" in log and "Traceback" not in log
