@@ -157,3 +157,45 @@ def test_a_folder_that_cannot_be_served_is_refused_naming_why(versions: Path) ->
     assert any("cross_sell.rules" in p and "fails" in p for p in refused.value.problems)
     status, output = invoke("serve", str(versions), "--port", "0")
     assert status == 2 and "not served (1 problem)" in output
+
+
+CONFLICTING = """ruleset conflicting
+
+facts c
+  x: integer
+end
+
+outputs
+  days: integer combine unique default 0
+end
+
+rule A when c.x > 1 then
+  set days = 1
+end
+
+rule B when c.x > 2 then
+  set days = 2
+end
+"""
+
+
+def test_a_conflict_is_409_naming_the_rules_and_nothing_is_recorded(tmp_path: Path) -> None:
+    folder = tmp_path / "conflicting"
+    folder.mkdir()
+    (folder / "conflicting.rules").write_text(CONFLICTING, encoding="utf-8")
+    store = AuditStore(str(tmp_path / "audit.db"))
+    with Server(create_app(Catalog.load(folder), store)) as client:
+        answer = _decide(client, {"facts": {"c": {"x": 3}}, "as_of": "2026-12-01"},
+                         name="conflicting")
+        assert answer.status_code == 409
+        assert answer.json() == {"error": "output `days` is `combine unique` but has several "
+                                          "proposals: rule `A` (1), rule `B` (2)"}
+        decided = _decide(client, {"facts": {"c": {"x": 2}}, "as_of": "2026-12-01",
+                                   "why_not": "B", "trace": True}, name="conflicting")
+        assert decided.status_code == 200
+        assert decided.json()["decision"] == {"days": 1}
+        assert decided.json()["why_not"]["status"] == "not matched"
+        assert [event["name"] for event in decided.json()["trace"]
+                if event["event"] == "rule"] == ["A", "B"]
+    assert store.verify_chain() == (1, None)
+    store.close()
