@@ -137,6 +137,12 @@ class _Dialect:
     def connect(self) -> Any:
         raise NotImplementedError
 
+    def connect_writer(self) -> Any:
+        return self.connect()
+
+    def maintain(self, stopping: threading.Event) -> None:
+        """Housekeeping beside the writer, until ``stopping`` is set."""
+
     def sql(self, statement: str) -> str:
         return statement
 
@@ -157,6 +163,25 @@ class _SQLite(_Dialect):
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         return connection
+
+    def connect_writer(self) -> sqlite3.Connection:
+        # The write-ahead log is copied into the database by ``maintain``, not by the commit
+        # that happens to fill it: the requests waiting on that commit would wait for the copy.
+        connection = self.connect()
+        connection.execute("PRAGMA wal_autocheckpoint=0")
+        return connection
+
+    def maintain(self, stopping: threading.Event) -> None:
+        """Checkpoint the log every second without waiting for readers or the writer
+        (PASSIVE), so that it stays small and commits stay short."""
+        connection = None
+        while not stopping.wait(1.0):
+            try:
+                connection = connection or self.connect()
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:  # busy or gone: the next second tries again
+                connection = _discard(connection)
+        _discard(connection)
 
 
 class _PostgreSQL(_Dialect):
@@ -210,6 +235,8 @@ class AuditStore:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._maintainer: threading.Thread | None = None
         self._known: set[str] = set()  # digests whose texts are stored
 
     def _prepare(self, create: bool) -> None:
@@ -242,6 +269,8 @@ class AuditStore:
             self._queue.put(None)
             self._writer.join()
             self._writer = None
+            self._stopping.set()
+            self._maintainer.join()
         with self._read_lock:
             if self._reader is not None:
                 self._reader.close()
@@ -268,6 +297,10 @@ class AuditStore:
                 self._writer = threading.Thread(target=self._write_groups,
                                                 name="tenet-audit-writer", daemon=True)
                 self._writer.start()
+                self._maintainer = threading.Thread(target=self._dialect.maintain,
+                                                    args=(self._stopping,),
+                                                    name="tenet-audit-maintainer", daemon=True)
+                self._maintainer.start()
 
     def _write_groups(self) -> None:
         """Commit whatever is waiting, in one transaction, until ``close``."""
@@ -286,7 +319,7 @@ class AuditStore:
             if group:
                 try:
                     if connection is None:
-                        connection = self._dialect.connect()
+                        connection = self._dialect.connect_writer()
                     self._commit(connection, group)
                 except self._dialect.errors as error:
                     connection = _discard(connection)  # the next group connects afresh
