@@ -661,6 +661,18 @@ def serve(folder: Path, host: str, port: int, db: str, workers: int, token_file:
         Multiprocess(config, sockets=[listening]).run()
 
 
+@main.command()
+def lsp() -> None:
+    """The language server, for editors (VS Code, Neovim, Helix, Emacs…), over stdin and
+    stdout: diagnostics as you type, hover, go to definition, references, completion,
+    formatting, the outline, rename, quick fixes, and lenses that run examples and verify
+    properties. Editors start it; README "In your editor" says how.
+    """
+    from engine.lsp.server import serve as serve_lsp
+
+    serve_lsp()
+
+
 @main.command("fmt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--check", "check_only", is_flag=True,

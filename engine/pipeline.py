@@ -44,10 +44,12 @@ def check_path(path: Path, root: Path | None = None) -> CheckResult:
         return _check(read_sources(path, root))
 
 
-def check_text(text: str, path: str = "<text>", root: Path | None = None) -> CheckResult:
-    """Parse and check ruleset text (used by tests and tools that hold the text in memory)."""
+def check_text(text: str, path: str = "<text>", root: Path | None = None,
+               folder: Path | None = None) -> CheckResult:
+    """Parse and check ruleset text (used by tests and tools that hold the text in memory, such
+    as an editor); includes are read from ``folder`` (default: the working directory)."""
     with no_cyclic_gc():
-        return _check(parse_text(text, path, root))
+        return _check(parse_text(text, path, root, folder))
 
 
 def check_bundle(files: dict[str, str], main: str) -> CheckResult:

@@ -47,13 +47,20 @@ def read_sources(path: Path, root: Path | None = None) -> SourceSet:
     return sources
 
 
-def parse_text(text: str, path: str, root: Path | None = None) -> SourceSet:
-    """A ruleset given as text; its includes are resolved inside ``root`` (by default the
-    working directory)."""
+def parse_text(text: str, path: str, root: Path | None = None,
+               folder: Path | None = None) -> SourceSet:
+    """A ruleset given as text; its includes are resolved from ``folder`` (an editor's: the
+    file's own; by default the working directory) inside ``root`` (by default the working
+    directory)."""
     root = root if root is not None else Path.cwd()
     sources = SourceSet(path, folder=root.resolve())
     reader = _Reader(sources, lambda target, name: read_bytes(target, root, name))
-    reader.parse(normalize_newlines(text), path, Path.cwd(), chain=[], resolved=None)
+    # An editor's text is the file at ``path``: an include that comes back to it is a cycle.
+    resolved = Path(path).resolve() if folder is not None else None
+    if resolved is not None:
+        reader.seen.add(resolved)
+    reader.parse(normalize_newlines(text), path, folder or Path.cwd(),
+                 chain=[resolved] if resolved is not None else [], resolved=resolved)
     return sources
 
 

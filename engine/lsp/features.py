@@ -1,0 +1,556 @@
+"""What an editor asks of a ruleset, answered from one analysis of its text: diagnostics, hover,
+definitions and references, completion, the outline, rename, formatting, quick fixes and the
+lenses that run examples and verify properties.
+
+Each answer is a function of an ``Analysis`` (the text, its check and its index) and an LSP
+position; ``engine.lsp.server`` only wires them to the protocol. Positions in the protocol count
+UTF-16 code units from 0; spans count characters from 1: ``position_of`` and ``span_range``
+convert between the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from engine.check import types as t
+from engine.diagnostics import Diagnostic, Severity, Span
+from engine.lsp.index import Index, Occurrence, Symbol, build_index, declarations
+from engine.pipeline import CheckResult, check_text
+from engine.syntax.formatter import FormatError, format_text, type_text
+from engine.syntax.grammar import keywords
+from engine.syntax.source import display_path
+from engine.syntax.unparse import unparse
+
+_SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
+             Severity.WARNING: lsp.DiagnosticSeverity.Warning,
+             Severity.INFO: lsp.DiagnosticSeverity.Information}
+IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_DID_YOU_MEAN = re.compile(r"did you mean `([^`]+)`\?")
+_WRITE = re.compile(r"write (?:a single )?`([^`…]+)`(?:$|:| \(| instead| to compare)")
+
+KEYWORDS = {
+    "ruleset": "starts a ruleset: `ruleset NAME \"label\"`",
+    "version": "the ruleset's version, a text such as \"2026.12.1\"",
+    "effective": "the first day the ruleset decides (`effective DATE [until DATE]`)",
+    "until": "the first day the ruleset no longer decides (exclusive)",
+    "include": "reads declarations from another file of the ruleset's folder",
+    "facts": "a block of facts the caller gives for each customer",
+    "type": "a record type made of fields, used by facts and lists",
+    "reasons": "the reason codes and their texts, given to the customer",
+    "outputs": "what a decision returns, each with a type, combine policy and default",
+    "let": "a named value computed from facts and other names",
+    "table": "a decision table: inputs, rows of cells and a result, under a hit policy",
+    "rule": "proposes outputs, offers and reasons when its condition holds",
+    "when": "the condition of a rule, cap or property",
+    "then": "the actions a rule takes when it fires",
+    "set": "proposes a value for an output",
+    "add": "adds a value to a `collect` output",
+    "offer": "an offer a rule can make (`offer NAME amount EXPR`)",
+    "reason": "gives a reason code",
+    "cap": "bounds an output after it is combined (`cap OUTPUT at most EXPR`)",
+    "budget": "a portfolio limit applied across customers in a batch",
+    "example": "a customer and the decision the ruleset must make (run by `tenet test`)",
+    "property": "a claim proved for every customer by `tenet verify`",
+    "given": "the facts of an example",
+    "expect": "what an example's decision must be, or what a property claims",
+    "priority": "orders rules: higher first (default 0)",
+    "combine": "how an output's proposals become its value (first, unique, any, priority, "
+               "min, max, sum, collect, output order)",
+    "default": "an output's value when no rule proposes one",
+    "otherwise": "a table's result when no row matches",
+    "hit": "a table's hit policy",
+    "requires": "an offer's condition (e.g. the customer's consent)",
+    "missing": "the value of an optional fact not given, or of a failed computation",
+    "today": "the decision's as-of date",
+    "end": "closes the block",
+}
+
+
+@dataclass
+class Analysis:
+    """One version of one document, checked."""
+
+    path: Path
+    text: str
+    version: int | None
+    result: CheckResult
+    index: Index
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """The file's name in spans and messages, as `tenet check` shows it."""
+        return display_path(self.path)
+
+
+def analyze(text: str, path: Path, root: Path, version: int | None = None) -> Analysis:
+    """Check ``text`` as the file at ``path`` (its includes read from disk inside ``root``)."""
+    result = check_text(text, display_path(path), root, path.parent)
+    return Analysis(path, text, version, result, build_index(result), text.split("\n"))
+
+
+# ------------------------------------------------------------------------------- positions
+
+
+def span_range(span: Span, lines: list[str] | None) -> lsp.Range:
+    return lsp.Range(_position(span.line, span.column, lines),
+                     _position(span.end_line, span.end_column, lines))
+
+
+def _position(line: int, column: int, lines: list[str] | None) -> lsp.Position:
+    text = lines[line - 1] if lines is not None and 0 < line <= len(lines) else ""
+    return lsp.Position(max(line - 1, 0), _utf16(text[:max(column - 1, 0)]) +
+                        max(column - 1 - len(text), 0))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def position_of(position: lsp.Position, lines: list[str]) -> tuple[int, int]:
+    """The 1-based line and character column of an LSP position."""
+    text = lines[position.line] if position.line < len(lines) else ""
+    units = 0
+    for index, char in enumerate(text):
+        if units >= position.character:
+            return position.line + 1, index + 1
+        units += 2 if ord(char) > 0xFFFF else 1
+    return position.line + 1, len(text) + 1
+
+
+def lines_of(analysis: Analysis, file: str) -> list[str] | None:
+    """The lines of a file of the ruleset (the document itself, or an include)."""
+    if file == analysis.shown:
+        return analysis.lines
+    text = analysis.result.sources.sources.get(file)
+    return text.split("\n") if text is not None else None
+
+
+def uri_of(analysis: Analysis, file: str) -> str:
+    path = analysis.result.sources.files.get(file)
+    return Path(path if path is not None else file).resolve().as_uri()
+
+
+# ----------------------------------------------------------------------------- diagnostics
+
+
+def diagnostics(analysis: Analysis) -> dict[str, list[lsp.Diagnostic]]:
+    """By file URI (the document, and any include with findings): the diagnostics of
+    `tenet check`, with the same codes, severities, messages, help and spans."""
+    found: dict[str, list[lsp.Diagnostic]] = {uri_of(analysis, analysis.shown): []}
+    for diagnostic in analysis.result.diagnostics:
+        file = diagnostic.span.file
+        found.setdefault(uri_of(analysis, file), []).append(lsp_diagnostic(
+            diagnostic, lines_of(analysis, file)))
+    return found
+
+
+def lsp_diagnostic(diagnostic: Diagnostic, lines: list[str] | None) -> lsp.Diagnostic:
+    message = diagnostic.message + (f"\nhelp: {diagnostic.help}" if diagnostic.help else "")
+    replacement = replacement_of(diagnostic, lines)
+    return lsp.Diagnostic(
+        span_range(diagnostic.span, lines), message, severity=_SEVERITY[diagnostic.severity],
+        code=diagnostic.code, source="tenet",
+        data={"help": diagnostic.help, "replacement": replacement})
+
+
+def replacement_of(diagnostic: Diagnostic, lines: list[str] | None) -> str | None:
+    """The text that replaces the diagnostic's span, when its help names one: `did you mean
+    `X`?` and `write `X`` (not when X is a pattern with placeholders)."""
+    if diagnostic.help is None or lines is None:
+        return None
+    span = diagnostic.span
+    if span.line != span.end_line or not 0 < span.line <= len(lines):
+        return None
+    written = lines[span.line - 1][span.column - 1:span.end_column - 1]
+    if match := _DID_YOU_MEAN.search(diagnostic.help):
+        wanted = match[1]
+        if written.startswith('"') and written.endswith('"') and not wanted.startswith('"'):
+            return f'"{wanted}"'
+        return wanted if IDENTIFIER.fullmatch(written) or written.startswith('"') else None
+    if match := _WRITE.match(diagnostic.help):
+        wanted = match[1]
+        if wanted == written == "=":  # `==`, whose second `=` the span marks: remove it
+            return ""
+        if re.search(r"\b[A-Z]{2,}\b", wanted) and not re.search(r"\b[A-Z]{2,}\b", written):
+            return None  # a pattern (`reason CODE`), not a replacement
+        return wanted
+    return None
+
+
+def quick_fixes(analysis: Analysis, uri: str, context: list[lsp.Diagnostic]
+                ) -> list[lsp.CodeAction]:
+    actions = []
+    for diagnostic in context:
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        replacement = data.get("replacement")
+        if replacement is None:
+            continue
+        title = f"Replace with `{replacement}`" if replacement else "Remove it"
+        actions.append(lsp.CodeAction(
+            title, kind=lsp.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic], is_preferred=True,
+            edit=lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(diagnostic.range,
+                                                               replacement)]})))
+    return actions
+
+
+# ------------------------------------------------------------------------ names under cursor
+
+
+def occurrence_at(analysis: Analysis, position: lsp.Position) -> Occurrence | None:
+    line, column = position_of(position, analysis.lines)
+    return analysis.index.at(analysis.shown, line, column)
+
+
+def definition(analysis: Analysis, position: lsp.Position) -> lsp.Location | None:
+    occurrence = occurrence_at(analysis, position)
+    if occurrence is None:
+        return None
+    if occurrence.symbol.kind == "include":
+        return lsp.Location(Path(occurrence.symbol.name).resolve().as_uri(),
+                            lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))
+    found = analysis.index.definitions.get(occurrence.symbol)
+    return None if found is None else _location(analysis, found.span)
+
+
+def _location(analysis: Analysis, span: Span) -> lsp.Location:
+    return lsp.Location(uri_of(analysis, span.file),
+                        span_range(span, lines_of(analysis, span.file)))
+
+
+def references(analysis: Analysis, position: lsp.Position,
+               include_declaration: bool = True) -> list[lsp.Location]:
+    occurrence = occurrence_at(analysis, position)
+    if occurrence is None:
+        return []
+    return [_location(analysis, o.span) for o in analysis.index.references(occurrence.symbol)
+            if include_declaration or not o.is_definition]
+
+
+def rename(analysis: Analysis, position: lsp.Position, new_name: str
+           ) -> lsp.WorkspaceEdit | None:
+    """Every occurrence of the name under the cursor, renamed; ValueError when ``new_name``
+    cannot be one."""
+    occurrence = occurrence_at(analysis, position)
+    if occurrence is None or occurrence.symbol.kind == "include":
+        return None
+    if not IDENTIFIER.fullmatch(new_name) or new_name in keywords():
+        raise ValueError(f"`{new_name}` cannot be a name: use letters, digits and `_`, not "
+                         "starting with a digit, and not a keyword")
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for found in analysis.index.references(occurrence.symbol):
+        changes.setdefault(uri_of(analysis, found.span.file), []).append(lsp.TextEdit(
+            span_range(found.span, lines_of(analysis, found.span.file)), new_name))
+    return lsp.WorkspaceEdit(changes=changes)
+
+
+def prepare_rename(analysis: Analysis, position: lsp.Position) -> lsp.Range | None:
+    occurrence = occurrence_at(analysis, position)
+    if occurrence is None or occurrence.symbol.kind == "include":
+        return None
+    return span_range(occurrence.span, analysis.lines)
+
+
+# ------------------------------------------------------------------------------------ hover
+
+
+def hover(analysis: Analysis, position: lsp.Position) -> lsp.Hover | None:
+    occurrence = occurrence_at(analysis, position)
+    if occurrence is not None:
+        text = describe(analysis, occurrence.symbol)
+        if text:
+            return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, text),
+                             span_range(occurrence.span, analysis.lines))
+    word = _word_at(analysis, position)
+    if word is not None and word[0] in KEYWORDS:
+        return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown,
+                                           f"**{word[0]}**: {KEYWORDS[word[0]]}"), word[1])
+    return None
+
+
+def _word_at(analysis: Analysis, position: lsp.Position) -> tuple[str, lsp.Range] | None:
+    line, column = position_of(position, analysis.lines)
+    text = analysis.lines[line - 1] if line <= len(analysis.lines) else ""
+    for match in re.finditer(r"\w+", text):
+        if match.start() < column <= match.end() + 1:
+            start = _position(line, match.start() + 1, analysis.lines)
+            end = _position(line, match.end() + 1, analysis.lines)
+            return match[0], lsp.Range(start, end)
+    return None
+
+
+def describe(analysis: Analysis, symbol: Symbol) -> str | None:
+    """A symbol's hover text (Markdown)."""
+    program = analysis.result.program
+    if program is None:
+        return None
+    symbols = program.symbols
+    kind, name = symbol.kind, symbol.name
+    if kind == "field":
+        record, field_name = name.split(".", 1)
+        declared = symbols.record_fields(record).get(field_name)
+        if declared is None:
+            return None
+        owner = symbols.facts.get(record) or symbols.types.get(record)
+        where = f"facts block `{record}`" if record in symbols.facts else f"type `{record}`"
+        return _lines(f"**{field_name}**: {_type_words(symbols.resolve_type(declared.type))}"
+                      + (" (optional)" if declared.optional else ""),
+                      declared.label, f"a field of {where}"
+                      + (f" — {owner.label}" if owner is not None and owner.label else ""))
+    if kind == "facts":
+        block = symbols.facts.get(name)
+        return block and _lines(f"**facts {name}**: {len(block.fields)} fields", block.label)
+    if kind == "type":
+        declared = symbols.types.get(name)
+        return declared and _lines(f"**type {name}**: "
+                                   + ", ".join(f.name.name for f in declared.fields),
+                                   declared.label)
+    if kind == "let":
+        let = symbols.lets.get(name)
+        found = program.types.get(id(let.value)) if let is not None else None
+        return let and _lines(f"**let {name}**" + (f": {_type_words(found)}" if found else ""),
+                              f"`{unparse(let.value)}`")
+    if kind == "table":
+        table = symbols.tables.get(name)
+        policy = table.policy.name if table and table.policy else "unique"
+        return table and _lines(f"**table {name}** (hit policy `{policy}`)",
+                                "inputs: " + ", ".join(f"`{unparse(i)}`" for i in table.inputs),
+                                f"{len(table.rows)} rows")
+    if kind == "output":
+        output = symbols.outputs.get(name)
+        if output is None:
+            return None
+        policy = output.policy.name if output.policy else "the type's default"
+        default = f"`{unparse(output.default)}`" if output.default is not None else "missing"
+        return _lines(f"**output {name}**: {_type_words(program.output_types.get(name))}",
+                      f"combine {policy}; default {default}")
+    if kind == "reason":
+        entry = symbols.reasons.get(name)
+        return entry and _lines(f"**reason {name}**", f"“{entry.text}”")
+    if kind == "rule":
+        rule = symbols.rules.get(name)
+        return rule and _lines(f"**rule {name}**" + (f": {rule.label}" if rule.label else ""),
+                               f"priority {rule.priority}")
+    if kind in ("offer", "budget", "property"):
+        table = {"offer": symbols.offers, "budget": symbols.budgets,
+                 "property": symbols.properties}[kind]
+        declared = table.get(name)
+        return declared and _lines(f"**{kind} {name}**", declared.label)
+    if kind == "include":
+        return f"**include** `{Path(name).name}`"
+    return None
+
+
+def _type_words(type_: t.Type | None) -> str:
+    if type_ is None:
+        return "unknown"
+    words = type_.describe()
+    if type_ == t.MONEY:
+        return words + " (an exact amount: adds to money, not to a plain number)"
+    if type_ == t.NUMBER:
+        return words + " (a plain number, without unit)"
+    return words
+
+
+def _lines(*parts: str | None) -> str:
+    return "\n\n".join(part for part in parts if part)
+
+
+# ------------------------------------------------------------------------------- completion
+
+SNIPPETS = {
+    "rule": 'rule ${1:NAME} "${2:label}" when ${3:condition} then\n  set ${4:output} = ${5:value}\n'
+            "  reason ${6:CODE}\nend",
+    "table": "table ${1:name} hit ${2:first}\n  ${3:input} => ${4:result}\n  ${5:-} => ${6:value}"
+             "\nend",
+    "example": 'example "${1:name}"\n  as of ${2:2026-12-15}\n  given ${3:customer} {\n    '
+               "${4:field}: ${5:value}\n  }\n  expect ${6:output} = ${7:value}\nend",
+    "property": 'property ${1:NAME} "${2:label}"\n  when ${3:condition}\n  expect ${4:claim}\nend',
+}
+_BEFORE_DOT = re.compile(r"([^\W\d]\w*)\.(\w*)$")
+_ENUM_CONTEXT = re.compile(r"([^\W\d][\w.]*)\s*(?:=|!=|in\s*\[[^\]]*)\s*(?:\"[^\"]*,?\s*)*\"?(\w*)$")
+
+
+def completion(analysis: Analysis, position: lsp.Position,
+               fallback: Analysis | None = None) -> list[lsp.CompletionItem]:
+    """What fits at ``position``. Half-typed text often does not parse: the names then come
+    from ``fallback``, the document's last analysis that did."""
+    line_text = analysis.lines[position.line] if position.line < len(analysis.lines) else ""
+    _, column = position_of(position, analysis.lines)
+    before = line_text[:column - 1]
+    if analysis.result.program is None and fallback is not None:
+        analysis = fallback
+    program = analysis.result.program
+    symbols = program.symbols if program is not None else None
+    if symbols is None:
+        return _keywords_and_snippets()
+    if match := _BEFORE_DOT.search(before):
+        return _fields_of(analysis, match[1])
+    if re.search(r"\breason\s+\w*$|\bexpect\s+reasons\s*=\s*\[[\w\s,]*$", before):
+        return [lsp.CompletionItem(code, kind=lsp.CompletionItemKind.EnumMember,
+                                   detail=entry.text) for code, entry in symbols.reasons.items()]
+    if match := _ENUM_CONTEXT.search(before):
+        values = _enum_values(analysis, match[1])
+        if values:
+            quoted = before.rstrip().endswith('"') or re.search(r'"\w*$', before)
+            return [lsp.CompletionItem(f'"{value}"', kind=lsp.CompletionItemKind.EnumMember,
+                                       insert_text=value if quoted else f'"{value}"')
+                    for value in values]
+    items = []
+    for kind, table in (("facts", symbols.facts), ("let", symbols.lets),
+                        ("table", symbols.tables), ("output", symbols.outputs)):
+        for name in table:
+            items.append(lsp.CompletionItem(name, kind=lsp.CompletionItemKind.Variable,
+                                            detail=kind))
+    return items + _keywords_and_snippets()
+
+
+def _keywords_and_snippets() -> list[lsp.CompletionItem]:
+    items = [lsp.CompletionItem(word, kind=lsp.CompletionItemKind.Keyword,
+                                detail=KEYWORDS.get(word)) for word in sorted(keywords())]
+    items += [lsp.CompletionItem(f"{name} …", kind=lsp.CompletionItemKind.Snippet,
+                                 insert_text=body, filter_text=name,
+                                 insert_text_format=lsp.InsertTextFormat.Snippet)
+              for name, body in SNIPPETS.items()]
+    return items
+
+
+def _record_of(analysis: Analysis, name: str) -> str | None:
+    symbols = analysis.result.program.symbols
+    if name in symbols.facts:
+        return name
+    found = analysis.index.name_types.get(name)
+    return found.name if isinstance(found, t.Record) else None
+
+
+def _fields_of(analysis: Analysis, name: str) -> list[lsp.CompletionItem]:
+    symbols = analysis.result.program.symbols
+    if name == "baseline":
+        return [lsp.CompletionItem(output, kind=lsp.CompletionItemKind.Field)
+                for output in symbols.outputs]
+    record = _record_of(analysis, name)
+    if record is None:
+        return []
+    return [lsp.CompletionItem(field_name, kind=lsp.CompletionItemKind.Field,
+                               detail=type_text(declared.type), documentation=declared.label)
+            for field_name, declared in symbols.record_fields(record).items()]
+
+
+def _enum_values(analysis: Analysis, path: str) -> tuple[str, ...]:
+    """The `one of` values of the field, output or let named by ``path``."""
+    program = analysis.result.program
+    symbols = program.symbols
+    parts = path.split(".")
+    found: t.Type | None = None
+    if len(parts) == 1:
+        found = program.output_types.get(parts[0]) or analysis.index.name_types.get(parts[0])
+    else:
+        record = _record_of(analysis, parts[0])
+        for part in parts[1:]:
+            declared = symbols.record_fields(record).get(part) if record else None
+            found = symbols.resolve_type(declared.type) if declared else None
+            record = found.name if isinstance(found, t.Record) else None
+    return found.values if isinstance(found, t.Enum) else ()
+
+
+# ----------------------------------------------------------------------- outline, formatting
+
+_SYMBOL_KIND = {"facts": lsp.SymbolKind.Struct, "type": lsp.SymbolKind.Struct,
+                "let": lsp.SymbolKind.Variable, "table": lsp.SymbolKind.Function,
+                "output": lsp.SymbolKind.Property, "rule": lsp.SymbolKind.Method,
+                "offer": lsp.SymbolKind.Event, "budget": lsp.SymbolKind.Constant,
+                "example": lsp.SymbolKind.Object, "property": lsp.SymbolKind.Boolean}
+
+
+def document_symbols(analysis: Analysis) -> list[lsp.DocumentSymbol]:
+    module = next((m for m in analysis.result.sources.modules if m.path == analysis.shown), None)
+    if module is None:
+        return []
+    found = []
+    for kind, node in declarations(module):
+        name = node.name if isinstance(node.name, str) else node.name.name
+        selection = node.span if isinstance(node.name, str) else node.name.span
+        whole = span_range(node.span, analysis.lines)
+        found.append(lsp.DocumentSymbol(name, _SYMBOL_KIND[kind], whole,
+                                        span_range(selection, analysis.lines), detail=kind))
+    return found
+
+
+def formatting(analysis: Analysis) -> list[lsp.TextEdit] | None:
+    """The whole document in `tenet fmt`'s layout (None when it does not parse)."""
+    try:
+        formatted = format_text(analysis.text, analysis.shown)
+    except FormatError:
+        return None
+    if formatted == analysis.text:
+        return []
+    end = _position(len(analysis.lines), len(analysis.lines[-1]) + 1, analysis.lines)
+    return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), end), formatted)]
+
+
+# -------------------------------------------------------------------------------- lenses
+
+
+@dataclass
+class Lenses:
+    """What the lenses of a document show: examples run and properties verified on request,
+    kept until the text changes."""
+
+    examples: str | None = None  # the last run's outcome, in words
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+def code_lenses(analysis: Analysis, results: Lenses) -> list[lsp.CodeLens]:
+    program = analysis.result.program
+    if program is None or program.symbols.header is None:
+        return []
+    uri = analysis.path.resolve().as_uri()
+    header = span_range(program.symbols.header.span, analysis.lines)
+    lenses = [lsp.CodeLens(header, lsp.Command(
+        results.examples or "▶ Run examples", "tenet.runExamples", arguments=[uri]))]
+    for name, declared in program.symbols.properties.items():
+        if declared.span.file != analysis.shown:
+            continue
+        lenses.append(lsp.CodeLens(span_range(declared.span, analysis.lines), lsp.Command(
+            results.properties.get(name, "▶ Verify"), "tenet.verifyProperty", arguments=[uri, name])))
+    return lenses
+
+
+def run_examples(analysis: Analysis) -> str:
+    """Every example of the ruleset run: how many passed, or the first that did not and why."""
+    from engine.ruleset import Ruleset
+    from engine.run.examples import run_example
+
+    if analysis.result.has_errors or analysis.result.program is None:
+        return "✗ the ruleset has errors: fix them to run its examples"
+    ruleset = Ruleset(analysis.result)
+    examples = list(ruleset.examples)
+    for example in examples:
+        outcome = run_example(ruleset, example)
+        if outcome.failures:
+            return f"✗ example \"{example.name}\": {outcome.failures[0]}"
+    return f"✓ {len(examples)} example{'s' if len(examples) != 1 else ''} passed"
+
+
+def verify_property(analysis: Analysis, name: str) -> str:
+    """One property proved, or its witness in words."""
+    from engine.ruleset import Ruleset
+    from engine.verify import Options, verify
+
+    if analysis.result.has_errors or analysis.result.program is None:
+        return "✗ the ruleset has errors: fix them to verify it"
+    results = [r for r in verify(Ruleset(analysis.result), options=Options(only=name))
+               if r.kind == "property" and r.name == name]
+    if not results:
+        return "✗ no such property"
+    result = results[0]
+    if result.status == "proved":
+        return "✓ proved"
+    diagnostic = result.diagnostic()
+    detail = diagnostic.help if diagnostic is not None and diagnostic.help else ""
+    return f"✗ {result.status}" + (f": {detail}" if detail else "")
