@@ -18,7 +18,7 @@ def postgres() -> Iterator[PostgresCluster]:
     try:
         cluster = PostgresCluster()
     except FileNotFoundError as missing:
-        if os.environ.get("TENET_REQUIRE_POSTGRES"):  # CI: .ci/run installs it
+        if os.environ.get("TENET_REQUIRE_TOOLS"):  # CI: .ci/run installs it
             raise
         pytest.skip(str(missing))
     cluster.start()
