@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean vsix
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,17 @@ demo: $(VENV)/.installed
 	@echo "--- a ruleset with mistakes (exit status 1 is expected) ---"
 	-$(BIN)/tenet check docs/examples/mistakes.rules
 
-# The rulesets are linted, formatted and their examples run as a user would, then the suite.
+# The VS Code extension (editors/vscode): compiled, its grammar tested on the rulesets, packaged
+# as editors/vscode/tenet-rules.vsix. Needs Node.js 18+ and npm.
+vsix:
+	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent compile \
+	  && npm test --silent && npm run --silent package
+
+# The rulesets are linted, formatted and their examples run as a user would, then the
+# extension is built and the suite runs.
 test: $(VENV)/.spark
 	@mkdir -p build
+	$(MAKE) --no-print-directory vsix
 	$(BIN)/lint-imports
 	$(BIN)/tenet check --strict rulesets/
 	$(BIN)/tenet fmt --check rulesets/
@@ -69,4 +77,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check engine cli.py tests benchmarks
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .hypothesis editors/vscode/node_modules editors/vscode/out
