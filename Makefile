@@ -71,6 +71,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/load_5000_rules.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/serve.py
+	$(BIN)/python benchmarks/lsp.py
 	$(BIN)/python benchmarks/batch.py --rows 200000 --small 50000
 
 lint: $(VENV)/.installed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import traceback
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,10 @@ import engine
 from engine.lsp import features
 from engine.lsp.features import Analysis, Lenses
 
-DEBOUNCE_SECONDS = 0.08  # after the last keystroke, before the check runs
+DEBOUNCE_SECONDS = 0.03  # after the last keystroke, before the check runs
+# The cyclic garbage collector runs when the user has stopped typing, not in the middle of a
+# check: on a 2,000-line ruleset a collection over two syntax trees adds tens of milliseconds.
+IDLE_COLLECT_SECONDS = 2.0
 
 
 class TenetServer(LanguageServer):
@@ -32,6 +36,7 @@ class TenetServer(LanguageServer):
         self.parsed: dict[str, Analysis] = {}  # the last analysis that parsed, for completion
         self.lenses: dict[str, Lenses] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.collection: asyncio.TimerHandle | None = None
 
     def root(self, path: Path) -> Path:
         """Where includes may be read: the workspace's folder when the file is inside it."""
@@ -58,6 +63,12 @@ class TenetServer(LanguageServer):
         for target, found in features.diagnostics(analysis).items():
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
                 target, found, version=analysis.version if target == uri else None))
+        self.collect_when_idle()
+
+    def collect_when_idle(self) -> None:
+        if self.collection is not None:
+            self.collection.cancel()
+        self.collection = asyncio.get_running_loop().call_later(IDLE_COLLECT_SECONDS, gc.collect)
 
     def schedule(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
@@ -191,4 +202,5 @@ def _refresh_lenses(server: TenetServer) -> None:
 
 def serve() -> None:
     """Serve over stdin and stdout until the client says exit."""
+    gc.disable()  # collected when idle (IDLE_COLLECT_SECONDS)
     create_server().start_io()
