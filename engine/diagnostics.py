@@ -38,14 +38,25 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """What mends a mistake: ``text`` in place of ``span`` (which may be wider than the
+    diagnostic's own span: the whole of `1,000`, where the diagnostic marks the comma)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """A finding of any pass, anchored at ``span``."""
+    """A finding of any pass, anchored at ``span``; ``fix`` when the help names the exact
+    replacement (an editor offers it as a quick fix)."""
 
     code: str
     severity: Severity
     message: str
     span: Span
     help: str | None = field(default=None)
+    fix: Fix | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple:

@@ -17,7 +17,7 @@ from pathlib import Path
 from lsprotocol import types as lsp
 
 from engine.check import types as t
-from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics import Diagnostic, Fix, Severity, Span
 from engine.lsp.index import Index, Occurrence, Symbol, build_index, declarations
 from engine.pipeline import CheckResult, check_text
 from engine.syntax.formatter import FormatError, format_text, type_text
@@ -30,7 +30,6 @@ _SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
              Severity.INFO: lsp.DiagnosticSeverity.Information}
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _DID_YOU_MEAN = re.compile(r"did you mean `([^`]+)`\?")
-_WRITE = re.compile(r"write (?:a single )?`([^`…]+)`(?:$|:| \(| instead| to compare)")
 
 KEYWORDS = {
     "ruleset": "starts a ruleset: `ruleset NAME \"label\"`",
@@ -151,35 +150,34 @@ def diagnostics(analysis: Analysis) -> dict[str, list[lsp.Diagnostic]]:
 
 def lsp_diagnostic(diagnostic: Diagnostic, lines: list[str] | None) -> lsp.Diagnostic:
     message = diagnostic.message + (f"\nhelp: {diagnostic.help}" if diagnostic.help else "")
-    replacement = replacement_of(diagnostic, lines)
+    fix = fix_of(diagnostic, lines)
     return lsp.Diagnostic(
         span_range(diagnostic.span, lines), message, severity=_SEVERITY[diagnostic.severity],
         code=diagnostic.code, source="tenet",
-        data={"help": diagnostic.help, "replacement": replacement})
+        data={"help": diagnostic.help, "fix": None if fix is None else {
+            "range": _range_data(span_range(fix.span, lines)), "text": fix.text}})
 
 
-def replacement_of(diagnostic: Diagnostic, lines: list[str] | None) -> str | None:
-    """The text that replaces the diagnostic's span, when its help names one: `did you mean
-    `X`?` and `write `X`` (not when X is a pattern with placeholders)."""
-    if diagnostic.help is None or lines is None:
-        return None
+def _range_data(found: lsp.Range) -> dict:
+    return {"start": {"line": found.start.line, "character": found.start.character},
+            "end": {"line": found.end.line, "character": found.end.character}}
+
+
+def fix_of(diagnostic: Diagnostic, lines: list[str] | None) -> Fix | None:
+    """What mends the diagnostic: its own fix, or the name a `did you mean `X`?` offers in
+    place of the name its span marks (in quotes when the name was a text)."""
+    if diagnostic.fix is not None:
+        return diagnostic.fix
     span = diagnostic.span
-    if span.line != span.end_line or not 0 < span.line <= len(lines):
+    match = _DID_YOU_MEAN.search(diagnostic.help or "")
+    if match is None or lines is None or span.line != span.end_line \
+            or not 0 < span.line <= len(lines):
         return None
     written = lines[span.line - 1][span.column - 1:span.end_column - 1]
-    if match := _DID_YOU_MEAN.search(diagnostic.help):
-        wanted = match[1]
-        if written.startswith('"') and written.endswith('"') and not wanted.startswith('"'):
-            return f'"{wanted}"'
-        return wanted if IDENTIFIER.fullmatch(written) or written.startswith('"') else None
-    if match := _WRITE.match(diagnostic.help):
-        wanted = match[1]
-        if wanted == written == "=":  # `==`, whose second `=` the span marks: remove it
-            return ""
-        if re.search(r"\b[A-Z]{2,}\b", wanted) and not re.search(r"\b[A-Z]{2,}\b", written):
-            return None  # a pattern (`reason CODE`), not a replacement
-        return wanted
-    return None
+    wanted = match[1]
+    if written.startswith('"') and written.endswith('"') and len(written) > 1:
+        return Fix(span, wanted if wanted.startswith('"') else f'"{wanted}"')
+    return Fix(span, wanted) if IDENTIFIER.fullmatch(written) else None
 
 
 def quick_fixes(analysis: Analysis, uri: str, context: list[lsp.Diagnostic]
@@ -187,15 +185,20 @@ def quick_fixes(analysis: Analysis, uri: str, context: list[lsp.Diagnostic]
     actions = []
     for diagnostic in context:
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
-        replacement = data.get("replacement")
-        if replacement is None:
+        fix = data.get("fix")
+        if not isinstance(fix, dict):
             continue
-        title = f"Replace with `{replacement}`" if replacement else "Remove it"
+        try:
+            start, end = fix["range"]["start"], fix["range"]["end"]
+            where = lsp.Range(lsp.Position(start["line"], start["character"]),
+                              lsp.Position(end["line"], end["character"]))
+            text = str(fix["text"])
+        except (KeyError, TypeError):  # not what this server sent: nothing to offer
+            continue
+        title = f"Replace with `{text}`" if text else "Remove it"
         actions.append(lsp.CodeAction(
-            title, kind=lsp.CodeActionKind.QuickFix,
-            diagnostics=[diagnostic], is_preferred=True,
-            edit=lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(diagnostic.range,
-                                                               replacement)]})))
+            title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic], is_preferred=True,
+            edit=lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(where, text)]})))
     return actions
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics import Diagnostic, Fix, Severity, Span
 from engine.syntax.grammar import grammar
 
 # Keywords that open a block closed by `end`, or a one-line declaration.
@@ -87,7 +87,7 @@ def describe_syntax_error(error: UnexpectedInput, text: str, path: str) -> Diagn
 
     if token.type == "EQUAL" and _previous_char(text, token) == "=":
         return Diagnostic("E101", Severity.ERROR, "`==` is not an operator", span,
-                          help="write a single `=` to compare two values")
+                          help="write a single `=` to compare two values", fix=Fix(span, ""))
     if "ELSE" in expected and token.type != "ELSE":
         opening = _last_if(text, token)
         if opening is not None:
@@ -97,7 +97,8 @@ def describe_syntax_error(error: UnexpectedInput, text: str, path: str) -> Diagn
                 help="add `else VALUE` after the `then` value")
     if token.value in ("<", ">") and _previous_char(text, token) == "=":
         return Diagnostic("E101", Severity.ERROR, f"`={token.value}` is not an operator", span,
-                          help=f"write `{token.value}=`")
+                          help=f"write `{token.value}=`",
+                          fix=Fix(_widened(span, before=1), f"{token.value}="))
 
     if absorbed is not None and context is not None:
         return Diagnostic(
@@ -125,15 +126,18 @@ def _unexpected_character(error: UnexpectedCharacters, text: str, path: str) -> 
                           help='write `"…"` instead of `\'…\'`')
     if char in _FULL_WIDTH:
         return Diagnostic("E103", Severity.ERROR, f"`{char}` is a full-width character", span,
-                          help=f"write `{_FULL_WIDTH[char]}` (the language's punctuation is ASCII)")
+                          help=f"write `{_FULL_WIDTH[char]}` (the language's punctuation is ASCII)",
+                          fix=Fix(span, _FULL_WIDTH[char]))
     before = text[:error.pos_in_stream]
     if char == "&" and text.startswith("&&", error.pos_in_stream):
         return Diagnostic("E103", Severity.ERROR, "`&&` is not an operator", span,
-                          help="write `and`")
+                          help="write `and`", fix=Fix(_widened(span, after=1), "and"))
     if char == "%" and re.search(r"\d\s+\Z", before[-40:]):
-        number = re.search(r"(\d[\d_.]*)\s+\Z", before[-40:]).group(1)
+        found = re.search(r"(\d[\d_.]*)\s+\Z", before[-40:])
+        number = found.group(1)
         return Diagnostic("E103", Severity.ERROR, "a percentage is written without a space",
-                          span, help=f"write `{number}%`")
+                          span, help=f"write `{number}%`",
+                          fix=Fix(_widened(span, before=len(found.group())), f"{number}%"))
     shown = char if char.isprintable() and not char.isspace() else repr(char)
     return Diagnostic("E103", Severity.ERROR, f"unexpected character `{shown}`", span,
                       help=_expected_help(set(error.allowed or ())))
@@ -154,35 +158,48 @@ def _business_spelling(token: Token, text: str, span: Span) -> Diagnostic | None
     after = text[position:text.find("\n", position) if "\n" in text[position:] else len(text)]
     value = str(token)
     if token.type == "COMMA" and re.search(r"\d\Z", before) and re.match(r",\d{3}\b", after):
-        number = re.search(r"[\d_]+\Z", before).group() + re.match(r"(,\d{3})+", after).group()
+        head = re.search(r"[\d_]+\Z", before).group()
+        tail = re.match(r"(,\d{3})+", after).group()
+        number = head + tail
         interval = re.search(r"[\[(]\s*[\d_.%-]+\Z", before)
         if not interval:
             return Diagnostic("E101", Severity.ERROR, "`,` inside a number", span,
                               help=f"write `{number.replace(',', '_')}`: thousands are "
-                                   "separated with `_`")
+                                   "separated with `_`",
+                              fix=Fix(_widened(span, before=len(head), after=len(tail) - 1),
+                                      number.replace(",", "_")))
     if token.type == "COMMA" and re.search(r"[\[(]\s*-?[\d_.%]+\s*\Z", before):
         return Diagnostic("E101", Severity.ERROR, "an interval is written with `..`", span,
                           help="write `[700..760)`: from 700 (included) up to 760 (excluded)")
     if token.type == "NAME" and re.search(r"\d\Z", before):
-        number = re.search(r"[\d_.]+\Z", before).group().replace("_", "")
+        written = re.search(r"[\d_.]+\Z", before).group()
+        number = written.replace("_", "")
+        whole_token = _widened(span, before=len(written))
         if value[:1] in _MULTIPLIERS:
             whole = Decimal(number) * _MULTIPLIERS[value[0]]
+            # Only the first character multiplies (`5万元`: the rest is a unit): it is all
+            # that the fix replaces with the number.
+            only_first = Span(span.file, whole_token.line, whole_token.column, span.line,
+                              span.column + 1)
             return Diagnostic("E101", Severity.ERROR, f"`{number}{value[0]}` is not a number of "
-                              "the language", span, help=f"write `{int(whole):_}`")
+                              "the language", span, help=f"write `{int(whole):_}`",
+                              fix=Fix(only_first, f"{int(whole):_}"))
         if value.lower() in ("pct", "percent"):
             return Diagnostic("E101", Severity.ERROR, f"`{number}{value}` is not a number of the "
-                              "language", span, help=f"write `{number}%`")
+                              "language", span, help=f"write `{number}%`",
+                              fix=Fix(whole_token, f"{number}%"))
         if re.fullmatch(r"[eE]\d+", value):
             whole = Decimal(number) * 10 ** int(value[1:])
             shown = f"{int(whole):_}" if whole == whole.to_integral_value() else str(whole)
             return Diagnostic("E101", Severity.ERROR, f"`{number}{value}` is not a number of the "
-                              "language", span, help=f"write `{shown}`")
+                              "language", span, help=f"write `{shown}`",
+                              fix=Fix(whole_token, shown))
     if token.type == "NAME" and value in ("AND", "OR", "NOT"):
         return Diagnostic("E101", Severity.ERROR, f"`{value}`: keywords are written in lowercase",
-                          span, help=f"write `{value.lower()}`")
+                          span, help=f"write `{value.lower()}`", fix=Fix(span, value.lower()))
     if token.type == "VBAR" and after.startswith("||"):
         return Diagnostic("E101", Severity.ERROR, "`||` is not an operator", span,
-                          help="write `or`")
+                          help="write `or`", fix=Fix(_widened(span, after=1), "or"))
     if token.type == "RPAR" and re.search(r"\[\s*-?[\d_.%]+\s*,\s*-?[\d_.%]+\s*\Z", before):
         return Diagnostic("E101", Severity.ERROR, "an interval is written with `..`", span,
                           help="write `[700..760)`: from 700 (included) up to 760 (excluded)")
@@ -323,3 +340,10 @@ def _token_span(token: Token, text: str, path: str) -> Span:
 def _previous_char(text: str, token: Token) -> str:
     position = (token.start_pos or 0) - 1
     return text[position] if position >= 0 else ""
+
+
+def _widened(span: Span, before: int = 0, after: int = 0) -> Span:
+    """``span`` with ``before`` more characters before it and ``after`` more after it, on its
+    line."""
+    return Span(span.file, span.line, span.column - before, span.end_line,
+                span.end_column + after)

@@ -228,3 +228,36 @@ def test_positions_count_utf16_units() -> None:
     from engine.diagnostics import Span
     assert span_range(Span("f", 1, 16, 1, 17), lines).start.character == 16  # after the 𝄞 (2)
     assert SHARED.startswith("type loan")
+
+
+@pytest.mark.parametrize(("written", "fixed"), [
+    ("drawn > 1,000", "drawn > 1_000"),
+    ("drawn > 1,000,000", "drawn > 1_000_000"),
+    ("drawn == 1_000", "drawn = 1_000"),
+    ("drawn =< 1_000", "drawn <= 1_000"),
+    ("drawn > 1_000 && true", "drawn > 1_000 and true"),
+    ("drawn > 1_000 || true", "drawn > 1_000 or true"),
+    ("drawn > 1_000 AND true", "drawn > 1_000 and true"),
+    ("drawn > 5万", "drawn > 50_000"),
+    ("drawn > 2e3", "drawn > 2_000"),
+    ("drawn > 1_000 and drawn < 40 % * drawn", "drawn > 1_000 and drawn < 40% * drawn"),
+    ("drawn ＞ 1_000", "drawn > 1_000"),
+    ("drawn > customer.balanse", "drawn > customer.balance"),
+])
+def test_a_quick_fix_mends_the_way_people_write_numbers_and_operators(
+        workspace: Path, written: str, fixed: str) -> None:
+    text = MAIN.replace("drawn > 1_000", written, 1)
+    path = workspace / "main.rules"
+    uri = path.resolve().as_uri()
+    analysis = analyze(text, path, workspace)
+    found = features.diagnostics(analysis)[uri]
+    actions = features.quick_fixes(analysis, uri, found[:1])
+    assert len(actions) == 1, [d.message for d in found]
+    edit = actions[0].edit.changes[uri][0]
+    lines = text.split("\n")
+    line = lines[edit.range.start.line]
+    lines[edit.range.start.line] = (line[:edit.range.start.character] + edit.new_text
+                                    + line[edit.range.end.character:])
+    assert lines[edit.range.start.line] == f"  when {fixed}"
+    mended = features.diagnostics(analyze("\n".join(lines), path, workspace))[uri]
+    assert [d.message for d in mended if d.severity == lsp.DiagnosticSeverity.Error] == []
