@@ -321,7 +321,9 @@ def describe(analysis: Analysis, symbol: Symbol) -> str | None:
     if kind == "table":
         table = symbols.tables.get(name)
         policy = table.policy.name if table and table.policy else "unique"
-        return table and _lines(f"**table {name}** (hit policy `{policy}`)",
+        found = analysis.index.name_types.get(name)  # its value's type, as used
+        return table and _lines(f"**table {name}**" + (f": {_type_words(found)}" if found else "")
+                                + f" (hit policy `{policy}`)",
                                 "inputs: " + ", ".join(f"`{unparse(i)}`" for i in table.inputs),
                                 f"{len(table.rows)} rows")
     if kind == "output":
