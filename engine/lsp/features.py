@@ -11,6 +11,7 @@ convert between the two.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,21 +236,38 @@ def references(analysis: Analysis, position: lsp.Position,
             if include_declaration or not o.is_definition]
 
 
-def rename(analysis: Analysis, position: lsp.Position, new_name: str
+def rename(analysis: Analysis, position: lsp.Position, new_name: str,
+           neighbours: Callable[[], Iterable[Analysis]] | None = None
            ) -> lsp.WorkspaceEdit | None:
-    """Every occurrence of the name under the cursor, renamed; ValueError when ``new_name``
-    cannot be one."""
+    """Every occurrence of the name under the cursor, renamed, in the ruleset's files; and,
+    when the name lives in an included file, in the other rulesets of the workspace
+    (``neighbours``) that include it too. ValueError when ``new_name`` cannot be a name."""
     occurrence = occurrence_at(analysis, position)
     if occurrence is None or occurrence.symbol.kind == "include":
         return None
     if not IDENTIFIER.fullmatch(new_name) or new_name in keywords():
         raise ValueError(f"`{new_name}` cannot be a name: use letters, digits and `_`, not "
                          "starting with a digit, and not a keyword")
-    changes: dict[str, list[lsp.TextEdit]] = {}
-    for found in analysis.index.references(occurrence.symbol):
-        changes.setdefault(uri_of(analysis, found.span.file), []).append(lsp.TextEdit(
-            span_range(found.span, lines_of(analysis, found.span.file)), new_name))
-    return lsp.WorkspaceEdit(changes=changes)
+    changes: dict[str, dict[tuple, lsp.TextEdit]] = {}
+
+    def rename_in(found: Analysis) -> set[str]:
+        touched = set()
+        for place in found.index.references(occurrence.symbol):
+            uri = uri_of(found, place.span.file)
+            where = span_range(place.span, lines_of(found, place.span.file))
+            key = (where.start.line, where.start.character)
+            changes.setdefault(uri, {})[key] = lsp.TextEdit(where, new_name)
+            touched.add(uri)
+        return touched
+
+    shared = rename_in(analysis) - {analysis.path.resolve().as_uri()}
+    if shared and neighbours is not None:
+        for other in neighbours():
+            included = {Path(path).resolve().as_uri() for path in other.result.sources.files.values()}
+            if included & shared:
+                rename_in(other)
+    return lsp.WorkspaceEdit(changes={uri: sorted(edits.values(), key=lambda e: (
+        e.range.start.line, e.range.start.character)) for uri, edits in changes.items()})
 
 
 def prepare_rename(analysis: Analysis, position: lsp.Position) -> lsp.Range | None:

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import gc
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ DEBOUNCE_SECONDS = 0.03  # after the last keystroke, before the check runs
 # The cyclic garbage collector runs when the user has stopped typing, not in the middle of a
 # check: on a 2,000-line ruleset a collection over two syntax trees adds tens of milliseconds.
 IDLE_COLLECT_SECONDS = 2.0
+MAX_NEIGHBOURS = 2_000  # rulesets read to rename a name of a shared file
 
 
 class TenetServer(LanguageServer):
@@ -56,6 +58,26 @@ class TenetServer(LanguageServer):
             if found.result.program is not None:
                 self.parsed[uri] = found
         return found
+
+    def neighbours(self, uri: str) -> Iterator[Analysis]:
+        """The workspace's other rulesets, analysed: open ones as the editor holds them, the
+        rest as saved (at most MAX_NEIGHBOURS files)."""
+        root = self.workspace.root_path
+        if not root:
+            return
+        this = Path(self.workspace.get_text_document(uri).path).resolve()
+        for path in sorted(Path(root).rglob("*.rules"))[:MAX_NEIGHBOURS]:
+            if path.resolve() == this:
+                continue
+            other = path.resolve().as_uri()
+            if other in self.workspace.text_documents:
+                yield self.current(other)
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            yield features.analyze(text, path, self.root(path))
 
     def publish(self, uri: str) -> None:
         self.pending.pop(uri, None)
@@ -160,8 +182,9 @@ def create_server() -> TenetServer:
     @server.feature(lsp.TEXT_DOCUMENT_RENAME)
     def rename(params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
         # Not guarded: a name that cannot be one is the user's error, answered as such.
-        return features.rename(server.current(params.text_document.uri), params.position,
-                               params.new_name)
+        uri = params.text_document.uri
+        return features.rename(server.current(uri), params.position, params.new_name,
+                               lambda: server.neighbours(uri))
 
     @feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
              lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]), default=[])

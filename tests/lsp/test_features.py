@@ -99,6 +99,19 @@ def test_rename_changes_every_occurrence_across_files(main: features.Analysis) -
     assert features.prepare_rename(main, at(MAIN, "include", 0)) is None
 
 
+def test_a_name_of_a_shared_file_is_renamed_in_every_ruleset_that_includes_it(
+        main: features.Analysis, workspace: Path) -> None:
+    other_path = workspace / "other.rules"
+    other = analyze(other_path.read_text(encoding="utf-8"), other_path, workspace)
+    assert other.result.diagnostics == []
+    edit = features.rename(main, at(MAIN, "l.drawn_amount", 0, 3), "used", lambda: [other])
+    assert {Path(uri).name: [(e.range.start.line, e.range.start.character) for e in edits]
+            for uri, edits in edit.changes.items()} == {
+        "main.rules": [(22, 40), (41, 64)], "shared.rules": [(1, 2)], "other.rules": [(12, 29)]}
+    local = features.rename(main, at(MAIN, "let drawn", 0, 5), "exposure", lambda: [other])
+    assert [Path(uri).name for uri in local.changes] == ["main.rules"]  # not read: not shared
+
+
 def test_completion_offers_what_fits_the_place(workspace: Path) -> None:
     parsed = analyze(MAIN, workspace / "main.rules", workspace)
 

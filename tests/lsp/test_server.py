@@ -93,6 +93,10 @@ async def test_hover_definition_references_and_rename(client: LanguageClient) ->
     edit = await client.text_document_rename_async(lsp.RenameParams(
         document, _at("let drawn", 5), "exposure"))
     assert [e.range.start.line for e in edit.changes[uri]] == [22, 25, 32, 47]
+    shared = await client.text_document_rename_async(lsp.RenameParams(
+        document, _at("list of loan", 9), "credit_line"))
+    assert sorted(Path(uri).name for uri in shared.changes) == [
+        "main.rules", "other.rules", "shared.rules"]
     with pytest.raises(Exception, match="cannot be a name"):
         await client.text_document_rename_async(lsp.RenameParams(
             document, _at("let drawn", 5), "when"))

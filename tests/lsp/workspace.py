@@ -63,10 +63,29 @@ end
 '''
 
 
+OTHER = '''ruleset other
+include "parts/shared.rules"
+
+facts borrower
+  credit: loan
+end
+
+outputs
+  owed: money default 0
+end
+
+rule ANY when true then
+  set owed = borrower.credit.drawn_amount
+end
+'''
+
+
 def make_workspace(folder: Path) -> Path:
-    """The workspace folder: main.rules and parts/shared.rules."""
+    """The workspace folder: main.rules, other.rules (which includes the same shared file)
+    and parts/shared.rules."""
     (folder / "parts").mkdir(parents=True, exist_ok=True)
     (folder / "main.rules").write_text(MAIN, encoding="utf-8")
+    (folder / "other.rules").write_text(OTHER, encoding="utf-8")
     (folder / "parts" / "shared.rules").write_text(SHARED, encoding="utf-8")
     return folder
 
