@@ -777,8 +777,9 @@ def fmt(paths: tuple[Path, ...], check_only: bool, show_diff: bool, root: Path |
               help="With --engine spark: the Spark master (local[4], spark://host:7077, yarn); "
                    "default what spark-submit set, else $SPARK_MASTER, else local[*].")
 @click.option("--scale", type=click.IntRange(0, 38), default=None, metavar="N",
-              help="With --engine spark: the digits after the point of money and number "
-                   "columns (default 18); a value that needs more is its row's error.")
+              help="With Parquet output (and --engine spark): the digits after the point of "
+                   "the decimal columns of money and number (default 18); a value that needs "
+                   "more is its row's error, never rounded.")
 @_root_option
 def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str | None,
           as_of: datetime.datetime | None, jobs: int | None, id_field: str | None,
@@ -791,7 +792,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     rows went to the errors file, 2 usage errors and rulesets with errors.
     """
     from engine.portfolio import BatchOptions, default_jobs, run_batch
-    from engine.portfolio.formats import FormatError, format_of
+    from engine.portfolio.formats import DEFAULT_SCALE, FormatError, format_of
     from engine.report.summary import render_summary
     from engine.ruleset import OutsideWindow
 
@@ -806,11 +807,14 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
         _batch_on_spark(ruleset, facts_path, out_path, errors_path,
                         as_of.date() if as_of else None, id_field, summary_path, master, scale)
         return
-    if master is not None or scale is not None:
-        raise click.UsageError("--master and --scale go with --engine spark")
+    if master is not None:
+        raise click.UsageError("--master goes with --engine spark")
     try:
         for path in (facts_path, out_path):
             format_of(path)
+        if scale is not None and format_of(out_path) != "parquet":
+            raise click.UsageError("--scale goes with Parquet output (CSV and JSONL write "
+                                   "every number exactly as text)")
         if trace and format_of(out_path) != "jsonl":
             raise click.UsageError("--trace needs JSONL output")
         if facts_path != "-" and not Path(facts_path).is_file():
@@ -821,7 +825,8 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
                            as_of=as_of.date() if as_of else None,
                            jobs=jobs or default_jobs(), id_field=id_field, trace=trace,
                            summary=None if summary_path is None else str(summary_path),
-                           csv_neutralise=not csv_formulas)
+                           csv_neutralise=not csv_formulas,
+                           scale=DEFAULT_SCALE if scale is None else scale)
     errors = _console(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
     try:

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
@@ -358,13 +358,38 @@ class JsonlWriter:
         self.stream.close()
 
 
+PRECISION = 38  # the widest decimal of Parquet readers (Spark, DuckDB, pandas' Arrow types)
+DEFAULT_SCALE = 18  # digits after the point of money and number columns, unless told
+_EXACT = Context(prec=200)  # wide enough for any value the engine makes (34 digits, exponents ±1E6)
+
+
+class Unfit(Exception):
+    """A value that its decimal column cannot hold exactly."""
+
+
+def decimal_cell(name: str, value: Any, scale: int) -> Decimal:
+    """``value`` for a decimal(PRECISION, ``scale``) column, exactly; Unfit when it needs more
+    digits after the point or more than PRECISION in all (it is never rounded)."""
+    number = Decimal(value)
+    scaled = number.scaleb(scale, context=_EXACT)
+    if scaled != scaled.to_integral_value(context=_EXACT) or abs(scaled) >= 10 ** PRECISION:
+        raise Unfit(f"output `{name}` = {normalize(number)} does not fit a decimal("
+                    f"{PRECISION},{scale}) column; the value is exact and is not rounded "
+                    "(a smaller scale, or `round` in the ruleset, makes it fit)")
+    return number
+
+
 class TableWriter:
-    """CSV or Parquet: a column per output, then `offers` (names) and `reasons` (codes)."""
+    """CSV or Parquet: a column per output, then `offers` (names) and `reasons` (codes).
+
+    In CSV a number is its exact text. In Parquet money and number are decimal(38, ``scale``)
+    columns and integers decimal(38, 0), so that a reader sums them without a cast;
+    ``write_record`` raises Unfit for a value its column cannot hold exactly."""
 
     def __init__(self, path: str, kind: str, outputs: dict[str, t.Type], with_id: bool,
-                 with_offers: bool, neutralise: bool = True) -> None:
+                 with_offers: bool, neutralise: bool = True, scale: int = DEFAULT_SCALE) -> None:
         self.kind, self.outputs, self.with_id = kind, outputs, with_id
-        self.with_offers = with_offers
+        self.with_offers, self.scale = with_offers, scale
         # Text cells of CSV that a spreadsheet would run as a formula (OWASP's rule); numbers
         # are ours and never are one.
         self.safe = neutralised if kind == "csv" and neutralise else _as_it_is
@@ -391,7 +416,9 @@ class TableWriter:
             return pa.date32()
         if isinstance(type_, t.ListOf):
             return self._list_type()
-        return pa.string()  # numbers as their exact text, never binary floats
+        if self.kind == "parquet" and type_ in _NUMBERS:
+            return pa.decimal128(PRECISION, 0 if type_ == t.INTEGER else self.scale)
+        return pa.string()  # texts, and CSV's numbers as their exact text
 
     def write_record(self, record: dict[str, Any]) -> None:
         """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes)."""
@@ -400,7 +427,7 @@ class TableWriter:
         if self.with_id:
             row["id"] = safe(record.get("id"))
         for name, type_ in self.outputs.items():
-            cell = self._cell(record["decision"].get(name), type_)
+            cell = self._cell(name, record["decision"].get(name), type_)
             row[name] = cell if type_ in _NUMBERS else safe(cell)
         if self.with_offers:
             row["offers"] = safe(self._names(record["offers"]))
@@ -412,7 +439,7 @@ class TableWriter:
     def _names(self, names: list[str]) -> Any:
         return ";".join(names) if self.kind == "csv" else list(names)
 
-    def _cell(self, value: Any, type_: t.Type) -> Any:
+    def _cell(self, name: str, value: Any, type_: t.Type) -> Any:
         if value is None:
             return None
         if isinstance(type_, t.ListOf):
@@ -420,6 +447,8 @@ class TableWriter:
             return ";".join(texts) if self.kind == "csv" else texts
         if type_ in (t.BOOLEAN, t.DATE):
             return value
+        if self.kind == "parquet" and type_ in _NUMBERS:
+            return decimal_cell(name, value, 0 if type_ == t.INTEGER else self.scale)
         return text_of(value)
 
     def _flush(self) -> None:

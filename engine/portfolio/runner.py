@@ -34,10 +34,12 @@ from engine.exceptions import DecisionConflict, FactsError
 from engine.portfolio.budgets import Allocation, Candidates, allocate
 from engine.portfolio.destinations import AtomicFile, check_destinations, commit_together
 from engine.portfolio.formats import (
+    DEFAULT_SCALE,
     Chunk,
     JsonlWriter,
     RowReader,
     TableWriter,
+    Unfit,
     format_of,
     read_chunks,
     value_of_path,
@@ -61,6 +63,7 @@ class BatchOptions:
     chunk_rows: int = CHUNK_ROWS
     summary: str | None = None  # also write the summary there, as JSON, with the outputs
     csv_neutralise: bool = True  # CSV text cells that would be formulas get a leading '
+    scale: int = DEFAULT_SCALE  # Parquet: digits after the point of money and number columns
 
     @property
     def errors_path(self) -> str:
@@ -313,16 +316,19 @@ class BatchRun:
             with tempfile.TemporaryFile(prefix="tenet-batch-") as spill:
                 for result in results:
                     self.summary.merge(result)
-                    for row in result.refused:
-                        errors.write(_refused_record(row))
+                    refused = result.refused
                     if self.budgets:
                         pickle.dump(result.decided, spill, protocol=pickle.HIGHEST_PROTOCOL)
                     else:
-                        for row in result.decided:
-                            out.write_record(row[RECORD])
+                        unfit = [self._write(out, row[RECORD]) for row in result.decided]
+                        if any(unfit):  # in row order among the chunk's other refusals
+                            refused = sorted([*refused, *filter(None, unfit)],
+                                             key=lambda row: row[0])
+                    for row in refused:
+                        errors.write(_refused_record(row))
                     self.progress(self.summary.rows, self.summary.errors)
                 if self.budgets:
-                    self._apply_budgets(spill, out)
+                    self._apply_budgets(spill, out, errors)
             complete = True
         finally:
             out.close(complete)
@@ -345,11 +351,23 @@ class BatchRun:
         output_types = self.ruleset.check.program.output_types
         outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
         return TableWriter(path, kind, outputs, self.options.id_field is not None,
-                           OFFERS_OUTPUT in output_types, self.options.csv_neutralise)
+                           OFFERS_OUTPUT in output_types, self.options.csv_neutralise,
+                           self.options.scale)
+
+    def _write(self, out: Any, record: Any) -> Refused | None:
+        """Write a decided row's record; a value its Parquet column cannot hold exactly makes
+        the row refused instead (returned), and counted so."""
+        try:
+            out.write_record(record)
+        except Unfit as unfit:
+            self.summary.count_decision(record["decision"], record["reasons"], -1)
+            self.summary.errors += 1
+            return record["row"], record["id"], "decimal", [str(unfit)]
+        return None
 
     # -- budgets
 
-    def _apply_budgets(self, spill: Any, out: Any) -> None:
+    def _apply_budgets(self, spill: Any, out: Any, errors: Any) -> None:
         """Each budget in declared order over the whole book, each seeing the decisions as
         the budgets before it left them; then the rows are written with every override."""
         allocations = self.summary.budgets
@@ -369,9 +387,14 @@ class BatchRun:
             allocations.append(allocate(budget.name.name, limit, budget.descending, candidates,
                                         budget.stops_when_full))
             del candidates
+        # A row refused for a value its column cannot hold goes to the errors after those
+        # refused while deciding: its value is known only once the budgets are applied.
         for row in _spilled(spill):
             applied = _applied(allocations, row[ROW]) if row[BUDGETS] is not None else None
-            out.write_record(self.overrides.record(row, applied) if applied else row[RECORD])
+            unfit = self._write(out, self.overrides.record(row, applied) if applied
+                                else row[RECORD])
+            if unfit is not None:
+                errors.write(_refused_record(unfit))
 
 
 class Overrides:

@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import datetime
 import struct
-from decimal import Context, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
 from engine.check import types as t
 from engine.check.symbols import OFFERS_OUTPUT
-from engine.portfolio.formats import text_of
+from engine.portfolio.formats import (  # noqa: F401 (Unfit: raised by cells)
+    DEFAULT_SCALE,
+    PRECISION,
+    Unfit,
+    decimal_cell,
+    text_of,
+)
 from engine.ruleset import Ruleset
-from engine.run.runtime import normalize
-
-PRECISION = 38  # the widest Spark decimal
-DEFAULT_SCALE = 18
-_EXACT = Context(prec=200)  # wide enough for any value the engine makes (34 digits, exponents ±1E6)
 
 # Internal columns, dropped before the decisions are handed over.
 FILE, BLOCK, LOCAL = "__tenet_file", "__tenet_block", "__tenet_local"
@@ -45,10 +46,6 @@ def rank(index: int) -> str:
 
 def total(index: int) -> str:
     return f"__tenet_total_{index}"
-
-
-class Unfit(Exception):
-    """A value that the output's Spark column cannot hold exactly."""
 
 
 class Layout:
@@ -116,19 +113,10 @@ class Layout:
         if isinstance(type_, t.ListOf):
             return [text_of(item) for item in value]
         if type_ in (t.INTEGER, t.MONEY, t.NUMBER):
-            return self._decimal(name, value, 0 if type_ == t.INTEGER else self.scale)
+            return decimal_cell(name, value, 0 if type_ == t.INTEGER else self.scale)
         if type_ in (t.BOOLEAN, t.DATE):
             return value
         return str(value)
-
-    def _decimal(self, name: str, value: Any, scale: int) -> Decimal:
-        number = Decimal(value)
-        scaled = number.scaleb(scale, context=_EXACT)
-        if scaled != scaled.to_integral_value(context=_EXACT) or abs(scaled) >= 10 ** PRECISION:
-            raise Unfit(f"output `{name}` = {normalize(number)} does not fit a Spark "
-                        f"decimal({PRECISION},{scale}); the value is exact and is not rounded "
-                        "(a smaller scale, or `round` in the ruleset, makes it fit)")
-        return number
 
     def batch(self, rows: list[dict[str, Any]]) -> pa.RecordBatch:
         """A record batch of ``rows`` (column -> value; absent columns are null)."""

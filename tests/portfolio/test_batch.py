@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -168,12 +169,15 @@ def test_parquet_in_and_out_keeps_numbers_exact(tmp_path: Path) -> None:
     assert code == 0, output
     table = pq.read_table(out)
     assert table.column_names == ["row", "id", "action", "granted", "note", "reasons"]
+    assert table.schema.field("granted").type == pa.decimal128(38, 18)
     assert table.to_pylist() == [
-        {"row": 1, "id": "p", "action": "increase", "granted": "0.1", "note": "vip",
+        {"row": 1, "id": "p", "action": "increase", "granted": Decimal("0.1"), "note": "vip",
          "reasons": ["UP"]},
-        {"row": 2, "id": "q", "action": "increase", "granted": "450.5", "note": "none",
-         "reasons": ["UP"]},
-        {"row": 3, "id": "r", "action": "hold", "granted": "0", "note": "vip", "reasons": []}]
+        {"row": 2, "id": "q", "action": "increase", "granted": Decimal("450.5"),
+         "note": "none", "reasons": ["UP"]},
+        {"row": 3, "id": "r", "action": "hold", "granted": Decimal(0), "note": "vip",
+         "reasons": []}]
+    assert pc.sum(table.column("granted")).as_py() == Decimal("450.6")  # no cast needed
 
 
 def test_parquet_rows_with_bad_values_and_unknown_columns_are_errors(tmp_path: Path) -> None:
@@ -278,3 +282,71 @@ def test_batch_equals_decide_row_by_row(path: Path, tmp_path_factory) -> None:
             assert {key: row[key] for key in expected} == expected
 
     check()
+
+
+SPLIT = """ruleset split
+effective 2026-01-01
+
+facts c
+  id: text
+  amount: money
+end
+
+outputs
+  third: money default 0
+end
+
+rule T when c.amount > 0 then
+  set third = c.amount / 3
+end
+"""
+
+
+def test_parquet_money_is_exact_decimal_and_a_value_that_does_not_fit_is_an_error_row(
+        tmp_path: Path) -> None:
+    rules = tmp_path / "split.rules"
+    rules.write_text(SPLIT, encoding="utf-8")
+    book = tmp_path / "book.jsonl"
+    book.write_text("".join(f'{{"c": {{"id": "{name}", "amount": {amount}}}}}\n'
+                            for name, amount in [("a", 3), ("b", 1), ("c", 0), ("d", "30.03")]),
+                    encoding="utf-8")  # 30.03 as written: JSON numbers are read exactly
+    out = tmp_path / "out.parquet"
+    code, output = invoke("batch", str(rules), "--facts", str(book), "--out", str(out),
+                          "--id", "c.id", "--jobs", "1", "--as-of", "2026-12-01")
+    assert code == 1, output  # a row went to the errors
+    table = pq.read_table(out)
+    assert table.schema.field("third").type == pa.decimal128(38, 18)
+    assert table.to_pylist() == [
+        {"row": 1, "id": "a", "third": Decimal(1), "reasons": []},
+        {"row": 3, "id": "c", "third": Decimal(0), "reasons": []},
+        {"row": 4, "id": "d", "third": Decimal("10.01"), "reasons": []}]
+    assert lines(tmp_path / "out.errors.jsonl") == [{
+        "row": 2, "id": "b", "kind": "decimal", "problems": [
+            "output `third` = 0.3333333333333333333333333333333333 does not fit a "
+            "decimal(38,18) column; the value is exact and is not rounded (a smaller scale, or "
+            "`round` in the ruleset, makes it fit)"]}]
+    # --scale: fewer digits after the point; then 10.01 needs more than it holds
+    code, _ = invoke("batch", str(rules), "--facts", str(book), "--out", str(out), "--id",
+                     "c.id", "--jobs", "1", "--as-of", "2026-12-01", "--scale", "1")
+    assert code == 1
+    assert pq.read_table(out).schema.field("third").type == pa.decimal128(38, 1)
+    assert [row["row"] for row in lines(tmp_path / "out.errors.jsonl")] == [2, 4]
+
+
+def test_a_budgeted_value_that_does_not_fit_its_column_is_an_error_row_too(
+        tmp_path: Path) -> None:
+    book = tmp_path / "book.jsonl"
+    book.write_text("".join(
+        f'{{"c": {{"id": "{name}", "ask": {ask}, "fee": 0, "score": 1, "vip": false}}}}\n'
+        for name, ask in [("p", "0.10"), ("q", 200)]), encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    code, output = invoke("batch", str(BUDGETS), "--facts", str(book), "--out", str(out),
+                          "--id", "c.id", "--jobs", "1", "--as-of", "2026-12-01",
+                          "--scale", "0", "--summary", str(tmp_path / "summary.json"))
+    assert code == 1, output
+    assert [(row["row"], row["granted"]) for row in pq.read_table(out).to_pylist()] == [
+        (2, Decimal(200))]
+    assert [(row["row"], row["kind"]) for row in lines(tmp_path / "out.errors.jsonl")] == [
+        (1, "decimal")]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (summary["decided"], summary["errors"]) == (1, 1)

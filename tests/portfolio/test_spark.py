@@ -66,7 +66,7 @@ def local_run(ruleset: Path, book: Path, tmp: Path, id_field: str | None = "c.id
         out=str(out), errors=str(tmp / "local.errors.jsonl"), as_of=as_of, jobs=1,
         id_field=id_field))
     errors = [json.loads(line) for line in (tmp / "local.errors.jsonl").read_text().splitlines()]
-    return pq.read_table(out).to_pylist(), errors, summary.to_data()
+    return [_texts(row) for row in pq.read_table(out).to_pylist()], errors, summary.to_data()
 
 
 def spark_run(ruleset: Path, book: Path, tmp: Path, id_field: str | None = "c.id",
@@ -85,14 +85,19 @@ def read_folder(path: Path) -> list[dict]:
 
 
 def as_local(rows: list[dict], digest: str) -> list[dict]:
-    """Spark rows as `tenet batch` writes Parquet: numbers as their exact text; the digest
-    (which `tenet batch` writes once, in the summary of the run) checked and dropped."""
+    """Spark rows as `tenet batch` writes Parquet, the decimals as exact texts to compare; the
+    digest (which `tenet batch` writes once, in the summary of the run) checked and dropped."""
     local = []
     for row in rows:
         assert row.pop("ruleset_digest") == digest
-        local.append({key: text_of(value) if isinstance(value, Decimal) else value
-                      for key, value in row.items()})
+        local.append(_texts(row))
     return local
+
+
+def _texts(row: dict) -> dict:
+    """A row with its decimals as their exact texts (both engines write decimal(38, 18))."""
+    return {key: text_of(value) if isinstance(value, Decimal) else value
+            for key, value in row.items()}
 
 
 def assert_same(spark_result: tuple, local_result: tuple) -> None:
@@ -308,8 +313,8 @@ def test_decimals_survive_exactly_and_a_value_too_wide_is_that_rows_error(
     assert rows[2]["granted"] == Decimal(5000) and rows[2]["reasons"] == ["UP", "CAP"]
     assert rows[3]["granted"] is None and rows[3]["error"]["kind"] == "decimal"
     assert rows[3]["error"]["problems"] == [
-        "output `granted` = 1E-19 does not fit a Spark decimal(38,18); the value is exact and "
-        "is not rounded (a smaller scale, or `round` in the ruleset, makes it fit)"]
+        "output `granted` = 1E-19 does not fit a decimal(38,18) column; the value is exact "
+        "and is not rounded (a smaller scale, or `round` in the ruleset, makes it fit)"]
     digest = engine.load(BOOK_RULES).info.digest
     assert {row["ruleset_digest"] for row in rows} == {digest}
 

@@ -52,8 +52,8 @@ def test_money_with_up_to_the_scale_digits_after_the_point_fits_exactly(
 def test_money_beyond_the_scale_or_38_digits_is_refused_not_rounded() -> None:
     layout = Layout(engine.load(ROOT / "rulesets" / "limit_review.rules"), False, scale=2)
     for value in (Decimal("0.001"), Decimal("1E+36"), Decimal("-1E+36")):
-        with pytest.raises(Unfit, match=r"output `new_limit` = .* does not fit a Spark "
-                                        r"decimal\(38,2\)"):
+        with pytest.raises(Unfit, match=r"output `new_limit` = .* does not fit a "
+                                        r"decimal\(38,2\) column"):
             layout.cells({"decision": {"new_limit": value}, "reasons": []})
     assert layout.cells({"decision": {"new_limit": Decimal("12.30")}, "reasons": []})[
         "new_limit"] == Decimal("12.3")
@@ -97,8 +97,8 @@ def test_options_of_one_engine_are_refused_with_the_other() -> None:
         ("--engine", "spark", "--out", "o.csv"):
             "--engine spark writes OUT as a folder of Parquet files",
         ("--engine", "spark", "--out", "-"): "--engine spark reads and writes files and folders",
-        ("--out", "o.csv", "--master", "local[2]"): "--master and --scale go with --engine spark",
-        ("--out", "o.csv", "--scale", "2"): "--master and --scale go with --engine spark",
+        ("--out", "o.csv", "--master", "local[2]"): "--master goes with --engine spark",
+        ("--out", "o.csv", "--scale", "2"): "--scale goes with Parquet output",
     }
     for options, message in cases.items():
         result = CliRunner().invoke(main, ["batch", ruleset, "--facts", book, *options])
