@@ -226,8 +226,8 @@ class AuditStore:
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
         self._dialect = _dialect(url)
-        self.path = getattr(self._dialect, "path", url)
-        if not create and isinstance(self._dialect, _SQLite) and not Path(self.path).is_file():
+        if not create and isinstance(self._dialect, _SQLite) and \
+                not Path(self._dialect.path).is_file():
             raise NotAnAuditDatabase(f"{url}: no such database file")
         self._prepare(create)
         self._read_lock = threading.Lock()

@@ -131,7 +131,7 @@ def test_many_clients_at_once_get_the_decisions_made_one_by_one(service) -> None
         assert answer.status_code == 200
         assert answer.json()["reasons"] == alone.to_data()["reasons"]
     assert store.verify_chain() == (40, None)
-    assert invoke("replay", "--db", store.path) == (
+    assert invoke("replay", "--db", store.url) == (
         0, "40 decisions replayed: 40 identical, 0 different\n")
 
 
