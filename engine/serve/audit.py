@@ -321,10 +321,12 @@ class AuditStore:
                     if connection is None:
                         connection = self._dialect.connect_writer()
                     self._commit(connection, group)
-                except self._dialect.errors as error:
+                except Exception as error:  # the database's refusal, or a bug: never a hang
                     connection = _discard(connection)  # the next group connects afresh
+                    reason = (_first_line(error) if isinstance(error, self._dialect.errors)
+                              else f"internal error: {type(error).__name__}: {error}")
                     for *_, done in group:
-                        done.set_exception(AuditUnavailable(_first_line(error)))
+                        done.set_exception(AuditUnavailable(reason))
                 else:
                     for *_, done in group:
                         done.set_result(None)
