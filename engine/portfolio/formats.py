@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -370,13 +371,21 @@ class Unfit(Exception):
 def decimal_cell(name: str, value: Any, scale: int) -> Decimal:
     """``value`` for a decimal(PRECISION, ``scale``) column, exactly; Unfit when it needs more
     digits after the point or more than PRECISION in all (it is never rounded)."""
-    number = Decimal(value)
-    scaled = number.scaleb(scale, context=_EXACT)
-    if scaled != scaled.to_integral_value(context=_EXACT) or abs(scaled) >= 10 ** PRECISION:
-        raise Unfit(f"output `{name}` = {normalize(number)} does not fit a decimal("
-                    f"{PRECISION},{scale}) column; the value is exact and is not rounded "
-                    "(a smaller scale, or `round` in the ruleset, makes it fit)")
-    return number
+    number = value if type(value) is Decimal else Decimal(value)
+    # Below 10 ** (PRECISION - scale) in magnitude, a value fits when it is whole (most amounts:
+    # the quick test) or when it is unchanged at ``scale`` digits after the point.
+    if number.adjusted() < PRECISION - scale and (
+            number == number.to_integral_value()
+            or number == number.quantize(_quantum(scale), context=_EXACT)):
+        return number
+    raise Unfit(f"output `{name}` = {normalize(number)} does not fit a decimal("
+                f"{PRECISION},{scale}) column; the value is exact and is not rounded "
+                "(a smaller scale, or `round` in the ruleset, makes it fit)")
+
+
+@cache
+def _quantum(scale: int) -> Decimal:
+    return Decimal(1).scaleb(-scale)
 
 
 class TableWriter:
