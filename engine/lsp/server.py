@@ -39,6 +39,7 @@ class TenetServer(LanguageServer):
         self.lenses: dict[str, Lenses] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.collection: asyncio.TimerHandle | None = None
+        self.published: dict[str, set[str]] = {}  # by document: the files with findings
 
     def root(self, path: Path) -> Path:
         """Where includes may be read: the workspace's folder when the file is inside it."""
@@ -80,11 +81,17 @@ class TenetServer(LanguageServer):
             yield features.analyze(text, path, self.root(path))
 
     def publish(self, uri: str) -> None:
+        """The document's diagnostics, and its includes' that have any; an include whose
+        findings are gone since the last time is cleared."""
         self.pending.pop(uri, None)
         analysis = self.current(uri)
-        for target, found in features.diagnostics(analysis).items():
+        found = features.diagnostics(analysis)
+        for target in self.published.get(uri, set()) - set(found):
+            found[target] = []
+        for target, diagnostics in found.items():
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-                target, found, version=analysis.version if target == uri else None))
+                target, diagnostics, version=analysis.version if target == uri else None))
+        self.published[uri] = {target for target, diagnostics in found.items() if diagnostics}
         self.collect_when_idle()
 
     def collect_when_idle(self) -> None:
@@ -135,11 +142,15 @@ def create_server() -> TenetServer:
 
     @feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
+        # Checked afresh: its includes may have changed on disk meanwhile.
+        server.analyses.pop(params.text_document.uri, None)
         server.publish(params.text_document.uri)
 
     @feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        for target in server.published.pop(uri, set()) - {uri}:
+            server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(target, []))
         for table in (server.analyses, server.parsed, server.lenses):
             table.pop(uri, None)
         waiting = server.pending.pop(uri, None)

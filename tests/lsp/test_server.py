@@ -142,3 +142,23 @@ async def test_hostile_text_never_stops_the_server_and_answers_follow_the_latest
         lsp.TextDocumentIdentifier(uri), _at("rule HIGH", 6)))
     assert hover.contents.value.startswith("**rule HIGH**")
     assert all(m.type != lsp.MessageType.Error for m in client.log_messages)
+
+
+async def test_an_includes_findings_are_shown_on_it_and_cleared_once_mended(
+        client: LanguageClient) -> None:
+    shared = client.folder / "parts" / "shared.rules"
+    good = shared.read_text(encoding="utf-8")
+    shared.write_text(good.replace("drawn_amount: money", "drawn_amount money"),
+                      encoding="utf-8")
+    uri = _open(client, MAIN)
+    await _diagnostics(client, uri)
+    while not client.diagnostics.get(shared.as_uri()):
+        await asyncio.wait_for(client.wait_for_notification(
+            lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30)
+    assert [d.code for d in client.diagnostics[shared.as_uri()]] == ["E101"]
+    shared.write_text(good, encoding="utf-8")
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    while client.diagnostics.get(shared.as_uri()):
+        await asyncio.wait_for(client.wait_for_notification(
+            lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30)
+    assert list(client.diagnostics[shared.as_uri()]) == []
