@@ -80,6 +80,7 @@ class Analysis:
     result: CheckResult
     index: Index
     lines: list[str] = field(default_factory=list)
+    uri: str | None = None  # as the editor names the document
 
     @property
     def shown(self) -> str:
@@ -87,10 +88,11 @@ class Analysis:
         return display_path(self.path)
 
 
-def analyze(text: str, path: Path, root: Path, version: int | None = None) -> Analysis:
+def analyze(text: str, path: Path, root: Path, version: int | None = None,
+            uri: str | None = None) -> Analysis:
     """Check ``text`` as the file at ``path`` (its includes read from disk inside ``root``)."""
     result = check_text(text, display_path(path), root, path.parent)
-    return Analysis(path, text, version, result, build_index(result), text.split("\n"))
+    return Analysis(path, text, version, result, build_index(result), text.split("\n"), uri)
 
 
 # ------------------------------------------------------------------------------- positions
@@ -131,6 +133,10 @@ def lines_of(analysis: Analysis, file: str) -> list[str] | None:
 
 
 def uri_of(analysis: Analysis, file: str) -> str:
+    """A file's URI: the document's as the editor named it (a path through a link resolves
+    elsewhere), an include's from where it was read."""
+    if file == analysis.shown and analysis.uri is not None:
+        return analysis.uri
     path = analysis.result.sources.files.get(file)
     return Path(path if path is not None else file).resolve().as_uri()
 
@@ -260,7 +266,7 @@ def rename(analysis: Analysis, position: lsp.Position, new_name: str,
             touched.add(uri)
         return touched
 
-    shared = rename_in(analysis) - {analysis.path.resolve().as_uri()}
+    shared = rename_in(analysis) - {uri_of(analysis, analysis.shown)}
     if shared and neighbours is not None:
         for other in neighbours():
             included = {Path(path).resolve().as_uri() for path in other.result.sources.files.values()}
@@ -532,7 +538,7 @@ def code_lenses(analysis: Analysis, results: Lenses) -> list[lsp.CodeLens]:
     program = analysis.result.program
     if program is None or program.symbols.header is None:
         return []
-    uri = analysis.path.resolve().as_uri()
+    uri = uri_of(analysis, analysis.shown)
     header = span_range(program.symbols.header.span, analysis.lines)
     lenses = [lsp.CodeLens(header, lsp.Command(
         results.examples or "▶ Run examples", "tenet.runExamples", arguments=[uri]))]

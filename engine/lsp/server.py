@@ -54,7 +54,8 @@ class TenetServer(LanguageServer):
         found = self.analyses.get(uri)
         if found is None or found.version != document.version or found.text != document.source:
             path = Path(document.path)
-            found = features.analyze(document.source, path, self.root(path), document.version)
+            found = features.analyze(document.source, path, self.root(path), document.version,
+                                     uri)
             self.analyses[uri] = found
             if found.result.program is not None:
                 self.parsed[uri] = found

@@ -274,3 +274,21 @@ def test_a_quick_fix_mends_the_way_people_write_numbers_and_operators(
     assert lines[edit.range.start.line] == f"  when {fixed}"
     mended = features.diagnostics(analyze("\n".join(lines), path, workspace))[uri]
     assert [d.message for d in mended if d.severity == lsp.DiagnosticSeverity.Error] == []
+
+
+def test_the_document_keeps_the_name_the_editor_gave_it_through_a_link(tmp_path: Path) -> None:
+    """Opened through a symbolic link, a document's findings, renames and lenses name it as
+    the editor did, not by where the link leads (an editor shows findings only for its own
+    names)."""
+    real = make_workspace(tmp_path / "real")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    uri = (link / "main.rules").as_uri()
+    typo = MAIN.replace("customer.segment =", "customer.segmnt =")
+    analysis = analyze(typo, link / "main.rules", link, uri=uri)
+    found = features.diagnostics(analysis)
+    assert list(found) == [uri] and [d.code for d in found[uri]] == ["E302"]
+    edit = features.rename(analysis, at(typo, "let drawn", 0, 5), "exposure")
+    assert list(edit.changes) == [uri]
+    assert all(lens.command.arguments[0] == uri
+               for lens in features.code_lenses(analysis, Lenses()))
