@@ -15,6 +15,7 @@ from lsprotocol import types as lsp
 from engine.lsp import features
 from engine.lsp.features import Lenses, analyze
 from engine.syntax.formatter import format_text
+from engine.syntax.grammar import keywords
 from tests.helpers import ROOT, invoke
 from tests.lsp.workspace import MAIN, SHARED, make_workspace, position_of_text
 from tests.strategies import mutated
@@ -292,3 +293,7 @@ def test_the_document_keeps_the_name_the_editor_gave_it_through_a_link(tmp_path:
     assert list(edit.changes) == [uri]
     assert all(lens.command.arguments[0] == uri
                for lens in features.code_lenses(analysis, Lenses()))
+
+
+def test_every_keyword_has_its_meaning_on_hover() -> None:
+    assert sorted(features.KEYWORDS) == sorted(keywords())
