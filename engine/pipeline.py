@@ -7,6 +7,7 @@ cascade of type errors about the half-parsed file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +46,13 @@ def check_path(path: Path, root: Path | None = None) -> CheckResult:
 
 
 def check_text(text: str, path: str = "<text>", root: Path | None = None,
-               folder: Path | None = None) -> CheckResult:
+               folder: Path | None = None, overlay: Mapping[Path, str] | None = None
+               ) -> CheckResult:
     """Parse and check ruleset text (used by tests and tools that hold the text in memory, such
-    as an editor); includes are read from ``folder`` (default: the working directory)."""
+    as an editor); includes are read from ``folder`` (default: the working directory), or from
+    ``overlay`` (an editor's unsaved texts, by resolved path)."""
     with no_cyclic_gc():
-        return _check(parse_text(text, path, root, folder))
+        return _check(parse_text(text, path, root, folder, overlay))
 
 
 def check_bundle(files: dict[str, str], main: str) -> CheckResult:

@@ -11,7 +11,7 @@ convert between the two.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,9 +143,10 @@ class Analysis:
 
 
 def analyze(text: str, path: Path, root: Path, version: int | None = None,
-            uri: str | None = None) -> Analysis:
-    """Check ``text`` as the file at ``path`` (its includes read from disk inside ``root``)."""
-    result = check_text(text, display_path(path), root, path.parent)
+            uri: str | None = None, overlay: Mapping[Path, str] | None = None) -> Analysis:
+    """Check ``text`` as the file at ``path``: its includes are read inside ``root``, as the
+    editor holds them when they are open (``overlay``, by resolved path), else from disk."""
+    result = check_text(text, display_path(path), root, path.parent, overlay)
     return Analysis(path, text, version, result, build_index(result), text.split("\n"), uri)
 
 

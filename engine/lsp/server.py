@@ -49,17 +49,30 @@ class TenetServer(LanguageServer):
         return path.resolve().parent
 
     def current(self, uri: str) -> Analysis:
-        """The analysis of the document's current text."""
+        """The analysis of the document's current text, with its includes as the editor holds
+        them when they are open."""
         document = self.workspace.get_text_document(uri)
         found = self.analyses.get(uri)
         if found is None or found.version != document.version or found.text != document.source:
             path = Path(document.path)
             found = features.analyze(document.source, path, self.root(path), document.version,
-                                     uri)
+                                     uri, self.unsaved(uri))
             self.analyses[uri] = found
             if found.result.program is not None:
                 self.parsed[uri] = found
         return found
+
+    def unsaved(self, uri: str) -> dict[Path, str]:
+        """The texts of the other open documents, by resolved path."""
+        return {Path(document.path).resolve(): document.source
+                for other, document in self.workspace.text_documents.items() if other != uri}
+
+    def includers(self, uri: str) -> list[str]:
+        """The other open documents whose last analysis read the document at ``uri``."""
+        path = Path(self.workspace.get_text_document(uri).path).resolve()
+        return [other for other, analysis in self.analyses.items() if other != uri
+                and path in {Path(read).resolve()
+                             for read in analysis.result.sources.files.values()}]
 
     def neighbours(self, uri: str) -> Iterator[Analysis]:
         """The workspace's other rulesets, analysed: open ones as the editor holds them, the
@@ -138,8 +151,13 @@ def create_server() -> TenetServer:
 
     @feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
-        server.lenses.pop(params.text_document.uri, None)
-        server.schedule(params.text_document.uri)
+        uri = params.text_document.uri
+        # The open rulesets that include it are checked again with its new text.
+        for target in [uri, *server.includers(uri)]:
+            server.lenses.pop(target, None)
+            if target != uri:
+                server.analyses.pop(target, None)
+            server.schedule(target)
 
     @feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: lsp.DidSaveTextDocumentParams) -> None:

@@ -9,7 +9,7 @@ cycle. A file that cannot be read is a diagnostic, never an exception.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
@@ -47,14 +47,21 @@ def read_sources(path: Path, root: Path | None = None) -> SourceSet:
     return sources
 
 
-def parse_text(text: str, path: str, root: Path | None = None,
-               folder: Path | None = None) -> SourceSet:
+def parse_text(text: str, path: str, root: Path | None = None, folder: Path | None = None,
+               overlay: Mapping[Path, str] | None = None) -> SourceSet:
     """A ruleset given as text; its includes are resolved from ``folder`` (an editor's: the
     file's own; by default the working directory) inside ``root`` (by default the working
-    directory)."""
+    directory). ``overlay`` gives texts to read instead of the files' (by resolved path: an
+    editor's unsaved documents); the files must still exist and pass every check."""
     root = root if root is not None else Path.cwd()
     sources = SourceSet(path, folder=root.resolve())
-    reader = _Reader(sources, lambda target, name: read_bytes(target, root, name))
+
+    def fetch(target: PurePath, name: str) -> tuple[PurePath, bytes]:
+        resolved, data = read_bytes(Path(target), root, name)
+        held = overlay.get(resolved) if overlay else None
+        return resolved, data if held is None else held.encode("utf-8")
+
+    reader = _Reader(sources, fetch)
     # An editor's text is the file at ``path``: an include that comes back to it is a cycle.
     resolved = Path(path).resolve() if folder is not None else None
     if resolved is not None:

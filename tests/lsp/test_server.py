@@ -162,3 +162,23 @@ async def test_an_includes_findings_are_shown_on_it_and_cleared_once_mended(
         await asyncio.wait_for(client.wait_for_notification(
             lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30)
     assert list(client.diagnostics[shared.as_uri()]) == []
+
+
+async def test_an_include_being_edited_is_read_as_the_editor_holds_it(
+        client: LanguageClient) -> None:
+    """Renaming a field in the open, unsaved include: the ruleset that uses it is checked
+    again with the include's new text, not the saved one."""
+    uri = _open(client, MAIN)
+    assert await _diagnostics(client, uri) == []
+    shared_path = client.folder / "parts" / "shared.rules"
+    shared = _open(client, shared_path.read_text(encoding="utf-8"), "parts/shared.rules")
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(uri=shared, version=2),
+        [lsp.TextDocumentContentChangeWholeDocument(
+            shared_path.read_text(encoding="utf-8").replace("drawn_amount", "used"))]))
+    while not client.diagnostics.get(uri):
+        await asyncio.wait_for(client.wait_for_notification(
+            lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30)
+    # `loan` has no `drawn_amount` any more: in the let (E302) and in the example (E503)
+    assert {d.code for d in client.diagnostics[uri]} == {"E302", "E503"}
+    assert "drawn_amount" in shared_path.read_text(encoding="utf-8")  # nothing was saved
