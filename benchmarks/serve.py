@@ -27,6 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import uvicorn  # noqa: E402
+
+from benchmarks.timing import percentile  # noqa: E402
+from engine.serve.app import create_app  # noqa: E402
+from engine.serve.audit import AuditStore  # noqa: E402
+from engine.serve.catalog import Catalog  # noqa: E402
+from engine.serve.replay import replay  # noqa: E402
 from tests.serve.harness import (  # noqa: E402
     Connection,
     PostgresCluster,
@@ -97,11 +104,6 @@ async def open_loop(port: int, rate: int, seconds: float) -> tuple[list[float], 
     return latencies, bad
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def measure(label: str, service: ServiceProcess, seconds: float, rate: int) -> None:
     port = int(service.url.rsplit(":", 1)[1])
     asyncio.run(closed_loop(port, 1.0))  # warm-up
@@ -114,9 +116,6 @@ def measure(label: str, service: ServiceProcess, seconds: float, rate: int) -> N
 
 
 def replay_speed(db: str, count: int) -> None:
-    from engine.serve.audit import AuditStore
-    from engine.serve.replay import replay
-
     started = time.perf_counter()
     result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "replay", "--db", db],
                             capture_output=True, text=True)
@@ -157,11 +156,6 @@ class Unaudited:
 
 def serve_unaudited(folder: Path) -> None:
     """The service as `tenet serve` runs it with one worker, without the audit record."""
-    import uvicorn
-
-    from engine.serve.app import create_app
-    from engine.serve.catalog import Catalog
-
     config = uvicorn.Config(create_app(Catalog.load(folder), Unaudited()), host="127.0.0.1",
                             port=0, log_level="warning")
     listening = config.bind_socket()

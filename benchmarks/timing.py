@@ -15,3 +15,9 @@ def median_seconds(function: Callable[[], object], runs: int) -> float:
         function()
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (the nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

@@ -21,10 +21,13 @@ from engine.check import types as t
 from engine.diagnostics import Diagnostic, Fix, Severity, Span
 from engine.lsp.index import Index, Occurrence, Symbol, build_index, declarations
 from engine.pipeline import CheckResult, check_text
+from engine.ruleset import Ruleset
+from engine.run.examples import run_example
 from engine.syntax.formatter import FormatError, format_text, type_text
 from engine.syntax.grammar import keywords
 from engine.syntax.source import display_path
 from engine.syntax.unparse import unparse
+from engine.verify import Options, verify
 
 _SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
              Severity.WARNING: lsp.DiagnosticSeverity.Warning,
@@ -607,9 +610,6 @@ def code_lenses(analysis: Analysis, results: Lenses) -> list[lsp.CodeLens]:
 
 def run_examples(analysis: Analysis) -> str:
     """Every example of the ruleset run: how many passed, or the first that did not and why."""
-    from engine.ruleset import Ruleset
-    from engine.run.examples import run_example
-
     if analysis.result.has_errors or analysis.result.program is None:
         return "✗ the ruleset has errors: fix them to run its examples"
     ruleset = Ruleset(analysis.result)
@@ -623,9 +623,6 @@ def run_examples(analysis: Analysis) -> str:
 
 def verify_property(analysis: Analysis, name: str) -> str:
     """One property proved, or its witness in words."""
-    from engine.ruleset import Ruleset
-    from engine.verify import Options, verify
-
     if analysis.result.has_errors or analysis.result.program is None:
         return "✗ the ruleset has errors: fix them to verify it"
     results = [r for r in verify(Ruleset(analysis.result), options=Options(only=name))

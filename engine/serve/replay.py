@@ -16,8 +16,7 @@ import msgspec
 from engine.exceptions import TenetError
 from engine.portfolio.diff import SIDES, compare_decided
 from engine.ruleset import Ruleset, RulesetBundle, load_bundle
-from engine.run.runtime import normalize
-from engine.serve.audit import AuditStore, canonical
+from engine.serve.audit import AuditStore, canonical, decided_parts
 
 # What must be identical: the decision, its reasons and offers, and the rules it used.
 COMPARED = ("decision", "reasons", "offers", "rules_used")
@@ -63,9 +62,8 @@ def decide_again(loaded: dict[str, Ruleset | TenetError], bundle: RulesetBundle,
         audited = ruleset.decide_audited(record["facts"], record["as_of"])
     except (TenetError, ValueError) as error:
         return {"error": f"{type(error).__name__}: {error}"}
-    decision = normalize(audited.decision.decision)
-    return {"decision": decision, "reasons": [r["code"] for r in audited.decision.reasons],
-            "offers": decision.get("offers", []), "rules_used": audited.rules_used}
+    parts = decided_parts(audited)
+    return {key: parts[key] for key in COMPARED}
 
 
 def _version(loaded: dict[str, Ruleset | TenetError], bundle: RulesetBundle
@@ -140,9 +138,7 @@ def _challenged(challenger: Ruleset, record: dict[str, Any]) -> tuple[dict | Non
         audited = challenger.decide_audited(record["facts"], record["as_of"])
     except (TenetError, ValueError) as error:
         return None, {"error": str(error)}
-    return {"decision": normalize(audited.decision.decision),
-            "reasons": [r["code"] for r in audited.decision.reasons],
-            "rules_fired": audited.rules_fired, "rules_used": audited.rules_used}, None
+    return decided_parts(audited), None
 
 
 def _summary(rows: int, counts: dict[str, Counter], ruleset: Ruleset) -> dict[str, Any]:
