@@ -27,7 +27,6 @@ from engine.syntax.formatter import FormatError, format_text, type_text
 from engine.syntax.grammar import keywords
 from engine.syntax.source import display_path
 from engine.syntax.unparse import unparse
-from engine.verify import Options, verify
 
 _SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
              Severity.WARNING: lsp.DiagnosticSeverity.Warning,
@@ -623,6 +622,10 @@ def run_examples(analysis: Analysis) -> str:
 
 def verify_property(analysis: Analysis, name: str) -> str:
     """One property proved, or its witness in words."""
+    # The prover is loaded when a property is first verified: z3 holds some 35 MB, which an
+    # editor that never asks for a proof should not carry.
+    from engine.verify import Options, verify
+
     if analysis.result.has_errors or analysis.result.program is None:
         return "✗ the ruleset has errors: fix them to verify it"
     results = [r for r in verify(Ruleset(analysis.result), options=Options(only=name))
