@@ -228,11 +228,11 @@ class Ruleset:
         ``why_not`` names a rule: the decision's ``why_not`` then says what stopped it (or that
         it decided); an unknown name raises UnknownRule."""
         as_of = self._as_of(as_of)
+        if why_not is None and not reference:
+            return self._decide(facts, as_of, trace)
         if why_not is not None:
             return self._decide_why_not(facts, as_of, trace, why_not)
-        if reference:
-            return self._decide_reference(facts, as_of, trace)
-        return self._decide(facts, as_of, trace)
+        return self._decide_reference(facts, as_of, trace)
 
     def decide_batch(self, facts: Iterable[Any], as_of: datetime.date | str | None = None,
                      trace: bool = False) -> list[Decision | FactsError | DecisionConflict]:
@@ -302,6 +302,10 @@ class Ruleset:
         return self._as_of(as_of)
 
     def _as_of(self, as_of: datetime.date | str | None) -> datetime.date:
+        if type(as_of) is datetime.date:  # the common case first: a decision is microseconds
+            if self.window is not None:
+                self._check_window(as_of)
+            return as_of
         if as_of is None:
             as_of = datetime.date.today()
         elif isinstance(as_of, datetime.datetime):
@@ -337,7 +341,9 @@ class Ruleset:
 
     def _decide(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
         generated = self.compiled
-        fields = self.fields(facts)
+        fields = self._validate_fast(facts)  # ``fields``, inline: this is the hot path
+        if fields is None:
+            fields = self.fields(facts)
         try:
             if trace:
                 return self._traced_decision(fields, as_of,

@@ -73,7 +73,8 @@ class ExpressionEmitter:
                      ctx_multiply=runtime.CONTEXT.multiply, ctx_divide=runtime.CONTEXT.divide,
                      ctx_minus=runtime.CONTEXT.minus, aggregate=runtime.aggregate,
                      combine=combine, ZERO=runtime.ZERO, Decimal=Decimal,
-                     check_whole=runtime.check_whole)
+                     check_whole=runtime.check_whole,
+                     to_integral=runtime.CONTEXT.to_integral_value)
         return names
 
     def constant(self, value: Any) -> str:

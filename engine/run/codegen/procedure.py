@@ -285,8 +285,9 @@ class _Generator(TableEmitter):
         value = self.temporary("v")
         self.emit(f"{value} = {combined}")
         caps = [self.cap(index, value, combined) for index in self.caps_of.get(name, [])]
-        if type_ == t.INTEGER:
-            self.emit(f"check_whole({self.constant(name)}, {value})")
+        if type_ == t.INTEGER:  # the test inline: most values pass, and a call costs more
+            self.emit(f"if {value} is not None and {value} != to_integral({value}): "
+                      f"check_whole({self.constant(name)}, {value})")
         self.scope[name] = Operand(value, nullable)
         if self.traced:
             recorded = "".join(f"({status}, {limit}), " for status, limit in caps)
@@ -467,8 +468,17 @@ class _Generator(TableEmitter):
             givers = f"; G.append({-1 - index})" if batch else ""
             self.emit(f"if {status} >= {CAP_APPLIED} and {value} == {limit} and "
                       f"{value} != {combined}: R.append({code}){givers}")
-        if not batch:
+        if not batch and self._reasons_can_repeat():
             self.emit("R = list(dict.fromkeys(R))")
+
+    def _reasons_can_repeat(self) -> bool:
+        """Whether a code can be given twice: each rule's and cap's codes are given at most
+        once per decision, so only a code written in two places (or an offer's withheld
+        reason, known only when deciding) can repeat."""
+        written = [a.code.name for rule in self.rule_order for a in rule.actions
+                   if isinstance(a, ast.ReasonAction)]
+        written += [self.symbols.caps[index].reason.name for index, *_ in self.cap_reasons]
+        return bool(self.withheld) or len(written) != len(set(written))
 
     def budget_values(self) -> str:
         """A tuple with, for each budget in declared order, (among, total, rank, the values of
