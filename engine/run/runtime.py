@@ -167,13 +167,14 @@ def all_of(values: Iterable[bool | None]) -> bool | None:
 # ---------------------------------------------------------------------------- functions
 
 
-def _rounded_to_step(value: Any, step: Any, rounding: str) -> Any:
-    if value is None or step is None:
-        return None
-    if step == 0:
-        return value
-    quotient = CONTEXT.divide(value, step).to_integral_value(rounding=rounding)
-    return CONTEXT.multiply(quotient, step)
+def _to_step(rounding: str) -> Callable[[Decimal, Decimal], Decimal]:
+    """`round_down` or `round_up`: a value rounded to a multiple of a step (0: as it is)."""
+    def rounded(value: Decimal, step: Decimal) -> Decimal:
+        if step == 0:
+            return value
+        quotient = CONTEXT.divide(value, step).to_integral_value(rounding, CONTEXT)
+        return CONTEXT.multiply(quotient, step)
+    return rounded
 
 
 def months_between(start: datetime.date, end: datetime.date) -> int:
@@ -190,9 +191,7 @@ def months_between(start: datetime.date, end: datetime.date) -> int:
 
 def _missing_if_any(function: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*arguments: Any) -> Any:
-        if any(argument is None for argument in arguments):
-            return None
-        return function(*arguments)
+        return None if None in arguments else function(*arguments)
     return wrapper
 
 
@@ -201,17 +200,22 @@ def _round(value: Decimal, places: Decimal = ZERO) -> Decimal:
                           context=CONTEXT)
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "min": _missing_if_any(lambda *values: min(values)),
-    "max": _missing_if_any(lambda *values: max(values)),
-    "abs": _missing_if_any(CONTEXT.abs),
-    "round": _missing_if_any(_round),
-    "round_down": _missing_if_any(lambda v, s: _rounded_to_step(v, s, decimal.ROUND_FLOOR)),
-    "round_up": _missing_if_any(lambda v, s: _rounded_to_step(v, s, decimal.ROUND_CEILING)),
-    "days_between": _missing_if_any(lambda d1, d2: Decimal((d2 - d1).days)),
-    "months_between": _missing_if_any(lambda d1, d2: Decimal(months_between(d1, d2))),
-    "length": _missing_if_any(lambda items: Decimal(len(items))),
+# The functions of the language on values that are not missing: the generated code calls
+# them once it has tested its arguments (it knows which can be missing); ``FUNCTIONS`` are the
+# same functions giving missing for a missing argument, for the reference interpreter.
+IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
+    "min": min,  # two arguments or more (the checker holds calls to it)
+    "max": max,
+    "abs": CONTEXT.abs,
+    "round": _round,
+    "round_down": _to_step(decimal.ROUND_FLOOR),
+    "round_up": _to_step(decimal.ROUND_CEILING),
+    "days_between": lambda d1, d2: Decimal((d2 - d1).days),
+    "months_between": lambda d1, d2: Decimal(months_between(d1, d2)),
+    "length": lambda items: Decimal(len(items)),
 }
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    name: _missing_if_any(function) for name, function in IMPLEMENTATIONS.items()}
 
 
 # --------------------------------------------------------------------------- aggregates

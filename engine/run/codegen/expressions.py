@@ -26,7 +26,7 @@ from engine.syntax.unparse import unparse
 # Builtins the generated code may use; nothing else is reachable from it.
 BUILTINS = {"len": len, "tuple": tuple, "list": list, "dict": dict, "bool": bool}
 
-_FUNCTIONS = {name: f"fn_{index}" for index, name in enumerate(runtime.FUNCTIONS)}
+_FUNCTIONS = {name: f"fn_{index}" for index, name in enumerate(runtime.IMPLEMENTATIONS)}
 COMPARISONS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITHMETIC = {"+": "ctx_add", "-": "ctx_subtract", "*": "ctx_multiply"}
 
@@ -68,7 +68,8 @@ class ExpressionEmitter:
 
     def globals(self) -> dict[str, Any]:
         names: dict[str, Any] = {f"k{index}": value for index, value in enumerate(self.constants)}
-        names.update({global_name: runtime.FUNCTIONS[name] for name, global_name in _FUNCTIONS.items()})
+        names.update({global_name: runtime.IMPLEMENTATIONS[name]
+                      for name, global_name in _FUNCTIONS.items()})
         names.update(ctx_add=runtime.CONTEXT.add, ctx_subtract=runtime.CONTEXT.subtract,
                      ctx_multiply=runtime.CONTEXT.multiply, ctx_divide=runtime.CONTEXT.divide,
                      ctx_minus=runtime.CONTEXT.minus, aggregate=runtime.aggregate,
@@ -242,7 +243,8 @@ class ExpressionEmitter:
             case ast.IsMissing(negated=negated):
                 expression, nullable = f"{codes[0]} is {'not ' if negated else ''}None", False
             case ast.Call(function=function):
-                # Functions give missing for some values (min/max of missing, …).
+                # The guard gives missing for a missing argument; the function is called
+                # with none (runtime.IMPLEMENTATIONS).
                 expression = f"{guard}{_FUNCTIONS[function.name]}({', '.join(codes)})"
                 nullable = True
         depth = 1 + max((v.depth for v in values), default=0)
