@@ -793,6 +793,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
     """
     from engine.portfolio import BatchOptions, default_jobs, run_batch
     from engine.portfolio.formats import DEFAULT_SCALE, FormatError, format_of
+    from engine.portfolio.runner import collect_rarely
     from engine.report.summary import render_summary
     from engine.ruleset import OutsideWindow
 
@@ -829,6 +830,7 @@ def batch(ruleset_path: Path, facts_path: str, out_path: str, errors_path: str |
                            scale=DEFAULT_SCALE if scale is None else scale)
     errors = _console(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
+    collect_rarely()
     try:
         with _stopping_between_chunks(), _batch_progress(errors, show_progress) as progress:
             summary = run_batch(ruleset, facts_path, options, progress=progress)

@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import datetime
 import decimal
+import gc
 import os
 import pickle
 import signal
@@ -199,6 +200,16 @@ class ChunkDecider:
         return outcome.outputs, reasons, budgets, trace
 
 
+def collect_rarely() -> None:
+    """For a process that decides a book: a book makes millions of short-lived containers,
+    and the cyclic collector's passes, over everything loaded too (the ruleset's syntax tree,
+    the libraries), took a fifth of a run. What exists now is frozen out of its passes, and it
+    runs a hundred times less often. Deciding makes no reference cycles; the collector still
+    runs, so memory stays bounded if something does."""
+    gc.freeze()
+    gc.set_threshold(70_000, 10, 10)
+
+
 _WORKER: ChunkDecider | None = None
 
 
@@ -209,6 +220,7 @@ def _start_worker(parent: int, bundle: RulesetBundle, as_of: datetime.date,
     global _WORKER
     _end_with_parent(parent)
     _WORKER = ChunkDecider(load_bundle(bundle), as_of, options, keep_fields)
+    collect_rarely()
 
 
 def _end_with_parent(parent: int) -> None:

@@ -31,6 +31,7 @@ from engine.portfolio.runner import (
     ChunkDecider,
     ChunkResult,
     Overrides,
+    collect_rarely,
 )
 from engine.portfolio.summary import Summary
 from engine.ruleset import RulesetBundle, load_bundle
@@ -67,6 +68,7 @@ class Worker:
         self.decider = ChunkDecider(self.ruleset, plan.as_of, options, keep_fields=budgets > 1)
         self.layout = c.Layout(self.ruleset, plan.id_field is not None, plan.scale)
         self.header = None if plan.header is None else csv_columns(plan.header)
+        collect_rarely()
 
     def overrides(self, summary: Summary) -> Overrides:
         return Overrides(self.ruleset, self.as_of, self.decider.records, summary)
