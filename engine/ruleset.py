@@ -189,7 +189,7 @@ class Ruleset:
         # The generated decision functions and what they record (``GeneratedRuleset``): what
         # portfolio runs call, chunk by chunk.
         self.compiled = generate(program)
-        self._validator_source, self._validate_fast = generate_validator(
+        self._validator_source, self._validate_fast, self.column_checks = generate_validator(
             symbols, self.compiled.fields)
         self._trace_builder = TraceBuilder(self.compiled.metadata)
         self._reference_decider: Decider | None = None

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -118,15 +119,33 @@ class ChunkDecider:
         self.cap_outputs = [cap.output for cap in meta.caps]
 
     def rows_of(self, chunk: Chunk) -> ChunkResult:
-        return self._decide_all((number, facts, problem)
-                                for number, facts, problem in self.reader.rows(chunk))
+        ruleset = self.ruleset
+        read = self.reader.columns(chunk, ruleset.compiled.fields, ruleset.column_checks,
+                                   self.id_field)
+        if read is None:
+            return self._decide_all(self.reader.rows(chunk))
+        result = self._result()
+        refused, identities = read.refused, read.identities
+        for offset, fields in enumerate(read.fields):
+            number = chunk.first + offset
+            if offset in refused:
+                row = self.row(number, self.reader.row_facts(chunk, offset), None,
+                               result.counters, result.counts)
+            else:
+                row = self.decided(number, identities[offset], fields,
+                                   partial(self.reader.row_facts, chunk, offset),
+                                   result.counters, result.counts)
+            (result.refused if len(row) == 4 else result.decided).append(row)
+        return result
 
     def facts_rows(self, items: Iterable[tuple[int, Any]]) -> ChunkResult:
         return self._decide_all((number, facts, None) for number, facts in items)
 
+    def _result(self) -> ChunkResult:
+        return ChunkResult([], [], [0] * self.ruleset.compiled.counters, Summary(self.ruleset))
+
     def _decide_all(self, rows: Iterable[tuple[int, Any, str | None]]) -> ChunkResult:
-        result = ChunkResult([], [], [0] * self.ruleset.compiled.counters,
-                             Summary(self.ruleset))
+        result = self._result()
         for number, facts, problem in rows:
             row = self.row(number, facts, problem, result.counters, result.counts)
             (result.refused if len(row) == 4 else result.decided).append(row)
@@ -139,15 +158,23 @@ class ChunkDecider:
             return number, identity, "unreadable", [problem]
         try:
             fields = self.ruleset.fields(facts)
-            outputs, codes, givers, used, budgets = self.decide(fields, self.as_of, counters)
-            reasons = self._reasons(codes, givers, used)
-            trace = self._trace(facts) if self.trace else None
         except FactsError as error:
             return number, identity, "facts", error.problems
+        return self.decided(number, identity, fields, lambda: facts, counters, counts)
+
+    def decided(self, number: int, identity: str | None, fields: tuple[Any, ...],
+                facts: Callable[[], Any], counters: list[int],
+                counts: Summary) -> Decided | Refused:
+        """The row of valid facts whose field values are ``fields``; ``facts`` gives the
+        facts themselves, which only a trace and the reference evaluator read."""
+        try:
+            outputs, codes, givers, used, budgets = self.decide(fields, self.as_of, counters)
+            reasons = self._reasons(codes, givers, used)
+            trace = self._trace(facts()) if self.trace else None
         except DecisionConflict as conflict:
             return number, identity, "conflict", [str(conflict)]
         except decimal.DecimalException:
-            outputs, reasons, budgets, trace = self._by_reference(facts)
+            outputs, reasons, budgets, trace = self._by_reference(facts())
             used = ()  # the reference evaluator's uses are not known: none can be taken away
         codes = [code for code, _ in reasons]
         counts.count_decision(outputs, codes)

@@ -63,8 +63,12 @@ def float_number(value: float) -> Any:
     return Decimal(repr(value)) if math.isfinite(value) else REJECTED
 
 
-def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]) -> tuple[str, Any]:
-    """The source and the function: facts -> the values of ``fields`` in order, or None."""
+def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]
+                       ) -> tuple[str, Any, tuple[Any, ...]]:
+    """The source, the function (facts -> the values of ``fields`` in order, or None), and
+    per field a function for a column of its values (``column(values, refused) -> values``):
+    the values checked as ``validate`` checks them, with the index of each one it would not
+    accept (a required field's missing value included) added to the set ``refused``."""
     generator = _ValidatorGenerator(symbols)
     source = generator.source(fields)
     namespace: dict[str, Any] = {"__builtins__": {"len": len, "tuple": tuple, "dict": dict, "str": str,
@@ -77,7 +81,8 @@ def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]) ->
                      plus=runtime.CONTEXT.plus, DECIMALS=DECIMALS,
                      has_surrogate=has_surrogate, MAX_LIST_ITEMS=MAX_LIST_ITEMS)
     exec(compile(source, "<tenet facts validator>", "exec"), namespace)  # engine-chosen names only
-    return source, namespace["validate"]
+    return source, namespace["validate"], tuple(
+        namespace[f"column_{index}"] for index in range(len(fields)))
 
 
 class _ValidatorGenerator:
@@ -114,7 +119,39 @@ class _ValidatorGenerator:
                 "return None")]
             results.append(value)
         lines.append(f"    return ({''.join(r + ', ' for r in results)})")
-        return "\n\n".join([*self.bodies, "\n".join(lines)]) + "\n"
+        columns = [self.column(index, block, name) for index, (block, name) in enumerate(fields)]
+        return "\n\n".join([*self.bodies, "\n".join(lines), *columns]) + "\n"
+
+    def column(self, index: int, block: str, name: str) -> str:
+        """``column_{index}``: a column of the field's values (a Parquet or CSV column),
+        each checked as ``validate`` checks it; one it would not accept goes in ``refused``
+        (by index, with None in its place) and leaves its row to the slow path."""
+        declaration = self.symbols.record_fields(block)[name]
+        type_ = self.symbols.resolve_type(declaration.type)
+        refuse = "refused.add(i); append(None); continue"
+        value = self.local()
+        if isinstance(type_, t.ListOf):  # its check loops, so a refusal cannot `continue`
+            helper = f"value_{index}"
+            self.bodies.append("\n".join([
+                f"def {helper}({value}):",
+                *("    " + line for line in self._check_present(value, type_,
+                                                                   "return REJECTED")),
+                f"    return {value}"]))
+            check = [f"{value} = {helper}({value})", f"if {value} is REJECTED: {refuse}"]
+        else:
+            check = self._check_present(value, type_, refuse)
+        missing = "append(None); continue" if declaration.optional else refuse
+        return "\n".join([
+            f"def column_{index}(values, refused):",
+            "    out = []",
+            "    append = out.append",
+            "    i = -1",
+            f"    for {value} in values:",
+            "        i += 1",
+            f"        if {value} is None: {missing}",
+            *("        " + line for line in check),
+            f"        append({value})",
+            "    return out"])
 
     def check(self, value: str, type_: t.Type, optional: bool, reject: str) -> list[str]:
         """Lines that leave the runtime value of ``value`` in ``value`` or run ``reject``."""
