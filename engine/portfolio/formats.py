@@ -350,7 +350,7 @@ def column_values(column: pa.Array) -> list[Any]:
         unscaled = [(upper << 64) + (lower & _LOW_WORD)
                     for upper, lower in zip(high, low.tolist(), strict=True)]
     exponent = -kind.scale
-    values = [Decimal(number).scaleb(exponent, _EXACT) for number in unscaled]
+    values = [Decimal(number).scaleb(exponent, _EXACT) for number in unscaled]  # never rounds
     if column.null_count:
         for index, null in enumerate(column.is_null().to_pylist()):
             if null:
@@ -359,8 +359,6 @@ def column_values(column: pa.Array) -> list[Any]:
 
 
 _LOW_WORD = (1 << 64) - 1
-# Wide enough for any decimal128 (38 digits) at any scale: scaleb never rounds here.
-_EXACT = Context(prec=40, Emax=999_999, Emin=-999_999)
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -502,7 +500,9 @@ class TableWriter:
             fields.append(pa.field("offers", self._list_type()))
         fields.append(pa.field("reasons", self._list_type()))
         self.schema = pa.schema(fields)
-        self.rows: list[dict[str, Any]] = []
+        # How each output's value becomes its cell, decided once for the run.
+        self.cells = [(name, self._cell_function(name, type_)) for name, type_ in outputs.items()]
+        self.columns: list[list[Any]] = [[] for _ in fields]
         self.writer: Any = None
 
     def _list_type(self) -> pa.DataType:
@@ -520,41 +520,50 @@ class TableWriter:
         return pa.string()  # texts, and CSV's numbers as their exact text
 
     def write_record(self, record: dict[str, Any]) -> None:
-        """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes)."""
+        """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes).
+        The row is held, column by column, until 10,000 are."""
         safe = self.safe
-        row = {"row": record["row"]}
+        decision = record["decision"]
+        # Every cell first: an Unfit value must leave no part of its row behind.
+        cells = [record["row"]]
         if self.with_id:
-            row["id"] = safe(record.get("id"))
-        for name, type_ in self.outputs.items():
-            cell = self._cell(name, record["decision"].get(name), type_)
-            row[name] = cell if type_ in _NUMBERS else safe(cell)
+            cells.append(safe(record.get("id")))
+        cells += [cell(decision.get(name)) for name, cell in self.cells]
         if self.with_offers:
-            row["offers"] = safe(self._names(record["offers"]))
-        row["reasons"] = safe(self._names(record["reasons"]))
-        self.rows.append(row)
-        if len(self.rows) >= 10_000:
+            cells.append(safe(self._names(record["offers"])))
+        cells.append(safe(self._names(record["reasons"])))
+        for column, cell in zip(self.columns, cells, strict=True):
+            column.append(cell)
+        if len(self.columns[0]) >= 10_000:
             self._flush()
 
     def _names(self, names: list[str]) -> Any:
         return ";".join(names) if self.kind == "csv" else list(names)
 
-    def _cell(self, name: str, value: Any, type_: t.Type) -> Any:
-        if value is None:
-            return None
-        if isinstance(type_, t.ListOf):
-            texts = [text_of(item) for item in value]
-            return ";".join(texts) if self.kind == "csv" else texts
+    def _cell_function(self, name: str, type_: t.Type) -> Callable[[Any], Any]:
+        """The function from an output's value (None: missing) to its cell."""
         if type_ in (t.BOOLEAN, t.DATE):
-            return value
+            return _as_it_is
         if self.kind == "parquet" and type_ in _NUMBERS:
-            return decimal_cell(name, value, 0 if type_ == t.INTEGER else self.scale)
-        return text_of(value)
+            scale = 0 if type_ == t.INTEGER else self.scale
+            return lambda value: None if value is None else decimal_cell(name, value, scale)
+        safe, csv = (_as_it_is if type_ in _NUMBERS else self.safe), self.kind == "csv"
+        if isinstance(type_, t.ListOf):
+            def listed(value: Any) -> Any:
+                if value is None:
+                    return None
+                texts = [text_of(item) for item in value]
+                return safe(";".join(texts)) if csv else texts
+            return listed
+        return lambda value: None if value is None else safe(text_of(value))
 
     def _flush(self) -> None:
-        if not self.rows and self.writer is not None:
+        if not self.columns[0] and self.writer is not None:
             return
-        table = pa.Table.from_pylist(self.rows, schema=self.schema)
-        self.rows = []
+        table = pa.Table.from_arrays(
+            [pa.array(column, field.type) for column, field in zip(
+                self.columns, self.schema, strict=True)], schema=self.schema)
+        self.columns = [[] for _ in self.schema]
         if self.writer is None:
             self.writer = (pa_csv.CSVWriter(self.file.temporary, self.schema)
                            if self.kind == "csv" else pq.ParquetWriter(self.file.temporary,
