@@ -425,6 +425,35 @@ def identity_text(value: Any) -> str | None:
 # ----------------------------------------------------------------------------------- writing
 
 
+@dataclass
+class Encoded:
+    """Decided rows as they are written, in row order: JSONL lines, or a record batch of CSV or
+    Parquet cells (whose `row` column numbers them)."""
+
+    rows: list[int]
+    lines: list[bytes] | None = None
+    batch: pa.RecordBatch | None = None
+
+    def merged(self, other: Encoded) -> Encoded:
+        """These rows and ``other``'s, in row order."""
+        if not other.rows:
+            return self
+        if self.lines is not None:
+            ordered = sorted(zip([*self.rows, *other.rows], [*self.lines, *other.lines],
+                                 strict=True))
+            return Encoded([row for row, _ in ordered], [line for _, line in ordered])
+        table = pa.Table.from_batches([self.batch, other.batch]).sort_by("row")
+        batch = table.combine_chunks().to_batches()[0]
+        return Encoded(batch.column("row").to_pylist(), batch=batch)
+
+
+class LineEncoder:
+    """JSONL: a decided row's record is its line already."""
+
+    def encode(self, records: list[tuple[int, bytes]]) -> tuple[Encoded, list[tuple[int, Unfit]]]:
+        return Encoded([row for row, _ in records], [line for _, line in records]), []
+
+
 class JsonlWriter:
     def __init__(self, path: str) -> None:
         self.file = AtomicFile(path)
@@ -435,9 +464,9 @@ class JsonlWriter:
     def write(self, record: dict[str, Any]) -> None:
         self.stream.write(self.encoder.encode(record) + b"\n")
 
-    def write_record(self, line: bytes) -> None:
-        """A record encoded already (in a worker)."""
-        self.stream.write(line)
+    def write_encoded(self, encoded: Encoded) -> None:
+        """Decided rows encoded already (in a worker)."""
+        self.stream.write(b"".join(encoded.lines or ()))
 
     def close(self, complete: bool) -> None:
         """Finish writing; ``self.file`` is then committed or discarded."""
@@ -476,21 +505,20 @@ def _quantum(scale: int) -> Decimal:
     return Decimal(1).scaleb(-scale)
 
 
-class TableWriter:
-    """CSV or Parquet: a column per output, then `offers` (names) and `reasons` (codes).
+class TableCells:
+    """The cells of decided rows in CSV or Parquet: a column per output, then `offers` (names)
+    and `reasons` (codes).
 
     In CSV a number is its exact text. In Parquet money and number are decimal(38, ``scale``)
-    columns and integers decimal(38, 0), so that a reader sums them without a cast;
-    ``write_record`` raises Unfit for a value its column cannot hold exactly."""
+    columns and integers decimal(38, 0), so that a reader sums them without a cast; a value its
+    column cannot hold exactly makes its row Unfit."""
 
-    def __init__(self, path: str, kind: str, outputs: dict[str, t.Type], with_id: bool,
+    def __init__(self, kind: str, outputs: dict[str, t.Type], with_id: bool,
                  with_offers: bool, neutralise: bool = True, scale: int = DEFAULT_SCALE) -> None:
-        self.kind, self.outputs, self.with_id = kind, outputs, with_id
-        self.with_offers, self.scale = with_offers, scale
+        self.kind, self.with_id, self.with_offers, self.scale = kind, with_id, with_offers, scale
         # Text cells of CSV that a spreadsheet would run as a formula (OWASP's rule); numbers
         # are ours and never are one.
         self.safe = neutralised if kind == "csv" and neutralise else _as_it_is
-        self.file = AtomicFile(path)
         fields = [pa.field("row", pa.int64())]
         if with_id:
             fields.append(pa.field("id", pa.string()))
@@ -502,8 +530,37 @@ class TableWriter:
         self.schema = pa.schema(fields)
         # How each output's value becomes its cell, decided once for the run.
         self.cells = [(name, self._cell_function(name, type_)) for name, type_ in outputs.items()]
-        self.columns: list[list[Any]] = [[] for _ in fields]
-        self.writer: Any = None
+
+    def encode(self, records: list[tuple[int, dict[str, Any]]]
+               ) -> tuple[Encoded, list[tuple[int, Unfit]]]:
+        """The rows of ``records`` (row, record: row, id, the outputs' values, offers' names
+        and reason codes), and the rows left out as Unfit."""
+        rows, numbers, unfit = [], [], []
+        for number, record in records:
+            try:
+                rows.append(self.row(record))
+            except Unfit as problem:
+                unfit.append((number, problem))
+            else:
+                numbers.append(number)
+        columns = zip(*rows, strict=True) if rows else ([] for _ in self.schema)
+        arrays = [pa.array(list(column), field.type)
+                  for column, field in zip(columns, self.schema, strict=True)]
+        return Encoded(numbers, batch=pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+                       ), unfit
+
+    def row(self, record: dict[str, Any]) -> list[Any]:
+        """A record's cells, in the columns' order; Unfit for a value its column cannot hold."""
+        safe = self.safe
+        decision = record["decision"]
+        cells = [record["row"]]
+        if self.with_id:
+            cells.append(safe(record.get("id")))
+        cells += [cell(decision.get(name)) for name, cell in self.cells]
+        if self.with_offers:
+            cells.append(safe(self._names(record["offers"])))
+        cells.append(safe(self._names(record["reasons"])))
+        return cells
 
     def _list_type(self) -> pa.DataType:
         return pa.string() if self.kind == "csv" else pa.list_(pa.string())
@@ -518,24 +575,6 @@ class TableWriter:
         if self.kind == "parquet" and type_ in _NUMBERS:
             return pa.decimal128(PRECISION, 0 if type_ == t.INTEGER else self.scale)
         return pa.string()  # texts, and CSV's numbers as their exact text
-
-    def write_record(self, record: dict[str, Any]) -> None:
-        """``record`` holds row, id, the outputs' values, offers (names) and reasons (codes).
-        The row is held, column by column, until 10,000 are."""
-        safe = self.safe
-        decision = record["decision"]
-        # Every cell first: an Unfit value must leave no part of its row behind.
-        cells = [record["row"]]
-        if self.with_id:
-            cells.append(safe(record.get("id")))
-        cells += [cell(decision.get(name)) for name, cell in self.cells]
-        if self.with_offers:
-            cells.append(safe(self._names(record["offers"])))
-        cells.append(safe(self._names(record["reasons"])))
-        for column, cell in zip(self.columns, cells, strict=True):
-            column.append(cell)
-        if len(self.columns[0]) >= 10_000:
-            self._flush()
 
     def _names(self, names: list[str]) -> Any:
         return ";".join(names) if self.kind == "csv" else list(names)
@@ -557,24 +596,41 @@ class TableWriter:
             return listed
         return lambda value: None if value is None else safe(text_of(value))
 
-    def _flush(self) -> None:
-        if not self.columns[0] and self.writer is not None:
-            return
-        table = pa.Table.from_arrays(
-            [pa.array(column, field.type) for column, field in zip(
-                self.columns, self.schema, strict=True)], schema=self.schema)
-        self.columns = [[] for _ in self.schema]
+
+class TableWriter:
+    """A CSV or Parquet file of ``TableCells``' batches, written in groups of exactly
+    ``GROUP`` rows (a Parquet row group each): the file is the same whatever batches made it."""
+
+    GROUP = 10_000
+
+    def __init__(self, path: str, cells: TableCells) -> None:
+        self.kind, self.schema = cells.kind, cells.schema
+        self.file = AtomicFile(path)
+        self.pending: list[pa.RecordBatch] = []
+        self.held = 0  # rows pending
+        self.writer: Any = None
+
+    def write_encoded(self, encoded: Encoded) -> None:
+        self.pending.append(encoded.batch)
+        self.held += encoded.batch.num_rows
+        while self.held >= self.GROUP:
+            self._flush(self.GROUP)
+
+    def _flush(self, rows: int) -> None:
+        held = pa.Table.from_batches(self.pending, schema=self.schema)
+        self.pending = held.slice(rows).combine_chunks().to_batches()
+        self.held = held.num_rows - rows
         if self.writer is None:
             self.writer = (pa_csv.CSVWriter(self.file.temporary, self.schema)
                            if self.kind == "csv" else pq.ParquetWriter(self.file.temporary,
                                                                         self.schema))
-        self.writer.write_table(table)
+        self.writer.write_table(held.slice(0, rows).combine_chunks())
 
     def close(self, complete: bool) -> None:
         """Finish writing (the rows still held, when ``complete``); ``self.file`` is then
         committed or discarded."""
-        if complete:
-            self._flush()
+        if complete and (self.held or self.writer is None):  # a file of no rows has columns
+            self._flush(self.held)
         if self.writer is not None:
             self.writer.close()
 

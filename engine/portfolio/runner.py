@@ -16,6 +16,7 @@ import ctypes
 import datetime
 import decimal
 import gc
+import itertools
 import os
 import pickle
 import signal
@@ -38,8 +39,11 @@ from engine.portfolio.destinations import AtomicFile, check_destinations, commit
 from engine.portfolio.formats import (
     DEFAULT_SCALE,
     Chunk,
+    Encoded,
     JsonlWriter,
+    LineEncoder,
     RowReader,
+    TableCells,
     TableWriter,
     Unfit,
     format_of,
@@ -92,10 +96,11 @@ ROW, ID, RECORD, OUTPUTS, REASONS, BUDGETS, FIELDS, TRACE, USES = range(9)
 
 @dataclass
 class ChunkResult:
-    decided: list[Decided]
+    decided: list[Decided]  # once ``ChunkDecider.encoded`` has run, only the budgets' candidates
     refused: list[Refused]
     counters: list[int]
     counts: Summary  # what the chunk's decisions give, before budgets
+    written: Encoded | None = None  # the decided rows no budget can change, as they are written
 
 
 # ------------------------------------------------------------------------------- deciding
@@ -110,6 +115,7 @@ class ChunkDecider:
         self.ruleset, self.as_of, self.id_field = ruleset, as_of, options.id_field
         self.trace, self.keep_fields = options.trace, keep_fields
         self.records = Records(ruleset, as_of, options)
+        self.encoder = record_encoder(ruleset, options)
         self.reader = RowReader(ruleset.check.program.symbols)
         generated = ruleset.compiled
         self.decide = generated.decide_batch
@@ -140,6 +146,24 @@ class ChunkDecider:
 
     def facts_rows(self, items: Iterable[tuple[int, Any]]) -> ChunkResult:
         return self._decide_all((number, facts, None) for number, facts in items)
+
+    def encoded(self, result: ChunkResult) -> ChunkResult:
+        """``result`` with the rows no budget can change encoded as they are written (most rows
+        of a book: they then travel and wait as bytes, not as Python objects), leaving only the
+        budgets' candidates in ``decided``. A row with a value its Parquet column cannot hold
+        exactly is refused instead, and counted so."""
+        candidates, plain = [], []
+        for row in result.decided:
+            (plain if row[BUDGETS] is None else candidates).append(row)
+        written, unfit = self.encoder.encode([(row[ROW], row[RECORD]) for row in plain])
+        if unfit:
+            records = {row[ROW]: row for row in plain}
+            for number, problem in unfit:
+                result.refused.append(_refused_unfit(result.counts, records[number][RECORD],
+                                                     problem))
+            result.refused.sort(key=lambda row: row[0])
+        result.decided, result.written = candidates, written
+        return result
 
     def _result(self) -> ChunkResult:
         return ChunkResult([], [], [0] * self.ruleset.compiled.counters, Summary(self.ruleset))
@@ -271,7 +295,7 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 def _decide_in_worker(chunk: Chunk) -> ChunkResult:
     assert _WORKER is not None
-    return _WORKER.rows_of(chunk)
+    return _WORKER.encoded(_WORKER.rows_of(chunk))
 
 
 def _in_order(chunks: Iterator[Chunk], jobs: int, decider: ChunkDecider,
@@ -280,7 +304,7 @@ def _in_order(chunks: Iterator[Chunk], jobs: int, decider: ChunkDecider,
     chunks is in flight, so memory stays flat whatever the size of the input."""
     if jobs <= 1:
         for chunk in chunks:
-            yield decider.rows_of(chunk)
+            yield decider.encoded(decider.rows_of(chunk))
         return
     with ProcessPoolExecutor(jobs, initializer=_start_worker,
                              initargs=(os.getpid(), *worker_arguments)) as pool:
@@ -334,6 +358,7 @@ class BatchRun:
         self.budgets = ruleset.budgets
         self.summary = Summary(ruleset)
         self.records = Records(ruleset, self.as_of, options)
+        self.encoder = record_encoder(ruleset, options)
         self.overrides = Overrides(ruleset, self.as_of, self.records, self.summary)
 
     def run(self, source: str | Iterable[Any]) -> Summary:
@@ -344,7 +369,7 @@ class BatchRun:
             results = _in_order(read_chunks(source, options.chunk_rows), options.jobs, decider,
                                 (self.ruleset.bundle(), self.as_of, options, keep_fields))
         else:
-            results = (decider.facts_rows(part)
+            results = (decider.encoded(decider.facts_rows(part))
                        for part in _numbered_parts(source, options.chunk_rows))
         check_destinations(source if isinstance(source, str) else None, options.out,
                            options.errors_path, options.summary)
@@ -352,22 +377,23 @@ class BatchRun:
         errors = JsonlWriter(options.errors_path)
         complete = False
         try:
-            with tempfile.TemporaryFile(prefix="tenet-batch-") as spill:
+            # With budgets, each chunk's written rows wait in one file and its candidates in
+            # another, which each budget reads again.
+            with tempfile.TemporaryFile(prefix="tenet-batch-") as spill, \
+                    tempfile.TemporaryFile(prefix="tenet-batch-") as candidates:
                 for result in results:
                     self.summary.merge(result)
-                    refused = result.refused
                     if self.budgets:
-                        pickle.dump(result.decided, spill, protocol=pickle.HIGHEST_PROTOCOL)
+                        pickle.dump(result.written, spill, protocol=pickle.HIGHEST_PROTOCOL)
+                        pickle.dump(result.decided, candidates,
+                                    protocol=pickle.HIGHEST_PROTOCOL)
                     else:
-                        unfit = [self._write(out, row[RECORD]) for row in result.decided]
-                        if any(unfit):  # in row order among the chunk's other refusals
-                            refused = sorted([*refused, *filter(None, unfit)],
-                                             key=lambda row: row[0])
-                    for row in refused:
+                        out.write_encoded(result.written)
+                    for row in result.refused:
                         errors.write(_refused_record(row))
                     self.progress(self.summary.rows, self.summary.errors)
                 if self.budgets:
-                    self._apply_budgets(spill, out, errors)
+                    self._apply_budgets(spill, candidates, out, errors)
             complete = True
         finally:
             out.close(complete)
@@ -384,37 +410,20 @@ class BatchRun:
         return self.summary
 
     def _writer(self, path: str) -> Any:
-        kind = format_of(path)
-        if kind == "jsonl":
-            return JsonlWriter(path)
-        output_types = self.ruleset.check.program.output_types
-        outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
-        return TableWriter(path, kind, outputs, self.options.id_field is not None,
-                           OFFERS_OUTPUT in output_types, self.options.csv_neutralise,
-                           self.options.scale)
-
-    def _write(self, out: Any, record: Any) -> Refused | None:
-        """Write a decided row's record; a value its Parquet column cannot hold exactly makes
-        the row refused instead (returned), and counted so."""
-        try:
-            out.write_record(record)
-        except Unfit as unfit:
-            self.summary.count_decision(record["decision"], record["reasons"], -1)
-            self.summary.errors += 1
-            return record["row"], record["id"], "decimal", [str(unfit)]
-        return None
+        encoder = self.encoder
+        return JsonlWriter(path) if isinstance(encoder, LineEncoder) else TableWriter(path,
+                                                                                    encoder)
 
     # -- budgets
 
-    def _apply_budgets(self, spill: Any, out: Any, errors: Any) -> None:
-        """Each budget in declared order over the whole book, each seeing the decisions as
-        the budgets before it left them; then the rows are written with every override."""
+    def _apply_budgets(self, spill: Any, spilled: Any, out: Any, errors: Any) -> None:
+        """Each budget in declared order over the whole book's candidates, each seeing the
+        decisions as the budgets before it left them; then the rows are written with every
+        override, chunk by chunk."""
         allocations = self.summary.budgets
         for index, budget in enumerate(self.budgets):
             candidates = Candidates()
-            for row in _spilled(spill):
-                if row[BUDGETS] is None:
-                    continue  # no budget's `among` holds for it, and none changed it
+            for row in itertools.chain.from_iterable(_spilled(spilled)):
                 applied = _applied(allocations, row[ROW])
                 if applied:  # changed by an earlier budget: evaluate again
                     among, total, rank, _ = self.overrides.revalued(row, applied, index)
@@ -426,14 +435,19 @@ class BatchRun:
             allocations.append(allocate(budget.name.name, limit, budget.descending, candidates,
                                         budget.stops_when_full))
             del candidates
-        # A row refused for a value its column cannot hold goes to the errors after those
-        # refused while deciding: its value is known only once the budgets are applied.
-        for row in _spilled(spill):
-            applied = _applied(allocations, row[ROW]) if row[BUDGETS] is not None else None
-            unfit = self._write(out, self.overrides.record(row, applied) if applied
-                                else row[RECORD])
-            if unfit is not None:
-                errors.write(_refused_record(unfit))
+        # A candidate refused for a value its column cannot hold goes to the errors after
+        # the rows refused while deciding: its value is known only once the budgets applied.
+        for written, rows in zip(_spilled(spill), _spilled(spilled), strict=True):
+            records = {}
+            for row in rows:
+                applied = _applied(allocations, row[ROW])
+                records[row[ROW]] = self.overrides.record(row, applied) if applied \
+                    else row[RECORD]
+            encoded, unfit = self.encoder.encode(list(records.items()))
+            out.write_encoded(written.merged(encoded))
+            for number, problem in unfit:
+                errors.write(_refused_record(_refused_unfit(self.summary, records[number],
+                                                            problem)))
 
 
 class Overrides:
@@ -518,16 +532,33 @@ def _refused_record(row: Refused) -> dict[str, Any]:
     return record
 
 
-def _spilled(spill: Any) -> Iterator[Decided]:
-    """The decided rows spilled so far, in order."""
+def _spilled(spill: Any) -> Iterator[Any]:
+    """What each chunk spilled so far, in order."""
     spill.flush()
     spill.seek(0)
     while True:
         try:
-            rows = pickle.load(spill)  # our own temporary file, written by this run
+            yield pickle.load(spill)  # our own temporary file, written by this run
         except EOFError:
             return
-        yield from rows
+
+
+def record_encoder(ruleset: Ruleset, options: BatchOptions) -> LineEncoder | TableCells:
+    """How the decided rows are written in OUT's format."""
+    kind = format_of(options.out)
+    if kind == "jsonl":
+        return LineEncoder()
+    output_types = ruleset.check.program.output_types
+    outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
+    return TableCells(kind, outputs, options.id_field is not None, OFFERS_OUTPUT in output_types,
+                      options.csv_neutralise, options.scale)
+
+
+def _refused_unfit(summary: Summary, record: dict[str, Any], problem: Unfit) -> Refused:
+    """A decided row whose values its columns cannot hold: refused, and counted so."""
+    summary.count_decision(record["decision"], record["reasons"], -1)
+    summary.errors += 1
+    return record["row"], record["id"], "decimal", [str(problem)]
 
 
 def _numbered_parts(source: Iterable[Any], size: int) -> Iterator[list[tuple[int, Any]]]:

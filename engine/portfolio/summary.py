@@ -44,8 +44,9 @@ class Summary:
     def merge(self, result: Any) -> None:
         """Add what a chunk gave: its rows, its counters, its decisions' counts."""
         refused = len(result.refused)
+        written = len(result.written.rows) if result.written is not None else 0
         self.add_state(result.counts.state() | {
-            "rows": len(result.decided) + refused, "errors": refused,
+            "rows": len(result.decided) + written + refused, "errors": refused,
             "counters": result.counters})
 
     def state(self) -> dict[str, Any]:
