@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import msgspec
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -340,6 +339,8 @@ def column_values(column: pa.Array) -> list[Any]:
     kind = column.type
     if not pa.types.is_decimal128(kind):
         return column.to_pylist()
+    import numpy as np  # here: 60 ms to import, and only a decimal column needs it
+
     start, count = column.offset, len(column)
     words = np.frombuffer(column.buffers()[1], dtype="<i8", count=2 * (start + count))
     low = words[2 * start::2]
