@@ -458,31 +458,38 @@ class Overrides:
                  summary: Summary) -> None:
         self.ruleset, self.as_of, self.records, self.summary = ruleset, as_of, records, summary
         self.budgets = ruleset.budgets
+        # Per budget: the outputs its `else` sets, and the reasons it gives.
+        self.targets = [[a.output.name for a in budget.otherwise if isinstance(a, ast.SetAction)]
+                        for budget in self.budgets]
+        self.codes = [[a.code.name for a in budget.otherwise if isinstance(a, ast.ReasonAction)]
+                      for budget in self.budgets]
 
     def record(self, row: Decided, applied: dict[int, tuple]) -> bytes | dict[str, Any]:
         """The record of a row that budgets overrode: their `else` outputs, the reasons owed
         only to overridden outputs withdrawn, each budget's reason last, and (traced) a note
         of which budget, the row's rank and the running total."""
         outputs = self.outputs(row, applied)
-        changed = {a.output.name for index in applied for a in self.budgets[index].otherwise
-                   if isinstance(a, ast.SetAction)}
+        order = sorted(applied)
+        changed = {name for index in order for name in self.targets[index]}
         codes = [code for code, owed in row[REASONS]
                  if not all(givers and givers <= changed for givers in owed)]
-        notes = []
-        for index in sorted(applied):
-            budget = self.budgets[index]
-            codes += [a.code.name for a in budget.otherwise if isinstance(a, ast.ReasonAction)]
-            position, rank, running = applied[index]
-            room = ("left no room for this decision or an earlier one, and the budget stops "
-                    "when full" if budget.stops_when_full else "left no room for this decision")
-            notes.append({"event": "note", "message": (
-                f"budget `{budget.name.name}`: ranked {position} (rank {_shown(rank)}); the "
-                f"running total {_shown(running)} {room}, so its `else` actions apply")})
+        for index in order:
+            codes += self.codes[index]
         codes = list(dict.fromkeys(codes))
         self.summary.recount(row[OUTPUTS], [code for code, _ in row[REASONS]], outputs, codes)
         self.summary.take_uses(rule for rule, given in row[USES] or () if given <= changed)
-        trace = None if row[TRACE] is None else row[TRACE] + notes
+        trace = None if row[TRACE] is None else row[TRACE] + [
+            self._note(index, *applied[index]) for index in order]
         return self.records.record(row[ROW], row[ID], outputs, codes, trace)
+
+    def _note(self, index: int, position: int, rank: Any, running: Any) -> dict[str, str]:
+        """The trace's note of a budget that overrode a row."""
+        budget = self.budgets[index]
+        room = ("left no room for this decision or an earlier one, and the budget stops when "
+                "full" if budget.stops_when_full else "left no room for this decision")
+        return {"event": "note", "message": (
+            f"budget `{budget.name.name}`: ranked {position} (rank {_shown(rank)}); the "
+            f"running total {_shown(running)} {room}, so its `else` actions apply")}
 
     def revalued(self, row: Decided, applied: dict[int, tuple], index: int) -> tuple:
         """The budget values of a row that earlier budgets overrode, on its changed outputs."""
@@ -499,9 +506,7 @@ class Overrides:
         for index in sorted(applied):
             earlier = {i: entry for i, entry in applied.items() if i < index}
             values = (self.revalued(row, earlier, index) if earlier else row[BUDGETS][index])[3]
-            targets = [a.output.name for a in self.budgets[index].otherwise
-                       if isinstance(a, ast.SetAction)]
-            outputs.update(zip(targets, values, strict=True))
+            outputs.update(zip(self.targets[index], values, strict=True))
         return outputs
 
 
