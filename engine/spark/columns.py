@@ -18,14 +18,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine.check import types as t
 from engine.check.symbols import OFFERS_OUTPUT
 from engine.portfolio.formats import (  # noqa: F401 (Unfit: raised by cells)
     DEFAULT_SCALE,
-    PRECISION,
+    TableCells,
     Unfit,
-    decimal_cell,
-    text_of,
 )
 from engine.ruleset import Ruleset
 
@@ -49,80 +46,53 @@ def total(index: int) -> str:
 
 
 class Layout:
-    """The record batches a Spark run's tasks write, for one ruleset."""
+    """The record batches a Spark run's tasks write, for one ruleset: the decision columns of
+    `tenet batch`'s Parquet output (``TableCells``), and the run's own."""
 
     def __init__(self, ruleset: Ruleset, with_id: bool, scale: int = DEFAULT_SCALE) -> None:
         output_types = ruleset.check.program.output_types
-        self.outputs = [(name, type_) for name, type_ in output_types.items()
-                        if name != OFFERS_OUTPUT]
-        self.with_offers = OFFERS_OUTPUT in output_types
-        self.with_id, self.scale = with_id, scale
+        outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
+        self.with_id = with_id
         self.budgets = len(ruleset.budgets)
         self.digest = ruleset.info.digest
+        self.table = TableCells("parquet", outputs, with_id, OFFERS_OUTPUT in output_types,
+                                neutralise=False, scale=scale)
+        # A decided row's cells: its place in its group (LOCAL) first, as `row` is in OUT.
+        self.decided_names = [LOCAL, *self.table.schema.names[1:]]
         names = pa.list_(pa.string())
         # `row` is numbered once every task has counted its rows; until then a row is known by
         # its place in its group (a file split, or a partition): FILE, BLOCK, LOCAL.
         fields = [pa.field("row", pa.int64()), pa.field(FILE, pa.string()),
-                  pa.field(BLOCK, pa.int64()), pa.field(LOCAL, pa.int64())]
-        if with_id:
-            fields.append(pa.field("id", pa.string()))
-        fields += [pa.field(name, self._arrow_type(type_)) for name, type_ in self.outputs]
-        if self.with_offers:
-            fields.append(pa.field("offers", names))
-        fields += [pa.field("reasons", names), pa.field(ERROR_KIND, pa.string()),
-                   pa.field(ERROR_PROBLEMS, names), pa.field(DIGEST, pa.string()),
-                   pa.field(STATE, pa.binary())]
+                  pa.field(BLOCK, pa.int64()), pa.field(LOCAL, pa.int64()),
+                  *list(self.table.schema)[1:], pa.field(ERROR_KIND, pa.string()),
+                  pa.field(ERROR_PROBLEMS, names), pa.field(DIGEST, pa.string()),
+                  pa.field(STATE, pa.binary())]
         for index in range(self.budgets):
             fields += [pa.field(among(index), pa.bool_()), pa.field(rank(index), pa.binary()),
                        pa.field(total(index), pa.string())]
         fields.append(pa.field(SUMMARY, pa.binary()))
         self.schema = pa.schema(fields)
-        self.decision_columns = ["row", *(["id"] if with_id else []),
-                                 *(name for name, _ in self.outputs),
-                                 *(["offers"] if self.with_offers else []), "reasons", DIGEST]
-
-    def _arrow_type(self, type_: t.Type) -> pa.DataType:
-        if type_ == t.BOOLEAN:
-            return pa.bool_()
-        if type_ == t.DATE:
-            return pa.date32()
-        if type_ == t.INTEGER:
-            return pa.decimal128(PRECISION, 0)
-        if type_ in (t.MONEY, t.NUMBER):
-            return pa.decimal128(PRECISION, self.scale)
-        if isinstance(type_, t.ListOf):
-            return pa.list_(pa.string())
-        return pa.string()  # `one of` values and texts
+        self.decision_columns = ["row", *self.table.schema.names[1:], DIGEST]
 
     def cells(self, record: dict[str, Any]) -> dict[str, Any]:
         """The output columns of a decided row's record (see ``engine.portfolio.runner``);
         raises Unfit for a value its column cannot hold exactly."""
-        decision = record["decision"]
-        cells: dict[str, Any] = {"reasons": record["reasons"]}
-        if self.with_id:
-            cells["id"] = record["id"]
-        for name, type_ in self.outputs:
-            cells[name] = self._cell(name, decision.get(name), type_)
-        if self.with_offers:
-            cells["offers"] = record["offers"]
-        return cells
+        return dict(zip(self.decided_names[1:], self.table.row(record)[1:], strict=True))
 
-    def _cell(self, name: str, value: Any, type_: t.Type) -> Any:
-        if value is None:
-            return None
-        if isinstance(type_, t.ListOf):
-            return [text_of(item) for item in value]
-        if type_ in (t.INTEGER, t.MONEY, t.NUMBER):
-            return decimal_cell(name, value, 0 if type_ == t.INTEGER else self.scale)
-        if type_ in (t.BOOLEAN, t.DATE):
-            return value
-        return str(value)
-
-    def batch(self, rows: list[dict[str, Any]]) -> pa.RecordBatch:
-        """A record batch of ``rows`` (column -> value; absent columns are null)."""
-        columns = [pa.array([row.get(field.name) for row in rows], type=field.type)
-                   for field in self.schema]
-        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+    def batch(self, rows: list[dict[str, Any]], decided: list[list[Any]] = (),
+              common: dict[str, Any] | None = None) -> pa.RecordBatch:
+        """A record batch of the ``decided`` rows, given as ``TableCells`` rows (with their
+        place in their group first) whose other columns are ``common``, then of ``rows``
+        (column -> value; absent columns are null)."""
+        columns = dict(zip(self.decided_names, map(list, zip(*decided, strict=True)),
+                           strict=True)) if decided else {}
+        common = common or {}
+        for name in self.schema.names:
+            columns.setdefault(name, [common.get(name)] * len(decided))
+            columns[name] += [row.get(name) for row in rows]
+        return pa.RecordBatch.from_arrays(
+            [pa.array(columns[field.name], type=field.type) for field in self.schema],
+            schema=self.schema)
 
 
 def rank_key(value: Any) -> bytes | None:

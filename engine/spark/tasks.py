@@ -173,24 +173,26 @@ class _Task:
                              "columns")
 
     def _encoded(self, group: tuple[str, int], result: ChunkResult) -> pa.RecordBatch:
-        layout, digest = self.layout, self.layout.digest
-        place = {c.FILE: group[0], c.BLOCK: group[1], c.DIGEST: digest}
-        rows = []
+        """The chunk's rows: the decided rows no budget can change as plain columns, then
+        the candidates (with what the budgets need) and the refused rows."""
+        layout = self.layout
+        place = {c.FILE: group[0], c.BLOCK: group[1], c.DIGEST: layout.digest}
+        plain, rows = [], []
         for decided in result.decided:
             record = decided[RECORD]
             try:
-                cells = layout.cells(record)
+                cells = layout.table.row(record)  # its place in its group first
             except c.Unfit as unfit:  # and so no budget's candidate
                 rows.append(place | _unfit(self.summary, decided[ROW], record, unfit))
                 continue
-            cells |= place
-            cells[c.LOCAL] = decided[ROW]
-            if decided[BUDGETS] is not None:
-                cells |= _candidate(decided)
-            rows.append(cells)
+            if decided[BUDGETS] is None:
+                plain.append(cells)
+            else:
+                rows.append(dict(zip(layout.decided_names, cells, strict=True)) | place
+                            | _candidate(decided))
         for number, identity, kind, problems in result.refused:
             rows.append(place | _refused(number, identity, kind, problems))
-        return layout.batch(rows)
+        return layout.batch(rows, plain, place)
 
     def summary_batch(self) -> pa.RecordBatch:
         return self.layout.batch([{c.SUMMARY: pickle.dumps((self.summary.state(), self.counts))}])

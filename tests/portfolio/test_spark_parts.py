@@ -41,12 +41,18 @@ def test_rank_keys_of_one_number_written_differently_are_equal() -> None:
     assert rank_key(None) is None
 
 
+def record(new_limit: Decimal) -> dict:
+    """A decided row's record, as `tenet batch` makes it for Parquet."""
+    return {"row": 1, "id": None, "decision": {"action": "increase", "new_limit": new_limit},
+            "reasons": ["I01"], "offers": []}
+
+
 @given(st.integers(-(10**20) + 1, 10**20 - 1), st.integers(0, 18))
 def test_money_with_up_to_the_scale_digits_after_the_point_fits_exactly(
         digits: int, places: int) -> None:
     layout = Layout(engine.load(ROOT / "rulesets" / "limit_review.rules"), False)
     value = Decimal(digits).scaleb(-places)
-    assert layout.cells({"decision": {"new_limit": value}, "reasons": []})["new_limit"] == value
+    assert layout.cells(record(value))["new_limit"] == value
 
 
 def test_money_beyond_the_scale_or_38_digits_is_refused_not_rounded() -> None:
@@ -54,8 +60,8 @@ def test_money_beyond_the_scale_or_38_digits_is_refused_not_rounded() -> None:
     for value in (Decimal("0.001"), Decimal("1E+36"), Decimal("-1E+36")):
         with pytest.raises(Unfit, match=r"output `new_limit` = .* does not fit a "
                                         r"decimal\(38,2\) column"):
-            layout.cells({"decision": {"new_limit": value}, "reasons": []})
-    assert layout.cells({"decision": {"new_limit": Decimal("12.30")}, "reasons": []})[
+            layout.cells(record(value))
+    assert layout.cells(record(Decimal("12.30")))[
         "new_limit"] == Decimal("12.3")
 
 
