@@ -43,16 +43,16 @@ class TableEmitter(ExpressionEmitter):
         if not self.traced and policy in ("first", "unique"):
             # The plain function evaluates the result of the one row that decides.
             self.emit(f"{found} = False")
+            plain = all(is_plain(row.result) for row in table.rows)
             if policy == "unique":
-                count = self.temporary("n")
-                self.emit(f"{count} = {' + '.join(matches[:1] or ['0'])}")
-                for flag in matches[1:]:
-                    self.emit(f"if {flag}: {count} += 1")
-                with self.guarded(f"{count} > 1"):
-                    self._row_results(table, matches, proposals)
-                    self.emit(self._combine_call(policy, proposals, "None", what, labels,
-                                                 declared))
+                self._unique_conflict(table, matches, proposals, plain, what, labels, declared)
             for flag, row in zip(matches, table.rows, strict=True):
+                if plain:  # one statement a row: its result is a constant or a local
+                    value = self.expr(row.result)
+                    self.emit(f"if not {found} and {flag}: {local} = {value.code}; "
+                              f"{found} = True")
+                    results.append(value)
+                    continue
                 with self.guarded(f"not {found} and {flag}"):
                     value = self.expr(row.result)
                     self.emit(f"{local} = {value.code}")
@@ -71,6 +71,28 @@ class TableEmitter(ExpressionEmitter):
         self.scope[name] = Operand(local, nullable)
         if self.traced:
             self.emit(f"E.append(({TABLE}, {self.tables.index(name)}, {local}, {matched}))")
+
+    def _unique_conflict(self, table: ast.TableDecl, matches: list[str], proposals: str,
+                         plain: bool, what: str, labels: tuple[str, ...],
+                         declared: t.Type) -> None:
+        """Emit the test of a `unique` table: more than one row matching is a conflict,
+        which ``combine`` reports with the rows and their results."""
+        count = self.temporary("n")
+        # Sums of at most 32 flags a statement: a longer chain of `+` would nest too deeply
+        # for Python's compiler on a table of thousands of rows.
+        for start in range(0, max(len(matches), 1), 32):
+            flags = " + ".join(matches[start:start + 32]) or "0"
+            self.emit(f"{count} {'=' if start == 0 else '+='} {flags}")
+        if plain:  # the proposals without a statement a row, built only on a conflict
+            rows = "".join(f"({index}, {flag}, {self.expr(row.result).code}), " for index, (
+                flag, row) in enumerate(zip(matches, table.rows, strict=True)))
+            listed = f"[(i, v) for i, m, v in ({rows}) if m]"
+            self.emit(f"if {count} > 1: " + self._combine_call(
+                "unique", listed, "None", what, labels, declared))
+            return
+        with self.guarded(f"{count} > 1"):
+            self._row_results(table, matches, proposals)
+            self.emit(self._combine_call("unique", proposals, "None", what, labels, declared))
 
     def _row_matches(self, row: ast.TableRow, inputs: list[Operand]) -> str:
         """Emit whether ``row`` matches; returns the flag (or constant) that says so."""
@@ -107,6 +129,10 @@ class TableEmitter(ExpressionEmitter):
         """The value of a table or output without proposals (LANGUAGE.md §5, §9): its
         `otherwise` or `default`, else 0 for `count`, [] for `collect` and `output order`,
         else missing. Returns whether that can be missing."""
+        if default is not None and is_plain(default):
+            value = self.expr(default)
+            self.emit(f"if not {found}: {local} = {value.code}")
+            return value.nullable
         if default is not None:
             with self.guarded(f"not {found}"):
                 value = self.expr(default)
