@@ -341,14 +341,15 @@ class Ruleset:
 
     def _decide(self, facts: Any, as_of: datetime.date, trace: bool) -> Decision:
         generated = self.compiled
-        fields = self._validate_fast(facts)  # ``fields``, inline: this is the hot path
-        if fields is None:
-            fields = self.fields(facts)
         try:
             if trace:
+                fields = self.fields(facts)
                 return self._traced_decision(fields, as_of,
                                              *generated.decide_traced(fields, as_of))
-            outputs, codes = generated.decide(fields, as_of)
+            # The plain function checks facts itself (the hot path); None leaves them to
+            # ``fields``, which raises FactsError for invalid ones.
+            decided = generated.decide(facts, as_of) if type(facts) is dict else None
+            outputs, codes = decided or generated.decide(self.fields(facts), as_of)
         except decimal.DecimalException:
             # A result beyond the decimal range: the reference evaluator makes it missing
             # and says so in the trace; such decisions are rare enough to take the slow path.

@@ -101,8 +101,12 @@ def test_no_ruleset_text_reaches_the_generated_source(hostile) -> None:
 
 def test_the_generated_namespace_cannot_import_or_open(hostile) -> None:
     ruleset, _ = hostile
-    namespace = ruleset.compiled.decide.__globals__
+    namespace = ruleset.compiled.decide_traced.__globals__
     assert set(namespace["__builtins__"]) == {"len", "tuple", "list", "dict", "bool"}
+    # The plain function also checks the facts, with the validation's few type builtins.
+    namespace = ruleset.compiled.decide.__globals__
+    assert set(namespace["__builtins__"]) == {"len", "tuple", "list", "dict", "bool", "type",
+                                              "str", "int", "float"}
     validator = ruleset._validate_fast.__globals__["__builtins__"]
     assert not {"__import__", "open", "eval", "exec", "compile", "getattr"} & set(validator)
 

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 import engine
 from engine.check import types as t
 from engine.check.symbols import Symbols
+from engine.exceptions import DecisionConflict
 from engine.run.facts import FactsError
 from tests.helpers import ROOT
 
 RULESETS = sorted(ROOT.joinpath("rulesets").glob("*.rules"))
+AS_OF = datetime.date(2026, 12, 15)
 
 WILD = st.one_of(
     st.none(), st.booleans(), st.integers(-10**40, 10**40), st.text(max_size=5),
@@ -119,6 +121,12 @@ def test_fast_path_accepts_only_what_pydantic_accepts_with_the_same_values(path:
     @given(st.one_of(perturbed(facts), WILD))
     def check(given_facts: object) -> None:
         fast = ruleset._validate_fast(given_facts)
+        if isinstance(given_facts, dict):  # the decision function holds the same checks
+            try:
+                decided = ruleset.compiled.decide(given_facts, AS_OF)
+            except DecisionConflict:
+                decided = "conflict"
+            assert (decided is None) == (fast is None)
         try:
             values = ruleset.schema.validate(given_facts)
         except FactsError:

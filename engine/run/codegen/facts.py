@@ -69,58 +69,75 @@ def generate_validator(symbols: Symbols, fields: tuple[tuple[str, str], ...]
     per field a function for a column of its values (``column(values, refused) -> values``):
     the values checked as ``validate`` checks them, with the index of each one it would not
     accept (a required field's missing value included) added to the set ``refused``."""
-    generator = _ValidatorGenerator(symbols)
+    generator = ValidatorGenerator(symbols)
     source = generator.source(fields)
-    namespace: dict[str, Any] = {"__builtins__": {"len": len, "tuple": tuple, "dict": dict, "str": str,
-                                                  "type": type, "list": list, "int": int,
-                                                  "float": float, "bool": bool}}
-    namespace.update({f"k{i}": value for i, value in enumerate(generator.constants)})
-    namespace.update(Decimal=Decimal, date=datetime.date, REJECTED=REJECTED,
-                     parse_date=parse_date, float_number=float_number,
-                     to_integral=runtime.CONTEXT.to_integral_value,
-                     plus=runtime.CONTEXT.plus, DECIMALS=DECIMALS,
-                     has_surrogate=has_surrogate, MAX_LIST_ITEMS=MAX_LIST_ITEMS)
+    namespace: dict[str, Any] = {"__builtins__": dict(BUILTINS)}
+    namespace.update(generator.globals())
     exec(compile(source, "<tenet facts validator>", "exec"), namespace)  # engine-chosen names only
     return source, namespace["validate"], tuple(
         namespace[f"column_{index}"] for index in range(len(fields)))
 
 
-class _ValidatorGenerator:
+# Builtins the validation code may use; nothing else is reachable from it.
+BUILTINS = {"len": len, "tuple": tuple, "dict": dict, "str": str, "type": type, "list": list,
+            "int": int, "float": float, "bool": bool}
+
+
+class ValidatorGenerator:
+    """The validation code of one ruleset's facts. Its names (constants `kv…`, locals `q…`,
+    functions `record_…`, `value_…`, `column_…`) are its own, so that the decision function
+    can hold its checks (``engine.run.codegen.procedure``)."""
+
     def __init__(self, symbols: Symbols) -> None:
         self.symbols = symbols
         self.constants: list[Any] = []
         self.functions: dict[str, str] = {}  # record type -> function name
-        self.bodies: list[str] = []
+        self.bodies: list[str] = []  # the functions the checks call
         self.counter = 0
 
     def constant(self, value: Any) -> str:
         self.constants.append(value)
-        return f"k{len(self.constants) - 1}"
+        return f"kv{len(self.constants) - 1}"
 
     def local(self) -> str:
         self.counter += 1
-        return f"x{self.counter}"
+        return f"q{self.counter}"
+
+    def globals(self) -> dict[str, Any]:
+        """The names the code refers to but its functions."""
+        names: dict[str, Any] = {f"kv{i}": value for i, value in enumerate(self.constants)}
+        names.update(Decimal=Decimal, date=datetime.date, REJECTED=REJECTED,
+                     parse_date=parse_date, float_number=float_number,
+                     to_integral=runtime.CONTEXT.to_integral_value,
+                     plus=runtime.CONTEXT.plus, DECIMALS=DECIMALS,
+                     has_surrogate=has_surrogate, MAX_LIST_ITEMS=MAX_LIST_ITEMS)
+        return names
 
     def source(self, fields: tuple[tuple[str, str], ...]) -> str:
-        blocks = list(self.symbols.facts)
+        """`validate(facts)`, the values of ``fields`` or None, and the column checks."""
+        results = [self.local() for _ in fields]
         lines = ["def validate(facts):",
-                 f"    if type(facts) is not dict or len(facts) != {len(blocks)}: return None"]
-        for index, block in enumerate(blocks):
-            lines += [f"    b{index} = facts.get({self.constant(block)})",
-                      f"    if type(b{index}) is not dict or not b{index}.keys() <= "
-                      f"{self.constant(frozenset(self.symbols.record_fields(block)))}: return None"]
-        results = []
-        for block, name in fields:
-            declaration = self.symbols.record_fields(block)[name]
-            value = self.local()
-            lines.append(f"    {value} = b{blocks.index(block)}.get({self.constant(name)})")
-            lines += ["    " + line for line in self.check(
-                value, self.symbols.resolve_type(declaration.type), declaration.optional,
-                "return None")]
-            results.append(value)
-        lines.append(f"    return ({''.join(r + ', ' for r in results)})")
+                 *("    " + line for line in self.checks(fields, results)),
+                 f"    return ({''.join(r + ', ' for r in results)})"]
         columns = [self.column(index, block, name) for index, (block, name) in enumerate(fields)]
         return "\n\n".join([*self.bodies, "\n".join(lines), *columns]) + "\n"
+
+    def checks(self, fields: tuple[tuple[str, str], ...], results: list[str]) -> list[str]:
+        """Statements that check the facts in `facts` and leave the value of each of
+        ``fields`` in the local named by ``results``, or `return None`."""
+        blocks = list(self.symbols.facts)
+        lines = [f"if type(facts) is not dict or len(facts) != {len(blocks)}: return None"]
+        for index, block in enumerate(blocks):
+            lines += [f"qb{index} = facts.get({self.constant(block)})",
+                      f"if type(qb{index}) is not dict or not qb{index}.keys() <= "
+                      f"{self.constant(frozenset(self.symbols.record_fields(block)))}: "
+                      "return None"]
+        for (block, name), value in zip(fields, results, strict=True):
+            declaration = self.symbols.record_fields(block)[name]
+            lines.append(f"{value} = qb{blocks.index(block)}.get({self.constant(name)})")
+            lines += self.check(value, self.symbols.resolve_type(declaration.type),
+                                declaration.optional, "return None")
+        return lines
 
     def column(self, index: int, block: str, name: str) -> str:
         """``column_{index}``: a column of the field's values (a Parquet or CSV column),

@@ -25,6 +25,8 @@ from engine.check import types as t
 from engine.check.checker import CheckedProgram
 from engine.check.symbols import OFFERS_OUTPUT
 from engine.run.codegen.expressions import BUILTINS, Operand
+from engine.run.codegen.facts import BUILTINS as VALIDATION_BUILTINS
+from engine.run.codegen.facts import ValidatorGenerator
 from engine.run.codegen.support import (
     CAP_APPLIED,
     CAP_BOUND_MISSING,
@@ -94,8 +96,10 @@ class GeneratedRuleset:
         generator = self._generator
         source = generator.function(traced, batch)
         generator.forget()
-        namespace: dict[str, Any] = {"__builtins__": dict(BUILTINS)}
+        namespace: dict[str, Any] = {"__builtins__": dict(BUILTINS) if traced or batch
+                                     else dict(BUILTINS) | VALIDATION_BUILTINS}
         namespace.update(generator.globals())
+        namespace.update(generator.validator.globals())
         code = compile(source, f"<tenet ruleset {generator.ruleset_name!r}>", "exec")
         exec(code, namespace)  # engine-chosen names only: see the module docstring
         return namespace["decide_batch" if batch else "decide_traced" if traced else "decide"]
@@ -118,6 +122,8 @@ class _Generator(TableEmitter):
         self.fields = tuple((block, name) for block in symbols.facts
                             for name in symbols.record_fields(block))
         self._field_locals = {key: f"f{index}" for index, key in enumerate(self.fields)}
+        self.validator = ValidatorGenerator(symbols)
+        self.validation = self.validator.checks(self.fields, list(self._field_locals.values()))
         position = {name: index for index, name in enumerate(symbols.rules)}
         self.rule_order = sorted(symbols.rules.values(),
                                  key=lambda r: (-r.priority, position[r.name.name]))
@@ -176,8 +182,15 @@ class _Generator(TableEmitter):
         self.proposal: dict[int, Operand] = {}  # slot -> its value, read only if it fired
         name = "decide_batch" if batch else "decide_traced" if traced else "decide"
         lines = [f"def {name}(V, today, C):" if batch else f"def {name}(V, today):"]
-        if self.fields:
-            lines.append(f"    ({''.join(local + ', ' for local in self._field_locals.values())}) = V")
+        unpack = f"({''.join(local + ', ' for local in self._field_locals.values())}) = V"
+        if not batch and not traced:
+            # The plain function also takes the facts themselves and checks them on the way
+            # (None: facts that the fast checks do not accept, for the caller to validate).
+            lines += ["    if type(V) is dict:", "        facts = V",
+                      *("        " + line for line in self.validation), "    else:",
+                      "        " + (unpack if self.fields else "pass")]
+        elif self.fields:
+            lines.append("    " + unpack)
         self.emit(f"U = [False] * {len(self.slots)}")
         self.emit("R = []")
         if batch:
@@ -205,7 +218,10 @@ class _Generator(TableEmitter):
             self.emit(f"return {{{outputs}}}, R, G, U, {self.budget_values()}")
         else:
             self.emit(f"return {{{outputs}}}, R" + (", E, N, U" if traced else ""))
-        return "\n".join(lines + self.lines)
+        function = "\n".join(lines + self.lines)
+        if batch or traced:
+            return function
+        return "\n\n".join([*self.validator.bodies, function])
 
     def forget(self) -> None:
         """Drop the state of the last function generated (its lines, scope and proposals):
