@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import engine  # noqa: E402
-from benchmarks.timing import median_seconds  # noqa: E402
+from benchmarks.timing import interleaved_medians  # noqa: E402
 
 RULESET = Path(__file__).resolve().parent / "limit_review_20.rules"
 AS_OF = datetime.date(2026, 12, 15)
@@ -166,14 +166,6 @@ def portfolio(size: int) -> list[dict]:
     return customers
 
 
-def median_per_call(function, items: list, repeat: int) -> float:
-    """The median time of one call, over ``repeat`` passes through ``items``."""
-    def one_pass() -> None:
-        for item in items:
-            function(item)
-    return median_seconds(one_pass, repeat) / len(items)
-
-
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--customers", type=int, default=2000)
@@ -192,34 +184,43 @@ def main() -> None:
     assert ruleset.decide(as_json[0], as_of=AS_OF).decision == \
         ruleset.decide(customers[0], as_of=AS_OF).decision
 
-    def per_call(function) -> float:
-        return median_per_call(function, customers, arguments.repeat)
+    def passes(function, items: list):
+        def one_pass() -> None:
+            for item in items:
+                function(item)
+        return one_pass
 
-    baseline = per_call(hand_written)
-    validated = per_call(hand_written_validated)
-    untraced = per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=False))
-    traced = per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True))
-    read_trace = per_call(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True).trace)
-    batch = median_seconds(lambda: ruleset.decide_batch(customers, as_of=AS_OF),
-                           arguments.repeat) / len(customers)
     decisions = [ruleset.decide(f, as_of=AS_OF, trace=False) for f in customers]
     traced_decisions = [ruleset.decide(f, as_of=AS_OF, trace=True) for f in customers]
-    to_json = median_per_call(lambda d: d.to_json(), decisions, arguments.repeat)
-    to_json_traced = median_per_call(lambda d: d.to_json(), traced_decisions, arguments.repeat)
+    timed = interleaved_medians({
+        "baseline": passes(hand_written, customers),
+        "validated": passes(hand_written_validated, customers),
+        "untraced": passes(lambda f: ruleset.decide(f, as_of=AS_OF, trace=False), customers),
+        "traced": passes(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True), customers),
+        "read_trace": passes(lambda f: ruleset.decide(f, as_of=AS_OF, trace=True).trace,
+                             customers),
+        "batch": lambda: ruleset.decide_batch(customers, as_of=AS_OF),
+        "to_json": passes(lambda d: d.to_json(), decisions),
+        "to_json_traced": passes(lambda d: d.to_json(), traced_decisions),
+    }, arguments.repeat)
+    per_call = {name: seconds / len(customers) for name, seconds in timed.items()}
+    baseline, validated = per_call["baseline"], per_call["validated"]
 
     def line(label: str, seconds: float, target: str = "") -> None:
         print(f"  {label:34s} {seconds * 1e6:8.1f} µs   {seconds / baseline:5.2f}x baseline   "
               f"{seconds / validated:5.2f}x validating baseline  {target}")
 
-    print(f"{arguments.customers} customers, median of {arguments.repeat} runs, per decision:")
+    print(f"{arguments.customers} customers, median of {arguments.repeat} interleaved runs, "
+          "per decision:")
     line("hand-written Python", baseline)
     line("hand-written, validating its input", validated)
-    line("tenet, trace off", untraced, "(target 1.5x)")
-    line("tenet, trace recorded", traced, "(target 2x)")
-    line("tenet, trace recorded and built", read_trace)
-    line("tenet decide_batch", batch, f"({1 / batch:,.0f} decisions/s; target 60,000)")
-    print(f"  Decision.to_json: {to_json * 1e6:.1f} µs without trace, "
-          f"{to_json_traced * 1e6:.1f} µs with trace")
+    line("tenet, trace off", per_call["untraced"], "(target 1.5x)")
+    line("tenet, trace recorded", per_call["traced"], "(target 2x)")
+    line("tenet, trace recorded and built", per_call["read_trace"])
+    line("tenet decide_batch", per_call["batch"],
+         f"({1 / per_call['batch']:,.0f} decisions/s; target 60,000)")
+    print(f"  Decision.to_json: {per_call['to_json'] * 1e6:.1f} µs without trace, "
+          f"{per_call['to_json_traced'] * 1e6:.1f} µs with trace")
 
 
 if __name__ == "__main__":
