@@ -193,17 +193,20 @@ class ChunkDecider:
         facts themselves, which only a trace and the reference evaluator read."""
         try:
             outputs, codes, givers, used, budgets = self.decide(fields, self.as_of, counters)
-            reasons = self._reasons(codes, givers, used)
+            candidate = any(values[0] is True for values in budgets)
+            # Who gave each reason matters only if a budget may override the row.
+            reasons = self._reasons(codes, givers, used) if candidate else None
             trace = self._trace(facts()) if self.trace else None
         except DecisionConflict as conflict:
             return number, identity, "conflict", [str(conflict)]
         except decimal.DecimalException:
             outputs, reasons, budgets, trace = self._by_reference(facts())
             used = ()  # the reference evaluator's uses are not known: none can be taken away
-        codes = [code for code, _ in reasons]
+            candidate = any(values[0] is True for values in budgets)
+        codes = list(dict.fromkeys(codes)) if reasons is None else [c for c, _ in reasons]
         counts.count_decision(outputs, codes)
         record = self.records.record(number, identity, outputs, codes, trace)
-        if not any(values[0] is True for values in budgets):
+        if not candidate:
             # No budget can change it: only its record travels on (most rows of a book).
             return number, identity, record, None, None, None, None, None, None
         return (number, identity, record, outputs, reasons, budgets,
