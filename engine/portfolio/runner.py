@@ -122,6 +122,7 @@ class ChunkDecider:
         meta = generated.metadata
         self.slots_of = [info.slots for info in meta.rules]
         self.slot_outputs = [slot.output for slot in meta.slots]
+        self.slot_rules = [slot.rule for slot in meta.slots]
         self.cap_outputs = [cap.output for cap in meta.caps]
 
     def rows_of(self, chunk: Chunk) -> ChunkResult:
@@ -216,12 +217,10 @@ class ChunkDecider:
         """Each rule whose proposals were used, with the outputs they were used for."""
         if not used:
             return ()
-        uses = []
-        for rule, slots in enumerate(self.slots_of):
-            outputs = frozenset(self.slot_outputs[slot] for slot in slots if used[slot])
-            if outputs:
-                uses.append((rule, outputs))
-        return tuple(uses)
+        uses: dict[int, set[str]] = {}  # slots are numbered in rule order: so are these
+        for slot in itertools.compress(range(len(used)), used):
+            uses.setdefault(self.slot_rules[slot], set()).add(self.slot_outputs[slot])
+        return tuple((rule, frozenset(outputs)) for rule, outputs in uses.items())
 
     def _reasons(self, codes: list[str], givers: list[int],
                  used: list[bool]) -> list[tuple[str, list[frozenset[str]]]]:
