@@ -83,8 +83,8 @@ def main() -> None:
         print(f"  a run of 100 rows (warm)      {fixed:6.1f} s   the fixed cost of any run")
         print(f"  the full run (warm)           {full:6.1f} s   {rows / full:9,.0f} rows/s")
         print(f"  deciding stage alone          {stage:6.1f} s   {executor:5.1f} µs a row in an "
-              f"executor core; {local1 / rows * 1e6:5.1f} µs a row in `tenet batch --jobs 1` "
-              "(whole command)")
+              f"executor core (target 15 µs); {local1 / rows * 1e6:5.1f} µs a row in "
+              "`tenet batch --jobs 1` (whole command)")
 
 
 def decide_only(ruleset, book: Path) -> None:
