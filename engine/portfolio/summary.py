@@ -19,7 +19,7 @@ import msgspec
 from engine.check import types as t
 from engine.portfolio.budgets import Allocation
 from engine.ruleset import Ruleset
-from engine.run.runtime import normalize
+from engine.run.runtime import CONTEXT, normalize
 
 
 class Summary:
@@ -65,7 +65,7 @@ class Summary:
         for name, counts in state["values"].items():
             self.values[name].update(counts)
         for name, total in state["totals"].items():
-            self.totals[name] += total
+            self.totals[name] = CONTEXT.add(self.totals[name], total)
         self.reasons.update(state["reasons"])
         self.uses_taken.update(state["uses_taken"])
 
@@ -77,10 +77,12 @@ class Summary:
         self.decided += sign
         for name, counter in self.values.items():
             counter[outputs.get(name)] += sign
+        # In Tenet's context, as decisions are: the host's (`decimal.getcontext()`) may round.
+        add = CONTEXT.add if sign > 0 else CONTEXT.subtract
         for name in self.totals:
             value = outputs.get(name)
             if value is not None:
-                self.totals[name] += sign * value
+                self.totals[name] = add(self.totals[name], value)
         for code in codes:
             self.reasons[code] += sign
 

@@ -4,6 +4,7 @@ output whatever the split, every format, exact numbers, atomic output."""
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 import os
 from decimal import Decimal
@@ -350,3 +351,18 @@ def test_a_budgeted_value_that_does_not_fit_its_column_is_an_error_row_too(
         (1, "decimal")]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["decided"], summary["errors"]) == (1, 1)
+
+
+def test_summary_totals_are_exact_whatever_the_hosts_decimal_context(tmp_path: Path) -> None:
+    """A host program that set `decimal.getcontext().prec = 4` gets the book's totals in
+    full: the summary adds in Tenet's context, as decisions compute."""
+    ruleset = engine.load_text(
+        "ruleset totals\nfacts c\n  amount: money\nend\noutputs\n"
+        "  paid: money combine sum default 0\nend\nrule A when c.amount > 0 then\n"
+        "  set paid = c.amount\nend\n", "totals.rules")
+    amounts = [Decimal("1234567.89"), Decimal("0.01"), Decimal("98765.43")]
+    with decimal.localcontext() as context:
+        context.prec = 4
+        summary = run_batch(ruleset, [{"c": {"amount": a}} for a in amounts],
+                            BatchOptions(out=str(tmp_path / "out.jsonl"), as_of=AS_OF))
+    assert summary.totals == {"paid": Decimal("1333333.33")}
