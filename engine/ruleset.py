@@ -227,7 +227,8 @@ class Ruleset:
         ``reference`` uses the tree-walking reference evaluator instead of the generated code.
         ``why_not`` names a rule: the decision's ``why_not`` then says what stopped it (or that
         it decided); an unknown name raises UnknownRule."""
-        as_of = self._as_of(as_of)
+        if type(as_of) is not datetime.date or self.window is not None:
+            as_of = self._as_of(as_of)
         if why_not is None and not reference:
             return self._decide(facts, as_of, trace)
         if why_not is not None:
