@@ -30,7 +30,8 @@ from engine.check import types as t
 from engine.check.symbols import Symbols
 from engine.exceptions import BookError, FactsJsonError
 from engine.portfolio.destinations import AtomicFile
-from engine.run.facts import parse_facts_json
+from engine.run.codegen.facts import DECIMALS
+from engine.run.facts import DIGITS, parse_facts_json
 from engine.run.runtime import normalize
 from engine.syntax.source import escape_unprintable
 
@@ -261,10 +262,13 @@ class RowReader:
         if isinstance(plan, str):
             return None
         read_values: dict[tuple[str, str], list[Any]] = {}
+        arrow_types: dict[tuple[str, str], pa.DataType] = {}  # of the columns read as they are
         for column, block, field, read in plan:
             values = column_values(batch.column(column))
             if read is not None:
                 values = [None if value is None else read(value) for value in values]
+            else:
+                arrow_types[block, field] = batch.schema.field(column).type
             read_values[block, field] = values
         rows = batch.num_rows
         identities: list[str | None] = [None] * rows
@@ -279,10 +283,41 @@ class RowReader:
             if key not in fields:  # not a field: a row with a value there is not valid facts
                 refused.update(index for index, value in enumerate(values) if value is not None)
         missing = [None] * rows
-        checked = [check(read_values.get(key, missing), refused)
-                   for key, check in zip(fields, checks, strict=True)]
+        checked = []
+        for key, check in zip(fields, checks, strict=True):
+            values = read_values.get(key, missing)
+            trusted = self._trusted(key, arrow_types.get(key), values, refused)
+            checked.append(check(values, refused) if trusted is None else trusted)
         return Columns(list(zip(*checked, strict=True)) if checked else [()] * rows, refused,
                        identities)
+
+    def _trusted(self, key: tuple[str, str], kind: pa.DataType | None, values: list[Any],
+                 refused: set[int]) -> list[Any] | None:
+        """A column's values as the facts checks would leave them, when its Arrow type alone
+        shows that the checks accept every value in it but nulls (whose rows, for a required
+        field, go in ``refused``); None when each value must be checked."""
+        if kind is None:
+            return None
+        declaration = self.symbols.record_fields(key[0])[key[1]]
+        type_ = self.symbols.resolve_type(declaration.type)
+        if type_ in _NUMBERS and pa.types.is_integer(kind):
+            # int64 and narrower: always within the 34 digits facts may have.
+            trusted = [None if value is None else DECIMALS[value] for value in values]
+        elif type_ in _NUMBERS and pa.types.is_decimal128(kind) and (
+                kind.precision <= DIGITS and kind.precision - kind.scale <= DIGITS
+                and kind.scale <= DIGITS and (type_ != t.INTEGER or kind.scale <= 0)):
+            trusted = values  # exact, in range, and whole where they must be
+        elif (type_ == t.BOOLEAN and pa.types.is_boolean(kind)
+              or type_ == t.DATE and pa.types.is_date32(kind)
+              or type_ == t.TEXT and _is_text(kind)  # Arrow text is UTF-8: no lone surrogate
+              or isinstance(type_, t.Enum) and _is_text(kind)
+              and set(values) - {None} <= set(type_.values)):
+            trusted = values
+        else:
+            return None
+        if not declaration.optional and None in values:
+            refused.update(index for index, value in enumerate(values) if value is None)
+        return trusted
 
     def row_facts(self, chunk: Chunk, offset: int) -> Any:
         """The facts of one row of a chunk of Arrow columns, as ``rows`` reads them."""
