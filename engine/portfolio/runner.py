@@ -1,12 +1,16 @@
 """`tenet batch`: a whole portfolio through one ruleset, with budgets, nothing lost.
 
 The input is cut into chunks; worker processes (or this process, with one job) read and decide
-each chunk with the ruleset's generated batch function, and the chunks come back in input
-order, so the output does not depend on the number of jobs or the chunk size. Every row ends up
-either decided (in OUT) or refused (in the errors file, with why). Without budgets, decided rows
-are written as they come. With budgets, decided rows are spilled to a temporary file while only
-(row, rank, amount) of each candidate is kept in memory; each budget is allocated in turn over
-the whole book (LANGUAGE.md §8), and a last pass writes the rows with the budgets applied.
+each chunk with the ruleset's generated batch function (Parquet and CSV column by column), and
+the chunks come back in input order, so the output does not depend on the number of jobs or the
+chunk size. Every row ends up either decided (in OUT) or refused (in the errors file, with why).
+A worker encodes the decided rows that no budget can change as they are written (JSONL lines,
+or a batch of CSV or Parquet cells); only the budgets' candidates come back as Python objects.
+Without budgets, the encoded rows are written as they come. With budgets, they wait in a
+temporary file and the candidates in another, while only (row, rank, amount) of each candidate
+is kept in memory; each budget is allocated in turn over the whole book's candidates
+(LANGUAGE.md §8), and a last pass merges each chunk's rows with its candidates, the budgets
+applied, and writes them.
 """
 
 from __future__ import annotations
@@ -381,12 +385,12 @@ class BatchRun:
         try:
             # With budgets, each chunk's written rows wait in one file and its candidates in
             # another, which each budget reads again.
-            with tempfile.TemporaryFile(prefix="tenet-batch-") as spill, \
+            with tempfile.TemporaryFile(prefix="tenet-batch-") as written, \
                     tempfile.TemporaryFile(prefix="tenet-batch-") as candidates:
                 for result in results:
                     self.summary.merge(result)
                     if self.budgets:
-                        pickle.dump(result.written, spill, protocol=pickle.HIGHEST_PROTOCOL)
+                        pickle.dump(result.written, written, protocol=pickle.HIGHEST_PROTOCOL)
                         pickle.dump(result.decided, candidates,
                                     protocol=pickle.HIGHEST_PROTOCOL)
                     else:
@@ -395,7 +399,7 @@ class BatchRun:
                         errors.write(_refused_record(row))
                     self.progress(self.summary.rows, self.summary.errors)
                 if self.budgets:
-                    self._apply_budgets(spill, candidates, out, errors)
+                    self._apply_budgets(written, candidates, out, errors)
             complete = True
         finally:
             out.close(complete)
@@ -418,14 +422,15 @@ class BatchRun:
 
     # -- budgets
 
-    def _apply_budgets(self, spill: Any, spilled: Any, out: Any, errors: Any) -> None:
+    def _apply_budgets(self, written_file: Any, candidates_file: Any, out: Any,
+                       errors: Any) -> None:
         """Each budget in declared order over the whole book's candidates, each seeing the
-        decisions as the budgets before it left them; then the rows are written with every
-        override, chunk by chunk."""
+        decisions as the budgets before it left them; then each chunk's written rows and its
+        candidates, with every override, are merged and written."""
         allocations = self.summary.budgets
         for index, budget in enumerate(self.budgets):
             candidates = Candidates()
-            for row in itertools.chain.from_iterable(_spilled(spilled)):
+            for row in itertools.chain.from_iterable(_spilled(candidates_file)):
                 applied = _applied(allocations, row[ROW])
                 if applied:  # changed by an earlier budget: evaluate again
                     among, total, rank, _ = self.overrides.revalued(row, applied, index)
@@ -439,7 +444,7 @@ class BatchRun:
             del candidates
         # A candidate refused for a value its column cannot hold goes to the errors after
         # the rows refused while deciding: its value is known only once the budgets applied.
-        for written, rows in zip(_spilled(spill), _spilled(spilled), strict=True):
+        for written, rows in zip(_spilled(written_file), _spilled(candidates_file), strict=True):
             records = {}
             for row in rows:
                 applied = _applied(allocations, row[ROW])
