@@ -134,7 +134,7 @@ class ChunkDecider:
         read = self.reader.columns(chunk, ruleset.compiled.fields, ruleset.column_checks,
                                    self.id_field)
         if read is None:
-            return self._decide_all(self.reader.rows(chunk))
+            return self.rows_one_by_one(chunk)
         result = self._result()
         refused, identities = read.refused, read.identities
         for offset, fields in enumerate(read.fields):
@@ -172,6 +172,11 @@ class ChunkDecider:
 
     def _result(self) -> ChunkResult:
         return ChunkResult([], [], [0] * self.ruleset.compiled.counters, Summary(self.ruleset))
+
+    def rows_one_by_one(self, chunk: Chunk) -> ChunkResult:
+        """The chunk decided with a facts object made for each row (``rows_of`` reads Arrow
+        chunks column by column, and must give the same)."""
+        return self._decide_all(self.reader.rows(chunk))
 
     def _decide_all(self, rows: Iterable[tuple[int, Any, str | None]]) -> ChunkResult:
         result = self._result()

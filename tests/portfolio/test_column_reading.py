@@ -163,7 +163,7 @@ def test_a_chunk_read_by_columns_decides_as_read_by_rows(path: Path, tmp_path: P
     def check(batch: pa.RecordBatch, first: int) -> None:
         chunk = Chunk(first, batch=batch)
         by_columns = decider.rows_of(chunk)
-        by_rows = decider._decide_all(decider.reader.rows(chunk))
+        by_rows = decider.rows_one_by_one(chunk)
         assert repr(by_columns.decided) == repr(by_rows.decided)
         event(f"rows decided: {'some' if by_rows.decided else 'none'}")
         assert by_columns.refused == by_rows.refused
@@ -240,7 +240,7 @@ def test_columns_whose_arrow_type_vouches_for_them_read_as_checked_ones(
             list(CLEAN_ROW).index(column), column, array)
     chunk = Chunk(1, batch=batch)
     by_columns = decider.rows_of(chunk)
-    by_rows = decider._decide_all(decider.reader.rows(chunk))
+    by_rows = decider.rows_one_by_one(chunk)
     assert repr(by_columns.decided) == repr(by_rows.decided)
     assert by_columns.refused == by_rows.refused
     assert bool(by_columns.decided) is accepted
