@@ -125,7 +125,8 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E409", _E, "cell does not fit its column",
              "A table cell compares its column's value with values of the same type."),
     CodeInfo("E410", _E, "table header does not end with the table's name",
-             "The last column of a table's header row is the table's own name."),
+             "The last column of a table's header row is the table's own name; a table with "
+             "several results names them after `||` instead, each by a plain name."),
     CodeInfo("E411", _E, "not a record", "Only records (facts blocks and types) have fields."),
     CodeInfo("E412", _E, "not a list",
              "Aggregates, `in` and `length` need a list or set."),
@@ -142,6 +143,12 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
     CodeInfo("E417", _E, "empty interval",
              "A table cell `[low..high)` whose low bound is above its high bound (or equal to it, "
              "unless both ends are closed) matches no value at all."),
+    CodeInfo("E418", _E, "result columns do not fit the table",
+             "A table with several result columns (`|| rate | term_months |`) has a record for "
+             "its value: each column is named once, is a field of the table's declared `type` "
+             "(whose required fields all have a column), and `otherwise { … }` names only "
+             "result columns.",
+             "table terms: loan_terms\n  | customer.segment || rate | term |\n  …\nend"),
     CodeInfo("E501", _E, "dependency cycle",
              "Lets, tables, outputs and rules read each other in a circle, so no evaluation "
              "order exists; the cycle is named."),

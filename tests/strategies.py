@@ -39,6 +39,11 @@ type item
   kind: one of "p", "q"
 end
 
+type terms
+  level: one of "low", "mid", "high"
+  amount: money
+end
+
 reasons
   R1 "One"
   R2 "Two"
@@ -204,6 +209,40 @@ def table(draw, name: str, scope: Scope) -> str:
     return "\n".join(lines)
 
 
+COMPOUND_POLICIES = ["unique", "first", "any", "priority", "collect", "output order", "count"]
+
+
+@st.composite
+def compound_table(draw, name: str, scope: Scope) -> str:
+    """A table with two result columns (LANGUAGE.md §9): its value is a record `terms`, declared
+    or (where no policy ranks rows) inferred from the cells."""
+    policy = draw(st.sampled_from(COMPOUND_POLICIES))
+    declared = policy in ("priority", "output order") or draw(st.booleans())
+    levels = st.sampled_from(['"low"', '"mid"', '"high"'])
+    columns = draw(st.lists(st.sampled_from(scope.money + scope.number), min_size=1, max_size=2))
+    rows = draw(st.lists(st.tuples(st.lists(CELLS, min_size=len(columns), max_size=len(columns)),
+                                   levels, money(scope, 2)), min_size=1, max_size=4))
+    lines = [f"table {name}{': terms' if declared else ''} hit {policy}",
+             "  | " + " | ".join(columns) + " || level | amount |"]
+    lines += ["  | " + " | ".join(cells) + f" || {level} | {amount} |  # tenet: ignore[E601]"
+              for cells, level, amount in rows]
+    if policy not in ("collect", "output order", "count") and draw(st.booleans()):
+        # `otherwise` may leave a column out: it is then missing.
+        entries = [f"level: {draw(levels)}"] if draw(st.booleans()) else []
+        entries.append(f"amount: {draw(money(scope, 2))}")
+        lines.append(f"  otherwise {{ {', '.join(entries)} }}")
+    lines.append("end")
+    if policy in ("collect", "output order"):
+        scope.money.append(f"(sum of r.amount for r in {name})")
+        scope.number.append(f"(count of r in {name} where r.level = \"low\")")
+    elif policy == "count":
+        scope.number.append(name)
+    else:
+        scope.level.append(f"{name}.level")
+        scope.money.append(f"{name}.amount")
+    return "\n".join(lines)
+
+
 @st.composite
 def rule(draw, name: str, scope: Scope) -> str:
     actions = []
@@ -243,6 +282,8 @@ def rulesets(draw) -> str:
             f"l{index}")
     for index in range(draw(st.integers(0, 2))):
         parts.append(draw(table(f"t{index}", scope)))
+    for index in range(draw(st.integers(0, 1))):
+        parts.append(draw(compound_table(f"r{index}", scope)))
     parts += [
         'offer plain "A plain offer"\nend',
         'offer partnered "A partner\'s offer"\n  partner "insurer"\n'

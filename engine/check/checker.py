@@ -24,12 +24,31 @@ COLLECTING = ("collect", "output order")
 
 
 def table_result_type(symbols: Symbols, table: ast.TableDecl, policy: str) -> t.Type:
-    """The type of a table's value: its declared result type, a list of it for `collect` and
-    `output order`, unknown when not declared."""
-    if table.type is None:
+    """The type of a table's value: its declared result type (the record of its columns for a
+    table with several results), a list of it for `collect` and `output order`, unknown when
+    not declared."""
+    if table.type is not None:
+        result = symbols.resolve_type(table.type)
+    elif table.results:
+        result = t.Record(table.name.name)
+    else:
         return t.UNKNOWN
-    result = symbols.resolve_type(table.type)
     return t.ListOf(result) if policy in COLLECTING else result
+
+
+def rank_order(symbols: Symbols, type_: t.Type) -> dict | tuple | None:
+    """How `priority` and `output order` rank values of ``type_`` (a list's elements): a `one
+    of` value by its position ({value: rank}); a record, a row of a table with several results,
+    by its `one of` fields in order ((field, {value: rank}), …); None when nothing ranks."""
+    element = type_.element if isinstance(type_, t.ListOf) else type_
+    if isinstance(element, t.Enum):
+        return {value: index for index, value in enumerate(element.values)}
+    if isinstance(element, t.Record):
+        ranked = tuple((name, {value: index for index, value in enumerate(field.values)})
+                       for name, field in symbols.field_types(element.name).items()
+                       if isinstance(field, t.Enum))
+        return ranked or None
+    return None
 OFFER_RECORD = "offer"  # the element type of the implicit `offers` output; a keyword, so no clash
 # The record `baseline` reads inside a property; a name with a space cannot clash with a type.
 BASELINE_RECORD = "baseline decision"
@@ -319,10 +338,12 @@ class Checker:
 
     def _check_table(self, table: ast.TableDecl) -> t.Type:
         name = table.name.name
-        if not (isinstance(table.result_column, ast.Name) and table.result_column.name == name):
+        if table.result_column is not None and not (
+                isinstance(table.result_column, ast.Name) and table.result_column.name == name):
             self._error("E410", f"the last column of table `{name}` must be `{name}`",
                         table.result_column.span,
-                        help="the header names the input columns, then the table itself")
+                        help="the header names the input columns, then the table itself; a "
+                             "table with several results names them after `||`")
         inputs = [self.expressions.infer(column) for column in table.inputs]
         for row in table.rows:
             if len(row.cells) != len(inputs):
@@ -333,24 +354,121 @@ class Checker:
             for cell, column, column_type in zip(row.cells, table.inputs, inputs, strict=False):
                 self._check_cell(cell, column, column_type)
         policy = table.policy.name if table.policy is not None else "unique"
-        declared = self.symbols.resolve_type(table.type) if table.type is not None else None
-        result = declared if declared is not None else self._infer_table_result(table)
-        for row in table.rows if declared is not None else ():
-            self.expressions.expect_assignable(row.result, declared, f"table `{name}`")
-        # `count` counts the matching rows, whatever their results.
-        problem = None if policy == "count" else _policy_problem(
-            policy, t.ListOf(result) if policy in COLLECTING else result)
-        if problem is not None and table.policy is not None:
-            self._error("E407", f"`hit {policy}` {problem}, but table `{name}` gives "
-                                f"{result.describe()}", table.policy.span,
-                        help="declare the result type, e.g. `table NAME: one of \"a\", \"b\"`"
-                        if declared is None else None)
+        if table.results:
+            result = self._check_results(table, policy)
+        else:
+            declared = self.symbols.resolve_type(table.type) if table.type is not None else None
+            result = declared if declared is not None else self._infer_table_result(table)
+            for row in table.rows if declared is not None else ():
+                self.expressions.expect_assignable(row.result, declared, f"table `{name}`")
+            # `count` counts the matching rows, whatever their results.
+            problem = None if policy == "count" else _policy_problem(
+                policy, t.ListOf(result) if policy in COLLECTING else result)
+            if problem is not None and table.policy is not None:
+                self._error("E407", f"`hit {policy}` {problem}, but table `{name}` gives "
+                                    f"{result.describe()}", table.policy.span,
+                            help="declare the result type, e.g. `table NAME: one of \"a\", "
+                                 "\"b\"`" if declared is None else None)
         value = t.INTEGER if policy == "count" else (
             t.ListOf(result) if policy in COLLECTING else result)
-        if table.otherwise is not None:
+        if isinstance(table.otherwise, ast.RecordLiteral) and table.results and value == result:
+            self._check_record_value(table.otherwise, table, f"the `otherwise` value of table "
+                                                            f"`{name}`")
+        elif table.otherwise is not None:
             self.expressions.expect_assignable(table.otherwise, value,
                                                f"the `otherwise` value of table `{name}`")
         return value
+
+    def _check_results(self, table: ast.TableDecl, policy: str) -> t.Type:
+        """A table with several result columns: its record type, declared or inferred from the
+        columns' cells, and the policies that fit whole rows (LANGUAGE.md §9)."""
+        name = table.name.name
+        columns = [column.name for column in table.results]
+        declared = self.symbols.resolve_type(table.type) if table.type is not None else None
+        if declared is not None and not isinstance(declared, t.Record | t.Unknown):
+            self._error("E418", f"table `{name}` has {len(columns)} result columns, so its "
+                                f"type is a record, not {declared.describe()}", table.type.span,
+                        help="declare `type NAME … end` with a field a column, or leave the "
+                             "type out to infer it from the cells")
+            declared = t.UNKNOWN
+        for index, column in enumerate(table.results):
+            if column.name in columns[:index]:
+                self._error("E418", f"table `{name}` has two result columns `{column.name}`",
+                            column.span, help="name each result column once")
+        if isinstance(declared, t.Record):
+            fields = self.symbols.record_fields(declared.name)
+            for column in table.results:
+                if column.name not in fields:
+                    self._error("E418", f"`{declared.name}` has no field `{column.name}`",
+                                column.span, help=did_you_mean(column.name, fields)
+                                or "the result columns are the fields of the table's type")
+            for field_name, declaration in fields.items():
+                if field_name not in columns and not declaration.optional:
+                    self._error("E418", f"table `{name}` has no result column for the "
+                                        f"required field `{field_name}` of `{declared.name}`",
+                                table.type.span, help=f"add a column `{field_name}` after `||`, "
+                                                      "or declare the field `optional`")
+        else:
+            self.symbols.table_records[name] = self._infer_columns(table)
+        for row in table.rows if isinstance(declared, t.Record) else ():
+            self._check_record_value(row.result, table, f"table `{name}`")
+        result = declared if isinstance(declared, t.Record) else (
+            t.Record(name) if declared is None else t.UNKNOWN)
+        first = self.symbols.field_types(result.name).get(columns[0]) if isinstance(
+            result, t.Record) else None
+        problem = None
+        if policy in ("min", "max", "sum"):
+            problem = "needs a single result column"
+        elif policy in ("priority", "output order") and not isinstance(first, t.Enum | None):
+            problem = "ranks rows by their first result column, which needs a `one of` type"
+        if problem is not None:
+            self._error("E407", f"`hit {policy}` {problem}, but table `{name}` has "
+                                f"{len(columns)}", table.policy.span,
+                        help="declare a `type` whose first column's field is `one of …`"
+                        if policy in ("priority", "output order") else
+                        "give the table one result column, or use `collect`")
+        return result
+
+    def _infer_columns(self, table: ast.TableDecl) -> dict[str, t.Type]:
+        """The type of each result column: its cells' types (and its `otherwise` value's)
+        unified."""
+        types: dict[str, t.Type] = {column.name: t.UNKNOWN for column in table.results}
+        records = [row.result for row in table.rows]
+        if isinstance(table.otherwise, ast.RecordLiteral):
+            records.append(table.otherwise)
+        for record in records:
+            for entry in record.entries if isinstance(record, ast.RecordLiteral) else ():
+                if entry.field.name not in types:
+                    continue  # reported by ``_check_record_value``
+                cell = self.expressions.infer(entry.value)
+                unified = t.unify(types[entry.field.name], cell)
+                if unified is None:
+                    self._error("E401", f"column `{entry.field.name}` of table "
+                                        f"`{table.name.name}` gives "
+                                        f"{types[entry.field.name].describe()} in an earlier "
+                                        f"row but {cell.describe()} here", entry.value.span,
+                                help="declare the table's type: `type NAME … end`, then "
+                                     "`table NAME: TYPE`")
+                else:
+                    types[entry.field.name] = unified
+        return types
+
+    def _check_record_value(self, record: ast.Expr, table: ast.TableDecl, what: str) -> None:
+        """A row's results, or an `otherwise { … }`: each entry fits its result column."""
+        result = table_result_type(self.symbols, table, "unique")
+        types = self.symbols.field_types(result.name) if isinstance(result, t.Record) else {}
+        for entry in record.entries if isinstance(record, ast.RecordLiteral) else ():
+            column = entry.field.name
+            if column not in {c.name for c in table.results}:
+                self._error("E418", f"table `{table.name.name}` has no result column "
+                                    f"`{column}`", entry.field.span,
+                            help=did_you_mean(column, [c.name for c in table.results])
+                            or "the entries of `otherwise { … }` are the result columns")
+                self.expressions.infer(entry.value)
+                continue
+            if table.type is not None:  # an inferred column fits its cells by inference
+                self.expressions.expect_assignable(entry.value, types.get(column, t.UNKNOWN),
+                                                   f"column `{column}` of {what}")
 
     def _infer_table_result(self, table: ast.TableDecl) -> t.Type:
         result: t.Type = t.UNKNOWN

@@ -40,6 +40,17 @@ class Symbols:
     examples: list[ast.ExampleDecl] = field(default_factory=list)
     properties: dict[str, ast.PropertyDecl] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The record type of each table with several results and no declared type, by the
+    # table's name, its columns' types inferred from the cells (set by the checker).
+    table_records: dict[str, dict[str, t.Type]] = field(default_factory=dict)
+
+    def field_types(self, record: str) -> dict[str, t.Type]:
+        """The type of each field of a record type, a table's inferred record included."""
+        inferred = self.table_records.get(record)
+        if inferred is not None:
+            return inferred
+        return {name: self.resolve_type(declaration.type)
+                for name, declaration in self.record_fields(record).items()}
 
     def record_fields(self, record: str) -> dict[str, ast.FieldDecl]:
         declaration = self.facts.get(record) or self.types.get(record)

@@ -174,13 +174,16 @@ class ExpressionChecker:
             return self.error("E411", f"`{expr.field.name}` is read from {target.describe()}, "
                                       "which has no fields", expr.field,
                               help="only facts blocks and records have fields")
-        fields = self.symbols.record_fields(target.name)
+        inferred = self.symbols.table_records.get(target.name)
+        fields = self.symbols.record_fields(target.name) if inferred is None else inferred
         declaration = fields.get(expr.field.name)
         if declaration is None:
             return self.error("E302", f"`{target.name}` has no field `{expr.field.name}`",
                               expr.field, help=did_you_mean(expr.field.name, fields)
                               or f"the fields of `{target.name}` are "
                                  + ", ".join(f"`{f}`" for f in fields))
+        if inferred is not None:  # a table's result column
+            return declaration
         return self.symbols.resolve_type(declaration.type)
 
     # -- literals

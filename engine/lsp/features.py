@@ -522,6 +522,10 @@ def _fields_of(analysis: Analysis, name: str) -> list[lsp.CompletionItem]:
     record = _record_of(analysis, name)
     if record is None:
         return []
+    if record in symbols.table_records:  # a table with several results, its columns inferred
+        return [lsp.CompletionItem(column, kind=lsp.CompletionItemKind.Field,
+                                   detail=type_.describe())
+                for column, type_ in symbols.table_records[record].items()]
     return [lsp.CompletionItem(field_name, kind=lsp.CompletionItemKind.Field,
                                detail=type_text(declared.type), documentation=declared.label)
             for field_name, declared in symbols.record_fields(record).items()]

@@ -242,6 +242,26 @@ def aggregate(kind: str, values: list[Any]) -> Any:
     return CONTEXT.divide(aggregate("sum", values), Decimal(len(values)))
 
 
+def conflicting(value: Any) -> str:
+    """A proposal as a conflict's message shows it: `1.5`, or `{rate: 0.039, months: 36}` for
+    a row of a table with several results."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{name}: {conflicting(item)}" for name, item in value.items()) + "}"
+    return str(normalize(value))
+
+
+def rank(order: dict | tuple | None, value: Any) -> Any:
+    """The rank of ``value`` under `priority` and `output order`, lowest first, for an order
+    made by ``engine.check.checker.rank_order``: a `one of` value by its position; a record (a
+    row of a table with several results) by its ranked fields in turn. Unranked values come
+    last, in their order (the sorts are stable)."""
+    if order is None:
+        return 0
+    if isinstance(order, dict):
+        return order.get(value, len(order))
+    return tuple(ranks.get(value.get(name), len(ranks)) for name, ranks in order)
+
+
 def normalize(value: Any) -> Any:
     """A value as a decision shows it: whole numbers without a decimal part (15000, not
     15000.0), other numbers without trailing zeros; lists of such values likewise. Nothing goes

@@ -418,7 +418,9 @@ class LetDecl(Node):
 
 @dataclass(frozen=True, slots=True)
 class TableRow(Node):
-    """One row of a decision table: a cell per input column, then the result."""
+    """One row of a decision table: a cell per input column, then the result. In a table with
+    several result columns the result is a record literal, an entry per column in the header's
+    order, spanning the row's result cells."""
 
     cells: tuple[Cell, ...]
     result: Expr
@@ -426,16 +428,19 @@ class TableRow(Node):
 
 @dataclass(frozen=True, slots=True)
 class TableDecl(Node):
-    """A decision table. ``inputs`` are the header's input columns; ``result_column`` is the
-    header's last cell, which must repeat the table's name."""
+    """A decision table. ``inputs`` are the header's input columns. A table with one result
+    has ``result_column``, the header's last cell, which must repeat the table's name; a table
+    with several (the header's `||` then their names) has ``results`` and no ``result_column``,
+    and its value is a record."""
 
     name: Ident
     type: TypeExpr | None
     policy: Ident | None
     inputs: tuple[Expr, ...]
-    result_column: Expr
+    result_column: Expr | None
     rows: tuple[TableRow, ...]
     otherwise: Expr | None
+    results: tuple[Ident, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from lark import Token
@@ -51,7 +52,29 @@ _DATA_TERMINALS = frozenset({"NAME", "STRING", "NUMERAL", "DATE_LITERAL", "TRUE"
 _READS_TOKENS = frozenset({"policy", "primitive_type", "comparison_op",
                            "cap_bound", "rank_direction", "full_rule", "aggregate_function",
                            "quantifier_kind", "function_name", "interval", "signed_integer",
-                           "compare", "arithmetic"})
+                           "compare", "arithmetic", "table_header", "table_row"})
+
+
+@dataclass(frozen=True, slots=True)
+class _ResultCells:
+    """The result cells of a row after `||`, until its table makes them a record."""
+
+    values: tuple[ast.Expr, ...]
+
+
+def _split_at_results(children: list) -> tuple[tuple, tuple | None]:
+    """A header's or row's cells, split at `||`: (inputs, results), results None without one."""
+    parts: list[list] = [[]]
+    for child in children:
+        if child.__class__ is Token:
+            if child.value == "||":
+                parts.append([])
+        else:
+            parts[-1].append(child)
+    if len(parts) == 1:
+        return tuple(parts[0]), None
+    # A second `||` is taken as a plain bar: the row's cell count tells the user what is wrong.
+    return tuple(parts[0]), tuple(item for part in parts[1:] for item in part)
 
 
 class AstBuilder:
@@ -213,10 +236,22 @@ class AstBuilder:
         return ast.LetDecl(name, type_, value, span=span)
 
     def table_header(self, span, children):
-        return tuple(children)
+        return _split_at_results(children)
 
     def table_row(self, span, children):
-        *cells, result = children
+        cells, results = _split_at_results(children)
+        if results is not None:  # the result cells of a table with several results
+            values = [cell.value if isinstance(cell, ast.EqualsTest) else None for cell in results]
+            for cell, value in zip(results, values, strict=True):
+                if value is None:
+                    self.diagnostics.append(Diagnostic(
+                        "E105", Severity.ERROR, "a result cell must be a value, not a test",
+                        cell.span, help="write the value this column takes when the row "
+                                        "matches, e.g. `3.9%`"))
+            return ast.TableRow(cells, _ResultCells(tuple(
+                value if value is not None else ast.Literal(False, "boolean", span=cell.span)
+                for cell, value in zip(results, values, strict=True))), span=span)
+        *cells, result = cells
         # The grammar cannot tell the last cell from the others: it must be a plain value.
         if isinstance(result, ast.EqualsTest):
             return ast.TableRow(tuple(cells), result.value, span=span)
@@ -226,9 +261,20 @@ class AstBuilder:
         return row
 
     def table_decl(self, span, children):
-        name, type_, policy, header, *rows, otherwise = children
+        name, type_, policy, (header, names), *rows, otherwise = children
+        if names is not None:
+            return self._compound_table(span, name, type_, policy, header, names, rows,
+                                        otherwise)
         *inputs, result_column = header
         for number, row in enumerate(rows, start=1):
+            if isinstance(row.result, _ResultCells):
+                self.diagnostics.append(Diagnostic(
+                    "E408", Severity.ERROR, f"row {number} of table `{name.name}` has `||` but "
+                    "its header has no result columns", row.span,
+                    help="name the result columns in the header after `||`, e.g. "
+                         "`| customer.segment || rate | term_months |`"))
+                rows[number - 1] = ast.TableRow(row.cells, row.result.values[0], span=row.span)
+                continue
             where = self.not_a_value.pop(id(row), None)
             if where is None:
                 continue
@@ -243,6 +289,38 @@ class AstBuilder:
             self.diagnostics.append(Diagnostic("E105", Severity.ERROR, message, where, help=help))
         return ast.TableDecl(name, type_, policy, tuple(inputs), result_column, tuple(rows),
                              otherwise, span=span)
+
+    def _compound_table(self, span, name, type_, policy, inputs, names, rows, otherwise):
+        """A table with several result columns: each row's results become a record literal."""
+        columns = []
+        for column in names:
+            if isinstance(column, ast.Name):
+                columns.append(ast.Ident(column.name, span=column.span))
+                continue
+            self.diagnostics.append(Diagnostic(
+                "E410", Severity.ERROR, "a result column is named by a plain name",
+                column.span, help="write the name of the record field this column gives, "
+                                  "e.g. `rate`"))
+            columns.append(ast.Ident(f"column {len(columns) + 1}", span=column.span))
+        built = []
+        for number, row in enumerate(rows, start=1):
+            self.not_a_value.pop(id(row), None)
+            values = row.result.values if isinstance(row.result, _ResultCells) else ()
+            if len(values) != len(columns):
+                given = (f"{len(values)} result cell{'s' if len(values) != 1 else ''}"
+                         if values else "no `||` before its results")
+                self.diagnostics.append(Diagnostic(
+                    "E408", Severity.ERROR, f"row {number} of table `{name.name}` has {given} "
+                    f"but the header has {len(columns)} result columns", row.span,
+                    help="write `||` between the row's input cells and its results, one "
+                         "result a column"))
+                continue
+            entries = tuple(ast.RecordEntry(column, value, span=value.span)
+                            for column, value in zip(columns, values, strict=True))
+            record = ast.RecordLiteral(entries, span=values[0].span.to(values[-1].span))
+            built.append(ast.TableRow(row.cells, record, span=row.span))
+        return ast.TableDecl(name, type_, policy, tuple(inputs), None, tuple(built), otherwise,
+                             tuple(columns), span=span)
 
     def signed_integer(self, span, children):
         sign, digits = children

@@ -197,9 +197,9 @@ def _business_spelling(token: Token, text: str, span: Span) -> Diagnostic | None
     if token.type == "NAME" and value in ("AND", "OR", "NOT"):
         return Diagnostic("E101", Severity.ERROR, f"`{value}`: keywords are written in lowercase",
                           span, help=f"write `{value.lower()}`", fix=Fix(span, value.lower()))
-    if token.type == "VBAR" and after.startswith("||"):
+    if token.type == "RESULTS_BAR":  # `||` only separates a table's inputs from its results
         return Diagnostic("E101", Severity.ERROR, "`||` is not an operator", span,
-                          help="write `or`", fix=Fix(_widened(span, after=1), "or"))
+                          help="write `or`", fix=Fix(span, "or"))
     if token.type == "RPAR" and re.search(r"\[\s*-?[\d_.%]+\s*,\s*-?[\d_.%]+\s*\Z", before):
         return Diagnostic("E101", Severity.ERROR, "an interval is written with `..`", span,
                           help="write `[700..760)`: from 700 (included) up to 760 (excluded)")

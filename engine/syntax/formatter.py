@@ -221,19 +221,30 @@ class _Printer:
         if node.policy is not None:
             head += f" hit {node.policy.name}"
         self.emit(head, node, last=node.span.line)
-        grid = [[unparse_closed(e) for e in (*node.inputs, node.result_column)]]
-        grid += [[cell_text(c) for c in row.cells] + [unparse_closed(row.result)]
+        # A row's cells: its inputs, then its results (after `||` in a table with several).
+        header = node.results or (node.result_column,)
+        grid = [([unparse_closed(e) for e in node.inputs],
+                 [column.name if isinstance(column, ast.Ident) else unparse_closed(column)
+                  for column in header])]
+        grid += [([cell_text(c) for c in row.cells], _result_cells(row.result, node.results))
                  for row in node.rows]
-        columns = max(len(row) for row in grid)
+        inputs = max(len(cells) for cells, _ in grid)
+        results = max(len(cells) for _, cells in grid)
         # Aligned by display width: a Chinese character takes two columns in an editor.
-        widths = [max((display_width(row[i]) for row in grid if i < len(row)), default=0)
-                  for i in range(columns)]
-        anchors: list[ast.Node] = [node.result_column, *node.rows]
-        for row, anchor in zip(grid, anchors, strict=True):
-            cells = " | ".join(pad(text, widths[i]) for i, text in enumerate(row))
-            first = anchor.span.line if anchor is not node.result_column else (
+        widths = [max((display_width(cells[i]) for cells, _ in grid if i < len(cells)),
+                      default=0) for i in range(inputs)]
+        widths += [max((display_width(cells[i]) for _, cells in grid if i < len(cells)),
+                       default=0) for i in range(results)]
+        bar = " || " if node.results else " | "
+        anchors: list[ast.Node] = [header[0], *node.rows]
+        for (cells, outcome), anchor in zip(grid, anchors, strict=True):
+            text = " | ".join(pad(text, widths[i]) for i, text in enumerate(cells))
+            if outcome:
+                text += (bar if cells else "") + " | ".join(
+                    pad(value, widths[inputs + i]) for i, value in enumerate(outcome))
+            first = anchor.span.line if anchor is not header[0] else (
                 node.inputs[0].span.line if node.inputs else anchor.span.line)
-            self.lines.append(_Line(f"{INDENT}| {cells} |", first, anchor.span.end_line, INDENT))
+            self.lines.append(_Line(f"{INDENT}| {text} |", first, anchor.span.end_line, INDENT))
         if node.otherwise is not None:
             self.emit(f"{INDENT}otherwise {unparse(node.otherwise)}", node.otherwise)
         self.close(node)
@@ -328,6 +339,13 @@ class _Printer:
 
 
 # ------------------------------------------------------------------------------- pieces
+
+
+def _result_cells(result: ast.Expr, columns: tuple[ast.Ident, ...]) -> list[str]:
+    """The result cells of a row: its value, or one a column of a table with several."""
+    if not columns or not isinstance(result, ast.RecordLiteral):
+        return [unparse_closed(result)]
+    return [unparse_closed(entry.value) for entry in result.entries]
 
 
 def _label(label: str | None) -> str:

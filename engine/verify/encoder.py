@@ -537,6 +537,12 @@ def _like(model: Value, value: Value) -> Value:
         return Scalar(FALSE, model.term, model.kind, model.values, model.parts)
     if isinstance(model, Truth) and not isinstance(value, Truth):
         return s.MISSING_TRUTH
+    if isinstance(model, RecordValue):  # a row of a table with several results
+        given = value.fields if isinstance(value, RecordValue) else {}
+        defined = value.defined if isinstance(value, RecordValue) else FALSE
+        return RecordValue(defined, {
+            name: _like(field, given[name]) if name in given else _with_defined(field, FALSE)
+            for name, field in model.fields.items()})
     return value
 
 

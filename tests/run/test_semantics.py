@@ -308,6 +308,98 @@ def test_unique_table_with_two_matching_rows_names_them() -> None:
                                 "row 1 (1), row 2 (2)")
 
 
+COMPOUND = '''
+type band
+  level: one of "high", "mid", "low"
+  limit: money
+  note: text optional
+end
+table terms
+  | c.s || rate | months |
+  | "a" || 3.9% | 36     |
+  | "b" || 5.9% | 24     |
+  otherwise { rate: 7.9% }
+end
+table best: band hit priority
+  | c.i    || level  | limit |
+  | > 5    || "low"  | 100   |
+  | > 10   || "mid"  | 200   |
+  | > 10   || "mid"  | 150   |
+  | > 100  || "high" | 300   |
+end
+table ordered: band hit output order
+  | c.i    || level  | limit |
+  | > 5    || "low"  | 100   |
+  | > 10   || "high" | 200   |
+  | > 10   || "mid"  | 150   |
+end
+table listed hit collect
+  | c.i    || level  | limit |
+  | > 5    || "low"  | 100   |
+  | > 10   || "high" | 200   |
+end
+table counted hit count
+  | c.i    || level  | limit |
+  | > 5    || "low"  | 100   |
+  | > 10   || "high" | 200   |
+end
+table agreed hit any
+  | c.i    || level  | limit |
+  | > 5    || "low"  | 100   |
+  | > 10   || "low"  | 100   |
+end
+'''
+
+
+def record(**fields: object) -> dict[str, object]:
+    return {name: Decimal(str(value)) if isinstance(value, int | float) else value
+            for name, value in fields.items()}
+
+
+@pytest.mark.parametrize(("facts", "expected"), [
+    ({"s": "a", "i": 50}, {
+        "terms": record(rate=0.039, months=36),
+        "best": record(level="mid", limit=200),  # mid before low; the first of the two mids
+        "ordered": (record(level="high", limit=200), record(level="mid", limit=150),
+                    record(level="low", limit=100)),
+        "listed": (record(level="low", limit=100), record(level="high", limit=200)),
+        "counted": Decimal(2),
+        "agreed": record(level="low", limit=100)}),
+    ({"s": "c", "i": 7}, {
+        "terms": record(rate=0.079),  # `otherwise` leaves `months` out: it is missing
+        "best": record(level="low", limit=100),
+        "ordered": (record(level="low", limit=100),),
+        "listed": (record(level="low", limit=100),),
+        "counted": Decimal(1),
+        "agreed": record(level="low", limit=100)}),
+    ({"i": 1}, {"terms": record(rate=0.079), "best": None, "ordered": (), "listed": (),
+                "counted": Decimal(0), "agreed": None}),
+])
+def test_tables_with_several_results_give_records(facts: dict, expected: dict) -> None:
+    tables = table_values(decide(COMPOUND, facts))
+    assert {name: tables[name] for name in expected} == expected
+
+
+def test_a_record_column_reads_as_a_field_and_a_column_left_out_as_missing() -> None:
+    # `set` of a missing value proposes missing: the default is for outputs without proposals.
+    body = COMPOUND + ("outputs\n  rate: number\n  months: integer default 1\nend\n"
+                       "rule R when true then\n  set rate = terms.rate\n"
+                       "  set months = terms.months\nend\n")
+    assert decide(body, {"s": "b"}).decision == {"rate": Decimal("0.059"), "months": 24}
+    assert decide(body, {"s": "c"}).decision == {"rate": Decimal("0.079"), "months": None}
+
+
+def test_unique_table_with_several_results_conflicts_on_whole_rows() -> None:
+    body = ("table strict\n  | c.i || rate | months |\n  | > 10 || 1% | 12 |\n"
+            "  | > 5 || 1% | 12 |  # tenet: ignore[E601]\nend\n")
+    assert table_values(decide(body, {"i": 7}))["strict"] == record(rate=0.01, months=12)
+    with pytest.raises(DecisionConflict) as error:
+        decide(body, {"i": 20})
+    assert str(error.value) == (
+        "table `strict` is `combine unique` but has several proposals: "
+        "row 1 ({rate: 0.01, months: 12}), row 2 ({rate: 0.01, months: 12})")
+
+
 def test_effective_window_is_enforced() -> None:
     header = "ruleset windowed\neffective 2026-12-01 until 2027-01-01\n"
     body = "outputs\n  out: number default 1\nend\nrule R when true then set out = 2 end\n"

@@ -313,6 +313,7 @@ class ExpressionEmitter:
                     with self.guarded(test):
                         value = Operand(variable, False) if node.value is None else self.expr(node.value)
                         self.emit(f"{kept}.append({value.code})")
+                        element_nullable = value.nullable
         finally:
             if saved is None:
                 del self.scope[name]
@@ -326,6 +327,7 @@ class ExpressionEmitter:
             self.emit(f"{result} = {self.constant(getattr(runtime, helper))}({kept})")
             return Operand(result, True)
         self.emit(f"{result} = aggregate({self.constant(node.kind)}, {kept})")
-        return Operand(result, node.kind not in ("count", "sum"))
+        # A sum is missing when an element's value is (a record field that can be missing).
+        return Operand(result, node.kind != "count" and (node.kind != "sum" or element_nullable))
 
     # ------------------------------------------------------------------ the procedure

@@ -37,15 +37,16 @@ _SINGLE = ("first", "unique", "any")
 
 
 def combine(policy: str, proposals: list[tuple[int, Any]], used: list[bool] | None, what: str,
-            labels: tuple[str, ...], order: dict[str, int] | None, is_set: bool) -> Any:
+            labels: tuple[str, ...], order: dict | tuple | None, is_set: bool) -> Any:
     """The value of ``proposals`` — (slot, value) pairs in priority-then-position order —
     under ``policy``; sets ``used[slot]`` for the proposals used. ``labels[slot]`` names a
-    proposal in a conflict; ``order`` ranks `one of` values for `priority` and `output order`."""
+    proposal in a conflict; ``order`` ranks values for `priority` and `output order`
+    (``runtime.rank``)."""
     if policy in _SINGLE:
         first = proposals[0][1]
         if policy == "unique" and len(proposals) > 1 or policy == "any" and any(
                 value != first for _, value in proposals):
-            shown = ", ".join(f"{labels[slot]} ({runtime.normalize(value)})"
+            shown = ", ".join(f"{labels[slot]} ({runtime.conflicting(value)})"
                               for slot, value in proposals)
             raise DecisionConflict(f"{what} is `combine {policy}` but has "
                                    f"{'several' if policy == 'unique' else 'different'} "
@@ -56,8 +57,7 @@ def combine(policy: str, proposals: list[tuple[int, Any]], used: list[bool] | No
         return first
     values = [value for _, value in proposals]
     if policy == "priority":
-        ranks = order or {}
-        chosen = min(values, key=lambda v: ranks.get(v, len(ranks)))
+        chosen = min(values, key=lambda v: runtime.rank(order, v))
     elif policy in ("min", "max"):
         chosen = None if None in values else (min(values) if policy == "min" else max(values))
     else:
@@ -67,7 +67,7 @@ def combine(policy: str, proposals: list[tuple[int, Any]], used: list[bool] | No
         if policy in ("sum", "count"):
             return runtime.aggregate(policy, values)
         if policy == "output order" and order is not None:
-            values = sorted(values, key=lambda v: order.get(v, len(order)))
+            values = sorted(values, key=lambda v: runtime.rank(order, v))
         if is_set:
             values = list(dict.fromkeys(values))
         return tuple(values)

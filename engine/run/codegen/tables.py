@@ -5,7 +5,7 @@ inputs, evaluated once; the hit policy picks the result (LANGUAGE.md §9). ``_Ge
 from __future__ import annotations
 
 from engine.check import types as t
-from engine.check.checker import COLLECTING, table_result_type
+from engine.check.checker import COLLECTING, rank_order, table_result_type
 from engine.run.codegen.expressions import COMPARISONS, ExpressionEmitter, Operand
 from engine.run.codegen.support import TABLE
 from engine.syntax import ast
@@ -146,12 +146,9 @@ class TableEmitter(ExpressionEmitter):
 
     def _combine_call(self, policy: str, proposals: str, used: str, what: str,
                       labels: tuple[str, ...], type_: t.Type) -> str:
-        element = type_.element if isinstance(type_, t.ListOf) else type_
         order = None
-        if policy in ("priority", "output order") and isinstance(element, t.Enum):
-            order = {value: index for index, value in enumerate(element.values)}
-        if policy == "priority" and not isinstance(type_, t.Enum):
-            order = None
+        if policy == "output order" or policy == "priority" and not isinstance(type_, t.ListOf):
+            order = rank_order(self.symbols, type_)
         is_set = isinstance(type_, t.ListOf) and type_.is_set and policy in COLLECTING
         return (f"combine({self.constant(policy)}, {proposals}, {used}, {self.constant(what)}, "
                 f"{self.constant(labels)}, {self.constant(order)}, {is_set})")

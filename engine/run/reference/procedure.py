@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.check import types as t
-from engine.check.checker import CheckedProgram, table_result_type
+from engine.check.checker import CheckedProgram, rank_order, table_result_type
 from engine.check.symbols import OFFERS_OUTPUT, Symbols
 from engine.exceptions import DecisionConflict
 from engine.run import runtime
@@ -207,7 +207,7 @@ class Decider:
         if policy in ("first", "unique", "any"):
             if policy == "unique" and len(proposals) > 1 or policy == "any" and any(
                     v != values[0] for v in values):
-                shown = ", ".join(f"{who(p)} ({runtime.normalize(p.value)})" for p in proposals)
+                shown = ", ".join(f"{who(p)} ({runtime.conflicting(p.value)})" for p in proposals)
                 raise DecisionConflict(f"{what} is `combine {policy}` but has "
                                        f"{'several' if policy == 'unique' else 'different'} "
                                        f"proposals: {shown}")
@@ -216,8 +216,8 @@ class Decider:
                 p.used = True
             return chosen
         if policy == "priority":
-            order = {v: i for i, v in enumerate(type_.values)} if isinstance(type_, t.Enum) else {}
-            chosen = min(values, key=lambda v: order.get(v, len(order)))
+            order = None if isinstance(type_, t.ListOf) else rank_order(self.symbols, type_)
+            chosen = min(values, key=lambda v: runtime.rank(order, v))
         elif policy in ("min", "max"):
             chosen = None if None in values else (min(values) if policy == "min" else max(values))
         else:
@@ -228,10 +228,9 @@ class Decider:
                                        values)
             if policy == "count":
                 return runtime.aggregate("count", values)
-            element = type_.element if isinstance(type_, t.ListOf) else None
-            if policy == "output order" and isinstance(element, t.Enum):
-                order = {v: i for i, v in enumerate(element.values)}
-                values = sorted(values, key=lambda v: order.get(v, len(order)))
+            if policy == "output order":
+                order = rank_order(self.symbols, type_)
+                values = sorted(values, key=lambda v: runtime.rank(order, v))
             if isinstance(type_, t.ListOf) and type_.is_set:
                 values = list(dict.fromkeys(values))
             return tuple(values)
