@@ -980,6 +980,119 @@ def _batch_progress(console: Console, shown: bool):
         yield update
 
 
+@main.group()
+def dmn() -> None:
+    """DMN in and out: make a ruleset of a DMN model's decisions, or a DMN model of a ruleset.
+
+    docs/dmn.md explains what maps to what, what is refused and why.
+    """
+
+
+@dmn.command("import")
+@click.argument("model_path", metavar="FILE.dmn",
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, metavar="DIR",
+              help="Write the ruleset into DIR as NAME.rules (NAME from the model's name) and "
+                   "print the report on standard output; without it the ruleset goes to "
+                   "standard output and the report to standard error.")
+@click.option("--types", "types_path", type=click.Path(path_type=Path, exists=True,
+                                                       dir_okay=False),
+              default=None, metavar="FILE.json",
+              help='Choose what a FEEL number becomes where the model cannot tell: '
+                   '{"Monthly Income": "money", "Applicant.Age": "integer"}, by input data or '
+                   'decision name or Item.Component. By default a number is money when its '
+                   'name or its item definition\'s says so (amount, balance, limit, income, …).')
+def dmn_import(model_path: Path, out_dir: Path | None, types_path: Path | None) -> None:
+    """Make a ruleset of a DMN 1.1 to 1.5 model (FILE.dmn).
+
+    Input data become facts, item definitions types, decision tables tables (with their hit
+    policy), literal expressions lets, and the top decisions outputs. An element Tenet cannot
+    say exactly (a FEEL function it has no equivalent for, a boxed context, a business
+    knowledge model, …) is refused, with its id and the construct; the rest still imports, and
+    the ruleset checks without errors.
+
+    Exit status: 0 every element imported, 1 some were refused (the ruleset is still
+    written), 2 usage error or not a DMN model.
+    """
+    from engine.dmn.importer import import_model, read_types
+    from engine.dmn.model import DmnError, read_model
+    from engine.report.dmn import print_import_report
+
+    try:
+        types = read_types(types_path) if types_path is not None else {}
+    except (ValueError, OSError) as error:
+        raise click.UsageError(f"--types {types_path}: {error}") from None
+    try:
+        model = read_model(model_path)
+    except DmnError as error:
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    imported = import_model(model, types)
+    if out_dir is None:
+        click.echo(imported.text, nl=False)
+        print_import_report(_console(stderr=True), str(model_path), model.version, imported,
+                            "standard output")
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / f"{imported.name}.rules"
+        target.write_text(imported.text, encoding="utf-8")
+        print_import_report(_console(), str(model_path), model.version, imported, str(target))
+    sys.exit(EXIT_FINDINGS if imported.refused else EXIT_OK)
+
+
+@dmn.command("export")
+@click.argument("ruleset_path", metavar="RULESET",
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, metavar="FILE.dmn",
+              help="Write the model to FILE.dmn and the report to standard output; without it "
+                   "the model goes to standard output and the report to standard error.")
+@click.option("--tables-only", is_flag=True,
+              help="Export what maps (facts, types, tables, lets, outputs with a default) and "
+                   "leave out what has no DMN form (rules, caps, offers, budgets, reasons).")
+@_root_option
+def dmn_export(ruleset_path: Path, out_path: Path | None, tables_only: bool,
+               root: Path | None) -> None:
+    """Write a ruleset as a DMN 1.3 model, validated against DMN 1.3's XML schema.
+
+    Facts become input data, types item definitions, tables decision tables, lets literal
+    expressions, and outputs whose value is their `default` top decisions. Rules, caps,
+    offers with consent, budgets and reason codes have no DMN form: they are listed, and
+    nothing is written unless --tables-only says to leave them out.
+
+    Exit status: 0 written, 1 the ruleset has errors or parts without a DMN form (without
+    --tables-only), 2 usage error.
+    """
+    from engine.dmn.exporter import export_program, validate
+    from engine.pipeline import check_path
+    from engine.report.dmn import print_export_report
+
+    result = check_path(ruleset_path, root)
+    if result.has_errors or result.program is None:
+        console = _console(stderr=True)
+        print_diagnostics(console, result.diagnostics, result.sources.sources)
+        print_summary(console, result.diagnostics, 1)
+        sys.exit(EXIT_FINDINGS)
+    header = result.program.symbols.header
+    name = header.name.name if header is not None else ruleset_path.stem
+    exported = export_program(result.program, name, header.label if header else None)
+    report = _console(stderr=out_path is None)
+    if exported.left_out and not tables_only:
+        print_export_report(report, exported, None, tables_only)
+        sys.exit(EXIT_FINDINGS)
+    problems = validate(exported.xml)
+    if problems:  # a fault of the exporter, not of the ruleset
+        raise RuntimeError("the exported model does not validate: " + "; ".join(problems))
+    if out_path is None:
+        sys.stdout.buffer.write(exported.xml)
+        sys.stdout.flush()
+    else:
+        out_path.write_bytes(exported.xml)
+    print_export_report(report, exported, str(out_path) if out_path else None, tables_only)
+    sys.exit(EXIT_OK)
+
+
 @main.command()
 @click.argument("code", required=False)
 def explain(code: str | None) -> None:

@@ -601,7 +601,9 @@ class Checker:
                            help=f"make it with `offer {name}` in a rule's actions, or remove it")
         proposed = {_proposal_target(action) for action in actions}
         for name, output in symbols.outputs.items():
-            if name not in proposed:
+            # A default that reads values publishes them (a DMN decision's output, say).
+            derived = output.default is not None and not isinstance(output.default, ast.Literal)
+            if name not in proposed and not derived:
                 self._warn("W104", f"no rule proposes a value for output `{name}`",
                            output.name.span, help="it always takes its default")
 
