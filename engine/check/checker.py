@@ -414,17 +414,17 @@ class Checker:
             self._check_record_value(row.result, table, f"table `{name}`")
         result = declared if isinstance(declared, t.Record) else (
             t.Record(name) if declared is None else t.UNKNOWN)
-        first = self.symbols.field_types(result.name).get(columns[0]) if isinstance(
-            result, t.Record) else None
+        fields = self.symbols.field_types(result.name) if isinstance(result, t.Record) else {}
+        ranked = [c for c in columns if isinstance(fields.get(c), t.Enum)]
         problem = None
         if policy in ("min", "max", "sum"):
             problem = "needs a single result column"
-        elif policy in ("priority", "output order") and not isinstance(first, t.Enum | None):
-            problem = "ranks rows by their first result column, which needs a `one of` type"
+        elif policy in ("priority", "output order") and fields and not ranked:
+            problem = "ranks rows by their `one of` result columns, and has none"
         if problem is not None:
             self._error("E407", f"`hit {policy}` {problem}, but table `{name}` has "
                                 f"{len(columns)}", table.policy.span,
-                        help="declare a `type` whose first column's field is `one of …`"
+                        help="declare a `type` with a `one of` field for a result column"
                         if policy in ("priority", "output order") else
                         "give the table one result column, or use `collect`")
         return result

@@ -99,6 +99,7 @@ class _Reader:
         self.names = names
         self.tokens = _tokens(text, names)
         self.position = 0
+        self.in_interval = False
 
     # -- tokens
 
@@ -201,7 +202,8 @@ class _Reader:
 
     def postfix(self) -> ast.Expr:
         value = self.primary()
-        while self.at(".", "["):
+        # In `]1..2[` the closing `[` ends the interval: no filter there.
+        while self.at(".") or self.at("[") and not self.in_interval:
             if self.take().text == "[":
                 raise FeelError("a filter or an index (`[…]` after a value)")
             token = self.peek()
@@ -312,17 +314,19 @@ class _Reader:
             return ast.EqualsTest(value) if op == "=" else ast.CompareTest(op, value)
         if self.at("[", "(", "]") and self._is_interval():
             opening = self.take().text
+            self.in_interval = True
             low = self.additive()
             self.take("..")
             high = self.additive()
+            self.in_interval = False
             closing = self.take("]", ")", "[").text
             return ast.IntervalTest(low, high, opening == "[", closing == "]")
         return ast.EqualsTest(self.additive())
 
     def _is_interval(self) -> bool:
         """Whether the bracket at hand opens an interval `[a..b]` (not a list or a group)."""
-        depth = 0
-        for token in self.tokens[self.position:]:
+        depth = 1  # the bracket at hand opens, whichever way it faces (`]1..2[`)
+        for token in self.tokens[self.position + 1:]:
             if token.text in ("(", "["):
                 depth += 1
             elif token.text in (")", "]") and depth > 1:

@@ -22,6 +22,7 @@ from engine.check.checker import (
     COLLECTING,
     REASONS_NAME,
     CheckedProgram,
+    rank_order,
     table_result_type,
 )
 from engine.check.symbols import OFFERS_OUTPUT
@@ -178,12 +179,11 @@ class Encoder:
                     self.conflicts.append(z3.Or(*pairs))
             return _first(made)
         if policy == "priority":
-            values = type_.values if isinstance(type_, t.Enum) else ()
+            order = rank_order(self.symbols, type_) if not isinstance(type_, t.ListOf) else None
             chosen = _first(made)
-            rank = len(values)
-            best = z3.IntVal(rank)
+            best = z3.IntVal(_ranks(order))
             for proposal in made:
-                index = _enum_rank(proposal.value, values)
+                index = _rank(proposal.value, order)
                 better = z3.And(proposal.fired, index < best)
                 best = z3.If(better, index, best)
                 chosen = s.choose(better, proposal.value, chosen)
@@ -214,10 +214,10 @@ class Encoder:
         if policy == "count":
             return Scalar(TRUE, z3.ToReal(z3.Sum([z3.If(f, 1, 0) for f in fired])), "number")
         slots = tuple((p.fired, p.value) for p in made)
-        element = type_.element if isinstance(type_, t.ListOf) else None
-        if policy == "output order" and isinstance(element, t.Enum):
-            slots = tuple((z3.And(present, _enum_rank(value, element.values) == index), value)
-                          for index in range(len(element.values)) for present, value in slots)
+        order = rank_order(self.symbols, type_) if policy == "output order" else None
+        if order is not None:
+            slots = tuple((z3.And(present, _rank(value, order) == index), value)
+                          for index in range(_ranks(order)) for present, value in slots)
         items = Slots(TRUE, slots)
         if isinstance(type_, t.ListOf) and type_.is_set:
             items = s.deduplicated(items)
@@ -602,6 +602,35 @@ def _enum_rank(value: Value, values: tuple[str, ...]) -> z3.ArithRef:
     for index in range(len(values) - 1, -1, -1):
         rank = z3.If(z3.And(text.defined, text.term == z3.StringVal(values[index])), index, rank)
     return rank
+
+
+def _ranks(order: dict | tuple | None) -> int:
+    """How many ranks ``order`` (``rank_order``'s) gives, the last for unranked values."""
+    if order is None:
+        return 1
+    if isinstance(order, dict):
+        return len(order) + 1
+    size = 1
+    for _, ranks in order:
+        size *= len(ranks) + 1
+    return size
+
+
+def _rank(value: Value, order: dict | tuple | None) -> z3.ArithRef:
+    """A proposal's rank as ``runtime.rank`` gives it, a record's ranked fields folded into
+    one number (the first field the most significant)."""
+    if order is None:
+        return z3.IntVal(0)
+    if isinstance(order, dict):
+        return _enum_rank(value, tuple(order))
+    if not isinstance(value, RecordValue):
+        raise Unsupported("`combine priority` over values that are not records")
+    total, weight = z3.IntVal(0), 1
+    for name, ranks in reversed(order):
+        field = _with_defined(value.fields[name], value.defined)
+        total = total + _enum_rank(field, tuple(ranks)) * weight
+        weight *= len(ranks) + 1
+    return total
 
 
 def _first(made: list[Proposal]) -> Value:

@@ -1,0 +1,279 @@
+"""`tenet dmn import` on DMN files written for these tests: the ruleset and the report of each
+(golden files), exact decisions for every hit policy and every unary-test form, FEEL read
+construct by construct, and each refused construct named with its element."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.diagnostics import Severity
+from engine.dmn.feel import FeelError, Names, expression, tenet_name, unary_tests
+from engine.dmn.importer import import_model
+from engine.dmn.model import DmnError, read_model
+from engine.pipeline import check_text
+from engine.syntax import ast
+from engine.syntax.formatter import cell_text, format_text
+from engine.syntax.unparse import unparse
+from tests.helpers import FIXTURES, assert_golden, invoke
+
+DMN = FIXTURES / "dmn"
+MODELS = sorted(DMN.glob("*.dmn"))
+AS_OF = datetime.date(2026, 12, 15)
+
+
+def imported(path: Path):
+    return import_model(read_model(path))
+
+
+def report_text(result) -> str:
+    lines = [f"{'✓' if e.imported else '✗'} {e.kind} {e.id} ({e.name}): {e.detail}"
+             for e in result.report]
+    return "\n".join(lines + [f"note: {note}" for note in result.notes]) + "\n"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.stem)
+def test_import_matches_golden_ruleset_and_report(model: Path) -> None:
+    result = imported(model)
+    assert_golden(result.text, model.with_suffix(".rules"))
+    assert_golden(report_text(result), model.with_suffix(".report"))
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.stem)
+def test_imported_ruleset_checks_clean_and_is_in_fmt_layout(model: Path) -> None:
+    result = imported(model)
+    checked = check_text(result.text, f"{result.name}.rules")
+    assert [d.message for d in checked.diagnostics if d.severity is Severity.ERROR] == []
+    assert format_text(result.text, f"{result.name}.rules") == result.text
+
+
+def decide(model: str, facts: dict) -> dict:
+    ruleset = engine.load_text(imported(DMN / model).text, "imported.rules")
+    compiled = ruleset.decide(facts, as_of=AS_OF)
+    assert compiled.to_json() == ruleset.decide(facts, as_of=AS_OF, reference=True).to_json()
+    return {e.name: e.value for e in compiled.trace if type(e).__name__ == "ValueEvent"} | \
+        compiled.decision
+
+
+def D(*values: object) -> tuple:  # noqa: N802 (reads as a tuple of Decimals)
+    return tuple(Decimal(str(v)) for v in values)
+
+
+@pytest.mark.parametrize(("score", "expected"), [
+    (650, {"band_unique": "silver", "band_any": "high", "band_priority": "silver",
+           "band_first": "silver", "bands_in_rule_order": ("silver", "bronze"),
+           "bands_in_output_order": ("silver", "bronze"), "bands_collected": ("silver", "bronze"),
+           "points_sum": Decimal(30), "points_min": Decimal(10), "points_max": Decimal(20),
+           "bands_count": Decimal(2)}),
+    (720, {"band_unique": "gold", "band_any": "high", "band_priority": "gold",
+           "band_first": "gold", "bands_in_rule_order": ("gold", "silver", "bronze"),
+           "bands_in_output_order": ("gold", "silver", "bronze"),
+           "bands_collected": ("gold", "silver", "bronze"), "points_sum": Decimal(60),
+           "points_min": Decimal(10), "points_max": Decimal(30), "bands_count": Decimal(3)}),
+    (100, {"band_unique": "bronze", "band_any": "low", "band_priority": None,
+           "band_first": "none", "bands_in_rule_order": (), "bands_in_output_order": (),
+           "bands_collected": (), "points_sum": None, "points_min": None, "points_max": None,
+           "bands_count": Decimal(0)}),
+])
+def test_every_hit_policy_decides_as_dmn_says(score: int, expected: dict) -> None:
+    values = decide("hit_policies.dmn", {"input": {"score": score, "segment": "retail"}})
+    assert {name: values[name] for name in expected} == expected
+
+
+def matched(table: str, facts: dict) -> tuple:
+    return decide("unary_tests.dmn", {"input": {"amount_value": None, "grade": None,
+                                                "flag": None, "opened": None} | facts})[table]
+
+
+@pytest.mark.parametrize(("amount", "rules"), [
+    (100, D(1, 2, 3, 5, 7, 8, 11, 12, 16)),
+    (150, D(1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17)),
+    (200, D(1, 2, 6, 7, 8, 12, 13, 16)),
+    (-5, D(1, 2, 4, 5, 13, 14, 18)),
+    (-10, D(1, 2, 4, 5, 13, 14, 19)),
+    (5000, D(1, 2, 6, 7, 13, 14)),
+    (None, D(1, 2, 15)),  # `-` matches a missing value; only `null` does besides
+])
+def test_every_number_test_form(amount: object, rules: tuple) -> None:
+    assert matched("number_tests", {"amount_value": amount}) == rules
+
+
+@pytest.mark.parametrize(("facts", "table", "rules"), [
+    ({"grade": "A"}, "text_tests", D(1, 2, 5)),
+    ({"grade": "B"}, "text_tests", D(2, 3, 5)),
+    ({"grade": "C"}, "text_tests", D(3, 4, 5)),
+    ({"grade": 'say "hi"'}, "text_tests", D(3, 4, 5, 7)),
+    ({}, "text_tests", D(5, 6)),
+    ({"flag": True}, "flag_tests", D(1, 3)),
+    ({"flag": False}, "flag_tests", D(2, 3, 5)),
+    ({}, "flag_tests", D(3, 4)),
+    ({"opened": "2020-01-01"}, "date_tests", D(1, 3, 4)),
+    ({"opened": "2019-06-30"}, "date_tests", D(2, 5)),
+    ({"opened": "2021-01-01"}, "date_tests", D(3, 5)),
+    ({}, "date_tests", D(6)),
+])
+def test_every_text_boolean_and_date_test_form(facts: dict, table: str, rules: tuple) -> None:
+    assert matched(table, facts) == rules
+
+
+def test_compound_outputs_with_an_item_definition_and_required_decisions() -> None:
+    facts = {"customer": {"monthly_income": 4000, "risk_score": 15, "kind": "retail",
+                          "loan_amounts": [1000, 2500]}}
+    values = decide("loan_terms_1_5.dmn", facts)
+    assert values["risk_tier"] == "prime"
+    assert values["affordable_payment"] == Decimal(1400)
+    # PRIORITY over whole rows: the first `one of` column (Tier) ranks them; prime wins.
+    assert values["loan_terms"] == {"rate": Decimal("0.039"), "term": 60, "tier": "prime"}
+    facts["customer"] |= {"risk_score": 70, "monthly_income": 2000}
+    values = decide("loan_terms_1_5.dmn", facts)
+    assert values["loan_terms"] == {"rate": Decimal("0.099"), "term": 24, "tier": "sub prime"}
+    assert values["maximum_payment"] == Decimal(500)
+
+
+def test_dmn_1_1_in_camundas_style_takes_types_from_input_expressions() -> None:
+    values = decide("camunda_1_1.dmn", {"input": {"age": 30, "monthly_income": 2500}})
+    assert values["eligible"] is True
+    assert decide("camunda_1_1.dmn", {"input": {"age": 16, "monthly_income": 9000}})[
+        "eligible"] is False
+
+
+def test_each_refused_construct_is_named_with_its_element() -> None:
+    result = imported(DMN / "refused.dmn")
+    assert {entry.id for entry in result.refused} == {
+        "since", "feel_function", "power", "loop", "uses_refused_input",
+        "uses_refused_decision", "boxed", "invokes", "question_mark", "not_null",
+        "null_output", "unranked", "overlap", "bkm"}
+    assert [entry.id for entry in result.report if entry.imported] == ["score", "fine"]
+    assert "let fine: number = input.score * 2" in result.text
+
+
+NAMES = Names({"Credit Score": ast.FieldAccess(ast.Name("input"), ast.Ident("credit_score")),
+               "Credit Score Band": ast.Name("credit_score_band"),
+               "Applicant": ast.Name("applicant")},
+              {"Monthly Income": "monthly_income"})
+
+
+@pytest.mark.parametrize(("feel", "tenet"), [
+    ("Credit Score Band", "credit_score_band"),  # the longest name first
+    ("Credit Score * 2 + 1", "input.credit_score * 2 + 1"),
+    ("Applicant.Monthly Income / 12", "applicant.monthly_income / 12"),
+    ("if Credit Score > 700 then \"A\" else \"B\"",
+     'if input.credit_score > 700 then "A" else "B"'),
+    ("Credit Score between 600 and 700", "input.credit_score between 600 and 700"),
+    ("Credit Score in [1, 2]", "input.credit_score in [1, 2]"),
+    ("Credit Score = null", "input.credit_score is missing"),
+    ("Credit Score != null", "input.credit_score is not missing"),
+    ("not(Credit Score > 5) and true or false", "not input.credit_score > 5 and true or false"),
+    ("min(1, Credit Score)", "min(1, input.credit_score)"),
+    ("max([1, 2, 3])", "max(1, 2, 3)"),
+    ("abs(-Credit Score)", "abs(-input.credit_score)"),
+    ("floor(Credit Score)", "round_down(input.credit_score, 1)"),
+    ("ceiling(Credit Score / 100) * 100", "round_up(input.credit_score, 100)"),
+    ("decimal(Credit Score, 2)", "round(input.credit_score, 2)"),
+    ("count([1, 2])", "length([1, 2])"),
+    ('date("2024-02-29")', "2024-02-29"),
+    ('@"2024-02-29"', "2024-02-29"),
+    ('"say \\"hi\\""', '"say \\"hi\\""'),
+])
+def test_feel_expressions_become_tenet_expressions(feel: str, tenet: str) -> None:
+    assert unparse(expression(feel, NAMES)) == tenet
+
+
+@pytest.mark.parametrize(("feel", "why"), [
+    ("Credit Score ** 2", "exponentiation (`**`)"),
+    ('substring("abc", 1)', "the FEEL function `substring`, which Tenet has no equivalent for"),
+    ("Unknown Thing + 1", "the name `Unknown`, which is not an input or a decision of this model"),
+    ("for x in [1] return x", "the FEEL `for` expression"),
+    ("null", "`null` as a value (Tenet has no missing literal)"),
+    ("Credit Score < null", "an order comparison with `null` (`< null`)"),
+    ('date("2024-01-01T10:00:00")', "the date or time `2024-01-01T10:00:00` (Tenet has dates "
+                                    "only)"),
+    ("[1, 2][1]", "a filter or an index (`[…]` after a value)"),
+    ("Credit Score instance of number", "`instance of`"),
+    ('"a\\nb"', "the escape `\\n` in a FEEL string"),
+])
+def test_feel_without_an_exact_tenet_form_is_refused_by_name(feel: str, why: str) -> None:
+    with pytest.raises(FeelError) as error:
+        expression(feel, NAMES)
+    assert str(error.value) == why
+
+
+@pytest.mark.parametrize(("feel", "why"), [
+    ("? > 5", "a unary test with `?`"),
+    ("not(null)", "`not(null)` (any present value): a Tenet cell has no such test"),
+    ("null, 5", "`null` beside other tests in one cell"),
+])
+def test_unary_tests_without_a_cell_form_are_refused(feel: str, why: str) -> None:
+    with pytest.raises(FeelError) as error:
+        unary_tests(feel, NAMES)
+    assert str(error.value) == why
+
+
+def test_unary_test_forms_read_as_cells() -> None:
+    assert [cell_text(unary_tests(text, NAMES)) for text in [
+        "-", "", " ", "]1..2[", "(1..2]", "not(1, 2)", '"a", "b"', "< Credit Score", "null",
+        "true"]] == ["-", "-", "-", "(1..2)", "(1..2]", "not 1, 2", '"a", "b"',
+                     "< input.credit_score", "missing", "true"]
+
+
+@pytest.mark.parametrize(("dmn_name", "tenet"), [
+    ("Credit Score", "credit_score"), ("creditScore", "credit_score"), ("amount", "amount_value"),
+    ("3 Month Average", "n_3_month_average"), ("Débit (net)", "débit_net"), ("", "unnamed")])
+def test_dmn_names_become_tenet_names(dmn_name: str, tenet: str) -> None:
+    assert tenet_name(dmn_name) == tenet
+
+
+def test_a_types_file_chooses_money_number_or_integer(tmp_path: Path) -> None:
+    types = tmp_path / "types.json"
+    types.write_text(json.dumps({"Score": "integer", "Segment.Nothing": "money"}))
+    status, output = invoke("dmn", "import", str(DMN / "hit_policies.dmn"), "--types", str(types),
+                            "--out", str(tmp_path))
+    assert status == 0, output
+    assert "  score: integer optional \"Score\"" in (tmp_path / "hit_policies.rules").read_text()
+    assert "note: `Score`: integer, as the types file says" in output
+    types.write_text(json.dumps({"Score": "float"}))
+    status, output = invoke("dmn", "import", str(DMN / "hit_policies.dmn"), "--types", str(types))
+    assert status == 2 and "a types file maps DMN names" in output
+
+
+def test_the_command_writes_the_ruleset_and_says_what_was_refused(tmp_path: Path) -> None:
+    status, output = invoke("dmn", "import", str(DMN / "credit_line.dmn"), "--out",
+                            str(tmp_path))
+    assert status == 1  # some elements were refused; the ruleset is written all the same
+    written = tmp_path / "credit_line_review.rules"
+    assert written.read_text() == imported(DMN / "credit_line.dmn").text
+    assert ("✗ decision `bundle` (Bundle): its logic is a boxed context (element "
+            "`bundle_context`), which Tenet has no form for") in output
+    assert output.rstrip().endswith("9 imported, 3 refused")
+    status, output = invoke("check", str(written))
+    assert status == 0, output
+
+
+def test_a_file_that_is_not_dmn_is_a_usage_error_without_a_traceback(tmp_path: Path) -> None:
+    for name, text in [("plain.dmn", "not xml at all"),
+                       ("bpmn.dmn", '<definitions xmlns="http://www.omg.org/spec/BPMN/'
+                                    '20100524/MODEL"/>')]:
+        path = tmp_path / name
+        path.write_text(text)
+        status, output = invoke("dmn", "import", str(path))
+        assert status == 2 and "Traceback" not in output, output
+        assert ("is not readable XML" if name == "plain.dmn" else "is not a DMN model") in output
+
+
+def test_external_entities_are_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    model = tmp_path / "xxe.dmn"
+    model.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>\n'
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" name="X &x;">'
+        '</definitions>')
+    with pytest.raises(DmnError) as error:
+        read_model(model)
+    assert "references external entity 'x'" in str(error.value)
+    assert "TOP SECRET" not in str(error.value)
