@@ -213,7 +213,9 @@ CODES: dict[str, CodeInfo] = {info.code: info for info in (
              "A reason code that no rule, cap, offer or budget gives."),
     CodeInfo("W103", _W, "unused offer", "An offer that no rule makes."),
     CodeInfo("W104", _W, "output never proposed",
-             "An output that no rule proposes to: it always takes its default."),
+             "An output that no rule proposes to and whose default is a constant: it always "
+             "takes that value. An output whose default reads values (a table, a let: a "
+             "published decision, as `tenet dmn import` makes them) is not reported."),
     CodeInfo("E601", _E, "table rows overlap",
              "Under `hit unique` (the default) at most one row may match. Two rows that can match "
              "the same customer make that customer's decision fail at run time; the finding "

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import tempfile
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
 from engine.diagnostics import Severity
@@ -277,3 +281,34 @@ def test_external_entities_are_never_read(tmp_path: Path) -> None:
         read_model(model)
     assert "references external entity 'x'" in str(error.value)
     assert "TOP SECRET" not in str(error.value)
+
+
+FEEL_TOKENS = st.sampled_from([
+    "-", "null", "not(", ")", "(", "[", "]", "..", ",", "<", "<=", ">=", "=", "!=", "?", "1",
+    "-5", "0.5", '"A"', '"', "true", "date(", '"2024-01-01"', "Score", "Amount", "Applicant.",
+    "Monthly Income", "if", "then", "else", "and", "or", "between", "in", "**", "+", "*", "/",
+    "@", "for", "instance of", "abs(", "min(", "floor(", "\\", "é", " "])
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(MODELS), st.data())
+def test_any_feel_in_any_entry_is_imported_or_refused_never_a_crash(model: Path, data) -> None:
+    """Each `<text>` of a model may be replaced by drawn FEEL-like tokens: the import still
+    ends with a ruleset that checks clean and a report, whatever the entries say."""
+    xml = model.read_text(encoding="utf-8")
+    pieces = xml.split("<text>")
+    for index in data.draw(st.lists(st.integers(1, len(pieces) - 1), max_size=4, unique=True)):
+        text = "".join(data.draw(st.lists(FEEL_TOKENS, max_size=6)))
+        rest = pieces[index].split("</text>", 1)[1]
+        pieces[index] = xml_escape(text) + "</text>" + rest
+    result = import_model(_read_text("<text>".join(pieces)))
+    checked = check_text(result.text, "mutated.rules")
+    assert [d.message for d in checked.diagnostics if d.severity is Severity.ERROR] == []
+
+
+def _read_text(xml: str):
+    """``read_model`` of a text, through a temporary file."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "mutated.dmn"
+        target.write_text(xml, encoding="utf-8")
+        return read_model(target)
