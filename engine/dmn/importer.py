@@ -166,7 +166,9 @@ class _Importer:
             return "one of " + ", ".join(literal_text(v) for v in values) if values else "text"
         if lowered in ("boolean", "date"):
             return lowered
-        if lowered == "number":
+        if lowered in ("integer", "long", "int"):  # Camunda 7's Java type names
+            return "integer"
+        if lowered in ("number", "double", "float", "decimal"):
             return self._numeric(path, item_name)
         raise _Refused(f"`{path}` is of the FEEL type `{type_ref}`, which Tenet has no type for")
 
@@ -274,6 +276,9 @@ class _Importer:
                 not in self.names.variables]
             if missing:
                 raise _Refused(f"it requires {', '.join(missing)}, which was not imported")
+            if decision.language is not None:
+                raise _Refused(f"its expressions are in `{decision.language}`; only FEEL is "
+                               "read")
             if decision.expression is None:
                 raise _Refused(f"its logic is a boxed {decision.other} (element "
                                f"`{decision.other_id}`), which Tenet has no form for"

@@ -90,6 +90,7 @@ class Decision:
     other: str | None  # the element name of an expression the importer does not map
     other_id: str | None
     description: str | None
+    language: str | None = None  # an expression language other than FEEL, where one is named
 
 
 @dataclass
@@ -134,8 +135,10 @@ def read_model(path: Path) -> Model:
         model.inputs[element.get("id", "")] = InputData(
             element.get("id", ""), element.get("name", ""),
             variable.get("typeRef") if variable is not None else None, element.get("label"))
+    default_language = root.get("expressionLanguage")
     for element in root.findall("d:decision", ns):
         decision = _decision(element, ns)
+        decision.language = _foreign_language(element, default_language)
         model.decisions[decision.id] = decision
     known = {"itemDefinition", "inputData", "decision"}
     for element in root:
@@ -146,6 +149,18 @@ def read_model(path: Path) -> Model:
             model.others.append(Element(local, element.get("id", ""), element.get("name", ""),
                                         _text(element, ns)))
     return model
+
+
+def _foreign_language(decision: etree._Element, default: str | None) -> str | None:
+    """The first expression language other than FEEL that the decision's expressions are in
+    (Camunda 7 allows JUEL, JavaScript, Groovy), or None."""
+    for element in decision.iter():
+        language = element.get("expressionLanguage") if isinstance(element.tag, str) else None
+        if language and "feel" not in language.lower():
+            return language
+    if default and "feel" not in default.lower():
+        return default
+    return None
 
 
 def _text(element: etree._Element | None, ns: dict[str, str]) -> str | None:
