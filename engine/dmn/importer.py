@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.check import types as t
 from engine.check.checker import CheckedProgram
@@ -58,10 +59,36 @@ class Imported:
     text: str  # the ruleset, in fmt's layout
     report: list[Entry]
     notes: list[str] = field(default_factory=list)  # choices made (money or number), warnings
+    # Where each input data's value goes in the facts: (block,) or (block, field).
+    inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # DMN component name -> field name
 
     @property
     def refused(self) -> list[Entry]:
         return [entry for entry in self.report if not entry.imported]
+
+    def facts(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Facts for the ruleset from input data values named as in the model (a DMN test
+        case's inputs: `{"Applicant": {"Monthly Income": 4000}, "Age": 30}`)."""
+        facts: dict[str, Any] = {}
+        for name, value in values.items():
+            path = self.inputs.get(name)
+            if path is None:
+                raise KeyError(f"`{name}` is not an input data the ruleset has")
+            converted = self._renamed(value)
+            if len(path) == 1:
+                facts[path[0]] = converted
+            else:
+                facts.setdefault(path[0], {})[path[1]] = converted
+        return facts
+
+    def _renamed(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {self.fields.get(key, tenet_name(key)): self._renamed(item)
+                    for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._renamed(item) for item in value]
+        return value
 
 
 @dataclass
@@ -112,7 +139,11 @@ class _Importer:
                     "the type of the elements that use it" if item.name in self.item_uses
                     else "no imported element uses it: left out"))
         text = self._checked()
-        return Imported(tenet_name(self.model.name), text, self.report, self.notes)
+        inputs = {name: (_root(expr),) if isinstance(expr, ast.Name) else (
+            _root(expr), expr.field.name) for name, expr in self.names.variables.items()
+            if name in {data.name for data in self.model.inputs.values()}}
+        return Imported(tenet_name(self.model.name), text, self.report, self.notes, inputs,
+                        dict(self.names.fields))
 
     def _refuse(self, kind: str, id_: str, name: str, why: str) -> None:
         self.report.append(Entry(kind, id_, name, False, why))

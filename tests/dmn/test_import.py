@@ -312,3 +312,17 @@ def _read_text(xml: str):
         target = Path(folder) / "mutated.dmn"
         target.write_text(xml, encoding="utf-8")
         return read_model(target)
+
+
+def test_values_named_as_in_the_model_become_facts() -> None:
+    """What a DMN test case gives (inputs by their DMN names, components too) is turned into
+    facts for the imported ruleset."""
+    result = imported(DMN / "loan_terms_1_5.dmn")
+    facts = result.facts({"Customer": {"Monthly Income": 4000, "Risk Score": 15,
+                                       "Kind": "retail", "Loan Amounts": [1000]}})
+    assert facts == {"customer": {"monthly_income": 4000, "risk_score": 15, "kind": "retail",
+                                  "loan_amounts": [1000]}}
+    assert imported(DMN / "hit_policies.dmn").facts({"Score": 650, "Segment": "retail"}) == {
+        "input": {"score": 650, "segment": "retail"}}
+    with pytest.raises(KeyError):
+        result.facts({"Nobody": 1})
