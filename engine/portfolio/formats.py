@@ -27,7 +27,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from engine.check import types as t
-from engine.check.symbols import Symbols
+from engine.check.checker import CheckedProgram
+from engine.check.symbols import OFFERS_OUTPUT, Symbols
 from engine.exceptions import BookError, FactsJsonError
 from engine.portfolio.destinations import AtomicFile
 from engine.run.codegen.facts import DECIMALS
@@ -564,8 +565,10 @@ class TableCells:
             fields.append(pa.field("offers", self._list_type()))
         fields.append(pa.field("reasons", self._list_type()))
         self.schema = pa.schema(fields)
-        # How each output's value becomes its cell, decided once for the run.
-        self.cells = [(name, self._cell_function(name, type_)) for name, type_ in outputs.items()]
+        # How each output's value becomes its cell, decided once for the run; a record's field
+        # (`terms.rate`, see ``cell_columns``) is read inside the output's value.
+        self.cells = [(name.split(".")[0], tuple(name.split(".")[1:]),
+                       self._cell_function(name, type_)) for name, type_ in outputs.items()]
 
     def encode(self, records: list[tuple[int, dict[str, Any]]]
                ) -> tuple[Encoded, list[tuple[int, Unfit]]]:
@@ -592,7 +595,8 @@ class TableCells:
         cells = [record["row"]]
         if self.with_id:
             cells.append(safe(record.get("id")))
-        cells += [cell(decision.get(name)) for name, cell in self.cells]
+        cells += [cell(decision.get(name) if not inside else _inside(decision.get(name), inside))
+                  for name, inside, cell in self.cells]
         if self.with_offers:
             cells.append(safe(self._names(record["offers"])))
         cells.append(safe(self._names(record["reasons"])))
@@ -694,6 +698,30 @@ def text_of(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict):  # an offer
-        return str(value.get("name"))
+    if isinstance(value, dict):  # a record: an element of a list of rows
+        return "{" + ", ".join(f"{key}: {text_of(item)}" for key, item in value.items()) + "}"
     return str(value)
+
+
+def _inside(value: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def cell_columns(program: CheckedProgram) -> dict[str, t.Type]:
+    """The columns of decided rows in CSV and Parquet: an output each, and a record output (a
+    table with several results, published) a column per field, `terms.rate`."""
+    symbols = program.symbols
+
+    def columns(name: str, type_: t.Type, depth: int = 0) -> dict[str, t.Type]:
+        if isinstance(type_, t.Record) and depth < 4:
+            return {column: found for field, field_type in symbols.field_types(type_.name).items()
+                    for column, found in columns(f"{name}.{field}", field_type, depth + 1).items()}
+        return {name: type_}
+
+    found: dict[str, t.Type] = {}
+    for name, type_ in program.output_types.items():
+        if name != OFFERS_OUTPUT:
+            found |= columns(name, type_)
+    return found

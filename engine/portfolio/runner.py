@@ -50,6 +50,7 @@ from engine.portfolio.formats import (
     TableCells,
     TableWriter,
     Unfit,
+    cell_columns,
     format_of,
     read_chunks,
     value_of_path,
@@ -565,10 +566,10 @@ def record_encoder(ruleset: Ruleset, options: BatchOptions) -> LineEncoder | Tab
     kind = format_of(options.out)
     if kind == "jsonl":
         return LineEncoder()
-    output_types = ruleset.check.program.output_types
-    outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
-    return TableCells(kind, outputs, options.id_field is not None, OFFERS_OUTPUT in output_types,
-                      options.csv_neutralise, options.scale)
+    program = ruleset.check.program
+    return TableCells(kind, cell_columns(program), options.id_field is not None,
+                      OFFERS_OUTPUT in program.output_types, options.csv_neutralise,
+                      options.scale)
 
 
 def _refused_unfit(summary: Summary, record: dict[str, Any], problem: Unfit) -> Refused:

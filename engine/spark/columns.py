@@ -23,6 +23,7 @@ from engine.portfolio.formats import (  # noqa: F401 (Unfit: raised by cells)
     DEFAULT_SCALE,
     TableCells,
     Unfit,
+    cell_columns,
 )
 from engine.ruleset import Ruleset
 
@@ -51,11 +52,11 @@ class Layout:
 
     def __init__(self, ruleset: Ruleset, with_id: bool, scale: int = DEFAULT_SCALE) -> None:
         output_types = ruleset.check.program.output_types
-        outputs = {name: type_ for name, type_ in output_types.items() if name != OFFERS_OUTPUT}
         self.with_id = with_id
         self.budgets = len(ruleset.budgets)
         self.digest = ruleset.info.digest
-        self.table = TableCells("parquet", outputs, with_id, OFFERS_OUTPUT in output_types,
+        self.table = TableCells("parquet", cell_columns(ruleset.check.program), with_id,
+                                OFFERS_OUTPUT in output_types,
                                 neutralise=False, scale=scale)
         # A decided row's cells: its place in its group (LOCAL) first, as `row` is in OUT.
         self.decided_names = [LOCAL, *self.table.schema.names[1:]]

@@ -366,3 +366,28 @@ def test_summary_totals_are_exact_whatever_the_hosts_decimal_context(tmp_path: P
         summary = run_batch(ruleset, [{"c": {"amount": a}} for a in amounts],
                             BatchOptions(out=str(tmp_path / "out.jsonl"), as_of=AS_OF))
     assert summary.totals == {"paid": Decimal("1333333.33")}
+
+
+def test_a_record_output_is_a_column_per_field_in_csv_and_parquet(tmp_path: Path) -> None:
+    """An output whose value is a record (a table with several results, published: what
+    `tenet dmn import` makes of a compound decision) is written field by field, never as the
+    text of the whole record."""
+    ruleset = FIXTURES / "dmn" / "credit_line.rules"
+    book = tmp_path / "book.jsonl"
+    book.write_text(
+        '{"applicant": {"segment": "retail", "opened": "2019-01-01"}, "input": {}}\n'
+        '{"applicant": {"segment": "micro business"}, "input": {"days_past_due": 120}}\n')
+    status, output = invoke("batch", str(ruleset), "--facts", str(book), "--out",
+                            str(tmp_path / "out.csv"))
+    assert status == 0, output
+    assert (tmp_path / "out.csv").read_text().splitlines() == [
+        '"row","action","offer_terms.rate","offer_terms.term_months","reasons"',
+        '1,"hold","0.039","36",""', '2,"freeze","0.079","12",""']
+    status, output = invoke("batch", str(ruleset), "--facts", str(book), "--out",
+                            str(tmp_path / "out.parquet"), "--scale", "3")
+    assert status == 0, output
+    assert pq.read_table(tmp_path / "out.parquet").to_pylist() == [
+        {"row": 1, "action": "hold", "offer_terms.rate": Decimal("0.039"),
+         "offer_terms.term_months": Decimal("36.000"), "reasons": []},
+        {"row": 2, "action": "freeze", "offer_terms.rate": Decimal("0.079"),
+         "offer_terms.term_months": Decimal("12.000"), "reasons": []}]
