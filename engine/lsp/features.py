@@ -377,6 +377,10 @@ def describe(analysis: Analysis, symbol: Symbol) -> str | None:
     kind, name = symbol.kind, symbol.name
     if kind == "field":
         record, field_name = name.split(".", 1)
+        inferred = symbols.table_records.get(record, {}).get(field_name)
+        if inferred is not None:  # a result column of a table with several results
+            return _lines(f"**{field_name}**: {_type_words(inferred)}", None,
+                          f"a result column of table `{record}`")
         declared = symbols.record_fields(record).get(field_name)
         if declared is None:
             return None

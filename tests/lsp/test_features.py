@@ -299,7 +299,7 @@ def test_every_keyword_has_its_meaning_on_hover() -> None:
     assert sorted(features.KEYWORDS) == sorted(keywords())
 
 
-def test_completion_offers_the_columns_of_a_table_with_several_results(workspace: Path) -> None:
+def test_completion_and_hover_know_the_columns_of_a_table_with_several_results(workspace: Path) -> None:
     text = MAIN + ("\ntable terms\n  | customer.segment || rate | months |\n"
                    '  | "retail"         || 3.9% | 36     |\n  otherwise { rate: 7.9% }\nend\n'
                    "\nlet quoted = terms.rate\n")
@@ -307,3 +307,5 @@ def test_completion_offers_the_columns_of_a_table_with_several_results(workspace
     items = features.completion(analysis, at(text, "terms.rate", 0, 6), analysis)
     assert [(item.label, item.detail) for item in items] == [
         ("rate", "a number without unit"), ("months", "a number without unit")]
+    assert features.hover(analysis, at(text, "terms.rate", 0, 7)).contents.value == (
+        "**rate**: a number without unit\n\na result column of table `terms`")
