@@ -172,3 +172,20 @@ def test_the_callers_decimal_context_changes_no_explanation(cases, context) -> N
             else:
                 setattr(local, key, value)
         assert explanations() == expected
+
+
+def test_a_table_with_several_results_shows_the_nearest_row_with_another_record() -> None:
+    ruleset = engine.load(FIXTURES / "traces" / "compound_terms.rules")
+    facts = {"customer": {"segment": "retail", "behavior_score": 720, "balance": 3200}}
+    why = json.loads(ruleset.decide(facts, as_of=AS_OF, why_not="TERMS").to_json(),
+                     parse_float=Decimal)["why_not"]
+    assert why["status"] == "used"
+    facts["customer"]["segment"] = "micro_business"
+    why = json.loads(ruleset.decide(facts, as_of=AS_OF, why_not="TERMS").to_json(),
+                     parse_float=Decimal)["why_not"]
+    assert why["summary"] == "its condition is false"
+    assert why["tables"] == [{
+        "table": "offer_terms", "value": {"rate": Decimal("0.079"), "term_months": 12},
+        "matched_rows": [], "nearest_row": 2,
+        "nearest_value": {"rate": Decimal("0.059"), "term_months": 24},
+        "differences": ['customer.segment is "micro_business"; row 2 needs "retail"']}]
