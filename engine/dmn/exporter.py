@@ -70,20 +70,29 @@ class _Exporter:
         self.program = program
         self.symbols = program.symbols
         self.result = Exported(b"")
+        self.taken_ids: set[str] = set()
+        self.taken_items: set[str] = {*program.symbols.types, "money", "integer"}
         self.root = etree.Element(f"{{{NAMESPACE}}}definitions", nsmap={None: NAMESPACE})
-        self.root.set("id", _id("definitions", name))
+        self.root.set("id", self._id("definitions", name))
         self.root.set("name", name)
         self.root.set("namespace", f"https://tenet.rules/{name}")
         if label:
             self.root.set("label", label)
         self.ids: dict[tuple[str, str], str] = {}  # (kind, Tenet name) -> DMN element id
+        # The fields of `input` are input data of their own (as the importer makes them),
+        # unless one's name is taken (DMN names are one namespace): then `input` is a
+        # structured input data like any other block.
+        symbols = program.symbols
+        taken = {*symbols.facts, *symbols.lets, *symbols.tables, *symbols.outputs}
+        self.scalar_inputs = INPUT_BLOCK in symbols.facts and not any(
+            f.name.name in taken for f in symbols.facts[INPUT_BLOCK].fields)
         self.decisions: list[tuple[etree._Element, set[str]]] = []
 
     def run(self) -> Exported:
         symbols = self.symbols
         self._left_out()
         for name in ("money", "integer"):
-            item = _sub(self.root, "itemDefinition", id=_id("item", name), name=name)
+            item = _sub(self.root, "itemDefinition", id=self._id("item", name), name=name)
             _sub(item, "typeRef").text = "number"
         for name in symbols.types:
             if " " not in name and name != OFFER_RECORD:  # not the checker's own records
@@ -134,6 +143,22 @@ class _Exporter:
                     self.result.left_out.append(f"decision `{name}`: it reads `{missing[0]}`, "
                                                 "which has no DMN form")
                     changed = True
+
+    def _id(self, kind: str, name: str) -> str:
+        """A new element id (an XML NCName) from a kind and a Tenet name."""
+        return self._fresh(f"{kind}_{name}".replace(".", "_"), self.taken_ids)
+
+    def _item_name(self, name: str) -> str:
+        """A new item definition name (types are referred to by name)."""
+        return self._fresh(name, self.taken_items)
+
+    @staticmethod
+    def _fresh(base: str, taken: set[str]) -> str:
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}_{number}", number + 1
+        taken.add(candidate)
+        return candidate
 
     def _guarded(self, kind: str, name: str, export) -> None:
         try:
@@ -195,13 +220,13 @@ class _Exporter:
     # -- types and inputs
 
     def _item_definition(self, name: str) -> None:
-        item = _sub(self.root, "itemDefinition", id=_id("item", name), name=name)
+        item = _sub(self.root, "itemDefinition", id=self._id("item", name), name=name)
         for field_decl in self.symbols.types[name].fields:
             self._component(item, name, field_decl.name.name,
                             self.symbols.resolve_type(field_decl.type))
 
     def _component(self, parent: etree._Element, owner: str, name: str, type_: t.Type) -> None:
-        component = _sub(parent, "itemComponent", id=_id("component", f"{owner}_{name}"),
+        component = _sub(parent, "itemComponent", id=self._id("component", f"{owner}_{name}"),
                          name=name)
         self._type_into(component, type_)
 
@@ -217,38 +242,40 @@ class _Exporter:
 
     def _input_data(self, block: str) -> None:
         fields = self.symbols.facts[block].fields
-        if block == INPUT_BLOCK:
+        if block == INPUT_BLOCK and self.scalar_inputs:
             for field_decl in fields:
                 name = field_decl.name.name
                 type_ = self.symbols.resolve_type(field_decl.type)
                 self._named_input(name, _type_ref(type_) if not isinstance(type_, t.Enum | t.ListOf)
                                   else self._alias(name, type_), field_decl.label)
-                self.ids[("input", f"{block}.{name}")] = _id("input", name)
+                self.ids[("input", f"{block}.{name}")] = self._id("input", name)
             return
-        item = _sub(self.root, "itemDefinition", id=_id("item", f"t_{block}"), name=f"t_{block}")
+        record = self._item_name(f"t_{block}")
+        item = _sub(self.root, "itemDefinition", id=self._id("item", record), name=record)
         for field_decl in fields:
-            self._component(item, f"t_{block}", field_decl.name.name,
+            self._component(item, record, field_decl.name.name,
                             self.symbols.resolve_type(field_decl.type))
-        self._named_input(block, f"t_{block}", self.symbols.facts[block].label)
-        self.ids[("input", block)] = _id("input", block)
+        self._named_input(block, record, self.symbols.facts[block].label)
+        self.ids[("input", block)] = self._id("input", block)
 
     def _alias(self, name: str, type_: t.Type) -> str:
-        item = _sub(self.root, "itemDefinition", id=_id("item", f"t_{name}"), name=f"t_{name}")
+        alias = self._item_name(f"t_{name}")
+        item = _sub(self.root, "itemDefinition", id=self._id("item", alias), name=alias)
         self._type_into(item, type_)
-        return f"t_{name}"
+        return alias
 
     def _named_input(self, name: str, type_ref: str, label: str | None) -> None:
-        element = _sub(self.root, "inputData", id=_id("input", name), name=name)
+        element = _sub(self.root, "inputData", id=self._id("input", name), name=name)
         if label:
             element.set("label", label)
-        _sub(element, "variable", id=_id("variable", name), name=name, typeRef=type_ref)
+        _sub(element, "variable", id=self._id("variable", name), name=name, typeRef=type_ref)
         self.result.exported.append(f"input data `{name}`")
 
     # -- decisions
 
     def _decision(self, name: str, type_: t.Type | None, reads: set[str]) -> etree._Element:
-        element = _sub(self.root, "decision", id=_id("decision", name), name=name)
-        variable = _sub(element, "variable", id=_id("variable", name), name=name)
+        element = _sub(self.root, "decision", id=self._id("decision", name), name=name)
+        variable = _sub(element, "variable", id=self._id("variable", name), name=name)
         if type_ is not None and not isinstance(type_, t.Unknown):
             variable.set("typeRef", self._type_name(name, type_))
         self.decisions.append((element, reads))
@@ -269,7 +296,7 @@ class _Exporter:
         if let.type is not None:
             type_ = self.symbols.resolve_type(let.type)
         element = self._decision(decision_name, type_, _reads(let.value))
-        expression = _sub(element, "literalExpression", id=_id("literal", decision_name))
+        expression = _sub(element, "literalExpression", id=self._id("literal", decision_name))
         _sub(expression, "text").text = text
         self.ids[("value", name)] = element.get("id")
         self.result.exported.append(f"let `{name}` as decision `{decision_name}` (a literal "
@@ -279,7 +306,7 @@ class _Exporter:
         text = self._feel(output.default)
         element = self._decision(name, self.symbols.resolve_type(output.type),
                                  _reads(output.default))
-        expression = _sub(element, "literalExpression", id=_id("literal", name))
+        expression = _sub(element, "literalExpression", id=self._id("literal", name))
         _sub(expression, "text").text = text
         self.ids[("value", name)] = element.get("id")
         self.result.exported.append(f"output `{name}` as decision `{name}` (a literal "
@@ -313,19 +340,19 @@ class _Exporter:
             declared if declared is not None else columns[0][1])
         element = self._decision(decision_name, value_type if policy not in (
             "collect", "output order", "count") else None, reads)
-        dmn_table = _sub(element, "decisionTable", id=_id("table", decision_name),
+        dmn_table = _sub(element, "decisionTable", id=self._id("table", decision_name),
                          hitPolicy=hit)
         if aggregation:
             dmn_table.set("aggregation", aggregation)
         for index, (text, type_) in enumerate(inputs, start=1):
-            clause = _sub(dmn_table, "input", id=_id("in", f"{decision_name}_{index}"))
+            clause = _sub(dmn_table, "input", id=self._id("in", f"{decision_name}_{index}"))
             expression = _sub(clause, "inputExpression",
-                              id=_id("in_expr", f"{decision_name}_{index}"))
+                              id=self._id("in_expr", f"{decision_name}_{index}"))
             if not isinstance(type_, t.Unknown | t.Record | t.ListOf):
                 expression.set("typeRef", _type_ref(type_))
             _sub(expression, "text").text = text
         for index, (column, type_) in enumerate(columns):
-            clause = _sub(dmn_table, "output", id=_id("out", f"{decision_name}_{index + 1}"),
+            clause = _sub(dmn_table, "output", id=self._id("out", f"{decision_name}_{index + 1}"),
                           name=column if table.results else decision_name)
             if not isinstance(type_, t.Unknown):
                 clause.set("typeRef", _type_ref(type_))
@@ -334,16 +361,16 @@ class _Exporter:
                 _sub(values, "text").text = ",".join(_string(v) for v in type_.values)
             if defaults[index] is not None:
                 default = _sub(clause, "defaultOutputEntry",
-                               id=_id("default", f"{decision_name}_{index + 1}"))
+                               id=self._id("default", f"{decision_name}_{index + 1}"))
                 _sub(default, "text").text = defaults[index]
         for number, (cells, results) in enumerate(rules, start=1):
-            rule = _sub(dmn_table, "rule", id=_id("rule", f"{decision_name}_{number}"))
+            rule = _sub(dmn_table, "rule", id=self._id("rule", f"{decision_name}_{number}"))
             for index, text in enumerate(cells, start=1):
-                entry = _sub(rule, "inputEntry", id=_id("ie", f"{decision_name}_{number}_{index}"))
+                entry = _sub(rule, "inputEntry", id=self._id("ie", f"{decision_name}_{number}_{index}"))
                 _sub(entry, "text").text = text
             for index, text in enumerate(results, start=1):
                 entry = _sub(rule, "outputEntry",
-                             id=_id("oe", f"{decision_name}_{number}_{index}"))
+                             id=self._id("oe", f"{decision_name}_{number}_{index}"))
                 _sub(entry, "text").text = text
         self.ids[("value", name)] = element.get("id")
         self.result.exported.append(f"table `{name}` as decision `{decision_name}` (a decision "
@@ -394,10 +421,10 @@ class _Exporter:
     # -- FEEL
 
     def _feel(self, node: ast.Expr) -> str:
-        return _Feel(self.symbols).text(node)
+        return _Feel(self.symbols, self.scalar_inputs).text(node)
 
     def _unary(self, cell: ast.Cell) -> str:
-        feel = _Feel(self.symbols)
+        feel = _Feel(self.symbols, self.scalar_inputs)
         if isinstance(cell, ast.AnyCell):
             return "-"
         if isinstance(cell, ast.MissingCell):
@@ -419,8 +446,9 @@ class _Exporter:
 class _Feel:
     """Tenet expressions as FEEL text, in the subset ``engine.dmn.feel`` reads back."""
 
-    def __init__(self, symbols) -> None:
+    def __init__(self, symbols, scalar_inputs: bool) -> None:
         self.symbols = symbols
+        self.scalar_inputs = scalar_inputs
 
     def text(self, node: ast.Expr) -> str:
         match node:
@@ -435,7 +463,7 @@ class _Feel:
             case ast.Name(name=name):
                 return name
             case ast.FieldAccess(target=ast.Name(name=block), field=field) if block == INPUT_BLOCK \
-                    and block in self.symbols.facts:
+                    and self.scalar_inputs:
                 return field.name
             case ast.FieldAccess(target=target, field=field):
                 return f"{self.text(target)}.{field.name}"
@@ -532,9 +560,6 @@ def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _id(kind: str, name: str) -> str:
-    """An element id (an XML NCName) from a kind and a Tenet name."""
-    return f"{kind}_{name}".replace(".", "_")
 
 
 def _sub(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:

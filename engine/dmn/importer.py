@@ -122,6 +122,10 @@ class _Importer:
         self.names = Names({}, {})
         self.value_names: dict[str, str] = {}  # decision id -> its table's or let's name
         self.item_uses: set[str] = set()  # item definitions read for another element's type
+        self._warnings: list = []  # the checker's warnings on the ruleset as imported
+        # The block of the input data that are not structured, when there are some.
+        self.reserved = {INPUT_BLOCK} if any(not self._structured(data.type_ref or "")
+                                             for data in model.inputs.values()) else set()
 
     # -- the pass
 
@@ -225,7 +229,7 @@ class _Importer:
         return "number"
 
     def _unique(self, name: str) -> str:
-        taken = {d.name for d in self.declarations} | {INPUT_BLOCK}
+        taken = {d.name for d in self.declarations} | self.reserved
         candidate, number = name, 2
         while candidate in taken:
             candidate, number = f"{name}_{number}", number + 1
@@ -239,7 +243,7 @@ class _Importer:
             type_ref = data.type_ref or self._type_from_tables(data.name)
             item = self.model.items.get(type_ref or "")
             try:
-                if item is not None and item.components and not item.is_collection:
+                if self._structured(type_ref or ""):
                     self.item_uses.add(item.name)
                     block = self._unique(tenet_name(data.name))
                     for component in item.components:
@@ -268,6 +272,10 @@ class _Importer:
             entry = Entry("inputData", "", INPUT_BLOCK, True, "facts block of the input data")
             text = f"facts {INPUT_BLOCK} \"The input data\"\n" + "\n".join(fields) + "\nend"
             self.declarations.insert(0, _Declaration(INPUT_BLOCK, text, entry, set()))
+
+    def _structured(self, type_ref: str) -> bool:
+        item = self.model.items.get(type_ref)
+        return item is not None and bool(item.components) and not item.is_collection
 
     def _type_from_tables(self, name: str) -> str | None:
         """An input data without a type: the type of a table input that reads it alone."""
@@ -471,24 +479,41 @@ class _Importer:
 
     def _checked(self) -> str:
         """The ruleset without the declarations the checker rejects (nor those needing them),
-        in fmt's layout; outputs without a known type get the one the checker infers."""
+        in fmt's layout. Outputs of decisions without a type get the one the checker infers
+        for their table or let, once the rest checks."""
         header = (f"ruleset {tenet_name(self.model.name)}"
                   f"{_label(self.model.label or self.model.name)}\n\n"
                   f"# Imported from the DMN {self.model.version} model "
                   f"{literal_text(self.model.label or self.model.name)} by `tenet dmn "
                   "import`.\n")
+        pending = [d for d in self.declarations if d.is_output and "?" in d.text]
+        self.declarations = [d for d in self.declarations if d not in pending]
+        text, program = self._until_clean(header)
+        if pending:
+            for declaration in pending:
+                (source,) = declaration.needs
+                type_ = _value_type(program, source) if source in {
+                    d.name for d in self.declarations} else None
+                if type_ is not None:
+                    declaration.text = declaration.text.replace("?", type_, 1)
+                    self.declarations.append(declaration)
+                elif declaration.entry.imported:
+                    declaration.entry.detail += (" (no output: its type cannot be told from the "
+                                                 "model; give the decision a typeRef)")
+            text, program = self._until_clean(header)
+        self.notes += [f"{d.code} at line {d.span.line}: {d.message}"
+                       for d in self._warnings]
+        return format_text(text, f"{tenet_name(self.model.name)}.rules")
+
+    def _until_clean(self, header: str) -> tuple[str, CheckedProgram]:
+        """The text of the declarations once every one the checker rejects is dropped."""
         for _ in range(len(self.declarations) + 1):
             text, spans = _assemble(header, self.declarations)
             result = check_text(text, f"{tenet_name(self.model.name)}.rules")
-            if result.program is not None and any("?" in d.text for d in self.declarations
-                                                  if d.is_output):
-                self._infer_output_types(result.program)
-                continue
             errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
             if not errors:
-                self.notes += [f"{d.code} at line {d.span.line}: {d.message}"
-                               for d in result.diagnostics]
-                return format_text(text, f"{tenet_name(self.model.name)}.rules")
+                self._warnings = result.diagnostics
+                return text, result.program
             error = errors[0]
             culprit = next((d for d, (first, last) in zip(self.declarations, spans, strict=True)
                             if first <= error.span.line <= last), None)
@@ -515,17 +540,6 @@ class _Importer:
                     declaration.entry is culprit.entry else
                     f"it needs `{culprit.entry.name}`, which was refused")
         self.declarations = [d for d in self.declarations if d.name not in gone]
-
-    def _infer_output_types(self, program: CheckedProgram) -> None:
-        for index, declaration in enumerate(self.declarations):
-            if not (declaration.is_output and "?" in declaration.text):
-                continue
-            (source,) = declaration.needs
-            type_ = _value_type(program, source)
-            if type_ is None:
-                self._drop(declaration, "its type cannot be told from the model")
-                return
-            self.declarations[index].text = declaration.text.replace("?", type_, 1)
 
 
 def _value_type(program: CheckedProgram, name: str) -> str | None:

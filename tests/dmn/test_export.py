@@ -151,3 +151,18 @@ def test_the_command_line_round_trip(tmp_path: Path) -> None:
     assert status == 0, output
     again = (tmp_path / "again" / "hit_policies.rules").read_text()
     assert check_text(again).has_errors is False
+
+
+def test_names_that_would_clash_in_dmn_get_ids_and_item_names_of_their_own(
+        tmp_path: Path) -> None:
+    text = ('ruleset clash\n\nfacts input\n  customer: number optional\n  kind: one of "a", "b"'
+            ' optional\nend\n\nfacts customer\n  x: number optional\nend\n\ntype t_customer\n'
+            '  a: number\nend\n\nlet t_kind: one of "a", "b" = if customer.x > 1 then "a" else'
+            ' "b"\n\nlet y = input.customer + customer.x\n\noutputs\n  z: number default y\n'
+            '  kind: one of "a", "b" default t_kind\nend\n')
+    assert not check_text(text).has_errors
+    first, again, _ = _round_trip(text, tmp_path)
+    for facts in [{"input": {"customer": 2, "kind": "a"}, "customer": {"x": 3}},
+                  {"input": {"customer": None, "kind": None}, "customer": {"x": None}}]:
+        assert again.decide(facts, as_of=AS_OF).decision == first.decide(
+            facts, as_of=AS_OF).decision

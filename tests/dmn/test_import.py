@@ -326,3 +326,23 @@ def test_values_named_as_in_the_model_become_facts() -> None:
         "input": {"score": 650, "segment": "retail"}}
     with pytest.raises(KeyError):
         result.facts({"Nobody": 1})
+
+
+def test_a_top_decision_without_a_type_gets_the_type_the_checker_infers(tmp_path: Path) -> None:
+    model = tmp_path / "untyped.dmn"
+    model.write_text(
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" name="Untyped">'
+        '<inputData id="rate" name="Rate"><variable name="Rate" typeRef="number"/></inputData>'
+        '<decision id="double" name="Doubled"><variable name="Doubled"/>'
+        '<informationRequirement><requiredInput href="#rate"/></informationRequirement>'
+        '<literalExpression><text>Rate * 2</text></literalExpression></decision>'
+        '<decision id="text" name="Label"><variable name="Label"/>'
+        '<literalExpression><text>if 1 &gt; 2 then "a" else "b"</text></literalExpression>'
+        '</decision></definitions>')
+    result = import_model(read_model(model))
+    assert result.refused == []
+    assert "  doubled: number default doubled_value\n  label: text default label_value\n" in \
+        result.text
+    ruleset = engine.load_text(result.text, "untyped.rules")
+    assert ruleset.decide({"input": {"rate": 3}}, as_of=AS_OF).decision == {
+        "doubled": 6, "label": "b"}
