@@ -1007,10 +1007,10 @@ def dmn_import(model_path: Path, out_dir: Path | None, types_path: Path | None) 
     """Make a ruleset of a DMN 1.1 to 1.5 model (FILE.dmn).
 
     Input data become facts, item definitions types, decision tables tables (with their hit
-    policy), literal expressions lets, and the top decisions outputs. An element Tenet cannot
-    say exactly (a FEEL function it has no equivalent for, a boxed context, a business
-    knowledge model, …) is refused, with its id and the construct; the rest still imports, and
-    the ruleset checks without errors.
+    policy), literal expressions lets, business knowledge models inlined where they are
+    invoked, and the top decisions outputs. An element Tenet cannot say exactly (a FEEL
+    function it has no equivalent for, a boxed context, a Java function, …) is refused, with its
+    id and the construct; the rest still imports, and the ruleset checks without errors.
 
     Exit status: 0 every element imported, 1 some were refused (the ruleset is still
     written), 2 usage error or not a DMN model.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.syntax import ast
@@ -29,10 +29,19 @@ class Names:
 
     variables: dict[str, ast.Expr]
     fields: dict[str, str]
+    # Business knowledge models that a call inlines (arguments -> the body's expression), and
+    # those refused, with why.
+    functions: dict[str, Callable[[list[ast.Expr]], ast.Expr]] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
 
     def known(self) -> list[str]:
         # Longest first, so that `Credit Score Band` is not read as `Credit Score` then `Band`.
-        return sorted({*self.variables, *self.fields}, key=len, reverse=True)
+        return sorted({*self.variables, *self.fields, *self.functions, *self.refused}, key=len,
+                      reverse=True)
+
+    def bound(self, variables: dict[str, ast.Expr]) -> Names:
+        """The names a business knowledge model's body sees: its parameters, bound."""
+        return Names(variables, self.fields, self.functions, self.refused)
 
 
 def tenet_name(dmn_name: str) -> str:
@@ -210,8 +219,8 @@ class _Reader:
             if token is None or token.kind not in ("name", "word"):
                 raise FeelError(f"a path that does not name a field in `{self.text}`")
             self.take()
-            field = self.names.fields.get(token.text) or tenet_name(token.text)
-            value = ast.FieldAccess(value, ast.Ident(field))
+            component = self.names.fields.get(token.text) or tenet_name(token.text)
+            value = ast.FieldAccess(value, ast.Ident(component))
         return value
 
     def primary(self) -> ast.Expr:
@@ -268,7 +277,9 @@ class _Reader:
             if not self.at(")"):
                 self.take(",")
         self.take(")")
-        make = _FUNCTIONS.get(name)
+        if name in self.names.refused:
+            raise FeelError(f"it invokes `{name}`, {self.names.refused[name]}")
+        make = self.names.functions.get(name) or _FUNCTIONS.get(name)
         if make is None:
             raise FeelError(f"the FEEL function `{name}`, which Tenet has no equivalent for")
         return make(arguments)

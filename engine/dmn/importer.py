@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,15 @@ from engine.check.checker import CheckedProgram
 from engine.diagnostics import Severity
 from engine.dmn import feel
 from engine.dmn.feel import FeelError, Names, tenet_name
-from engine.dmn.model import Decision, DecisionTable, ItemDefinition, LiteralExpression, Model
+from engine.dmn.model import (
+    Decision,
+    DecisionTable,
+    Invocation,
+    ItemDefinition,
+    Knowledge,
+    LiteralExpression,
+    Model,
+)
 from engine.pipeline import check_text
 from engine.syntax import ast
 from engine.syntax.formatter import cell_text, format_text
@@ -122,6 +131,8 @@ class _Importer:
         self.names = Names({}, {})
         self.value_names: dict[str, str] = {}  # decision id -> its table's or let's name
         self.item_uses: set[str] = set()  # item definitions read for another element's type
+        self.inlined: dict[str, int] = {}  # how often each business knowledge model was inlined
+        self.inlining = 0  # how deeply inlining is nested
         self._warnings: list = []  # the checker's warnings on the ruleset as imported
         # The block of the input data that are not structured, when there are some.
         self.reserved = {INPUT_BLOCK} if any(not self._structured(data.type_ref or "")
@@ -131,11 +142,22 @@ class _Importer:
 
     def run(self) -> Imported:
         self._input_data()
+        self._knowledge()
         required = {r for d in self.model.decisions.values() for r in d.required_decisions}
         for decision in self._in_order():
             self._decision(decision, is_top=decision.id not in required)
         for other in self.model.others:
             self._other(other)
+        for knowledge in self.model.knowledge.values():
+            if knowledge.other is not None or knowledge.body is None:
+                self._refuse("businessKnowledgeModel", knowledge.id, knowledge.name,
+                             self.names.refused[knowledge.name])
+            else:
+                uses = self.inlined.get(knowledge.name, 0)
+                self.report.append(Entry(
+                    "businessKnowledgeModel", knowledge.id, knowledge.name, True,
+                    f"inlined where it is invoked ({uses} time{'s' if uses != 1 else ''})"
+                    if uses else "no imported decision invokes it: left out"))
         for item in self.model.items.values():
             if item.name not in self.records:
                 self.report.append(Entry(
@@ -323,11 +345,15 @@ class _Importer:
                                f"`{decision.other_id}`), which Tenet has no form for"
                                if decision.other else "it has no decision logic")
             base = tenet_name(decision.name)
-            suffix = "_table" if isinstance(decision.expression, DecisionTable) else "_value"
+            tabled = isinstance(decision.expression, DecisionTable) or isinstance(
+                decision.expression, Invocation) and isinstance(self._body(decision), DecisionTable)
+            suffix = "_table" if tabled else "_value"
             name = self._unique(base + suffix if is_top else base)
             if isinstance(decision.expression, DecisionTable):
                 text, type_ = self._table(decision, decision.expression, name)
                 what = f"table `{name}`"
+            elif isinstance(decision.expression, Invocation):
+                text, type_, what = self._invoked(decision, decision.expression, name)
             else:
                 text, type_ = self._let(decision, decision.expression, name)
                 what = f"let `{name}`"
@@ -351,13 +377,21 @@ class _Importer:
         self.value_names[decision.id] = name
         self.names.variables[decision.name] = ast.Name(name)
 
+    def _body(self, decision: Decision) -> DecisionTable | LiteralExpression | None:
+        """The body of the business knowledge model a decision invokes."""
+        function = decision.expression.function.strip() if isinstance(
+            decision.expression, Invocation) else None
+        return next((k.body for k in self.model.knowledge.values() if k.name == function), None)
+
     def _describe_requirement(self, id_: str) -> str:
         found = self.model.decisions.get(id_) or self.model.inputs.get(id_)
         return f"`{found.name}` (`{id_}`)" if found is not None else f"`{id_}`"
 
-    def _let(self, decision: Decision, expression: LiteralExpression,
-             name: str) -> tuple[str, str | None]:
-        value = feel.expression(expression.text, self.names)
+    def _let(self, decision: Decision, expression: LiteralExpression, name: str,
+             value: ast.Expr | None = None) -> tuple[str, str | None]:
+        """A literal expression as a let (``value``: the expression already read)."""
+        if value is None:
+            value = feel.expression(expression.text, self.names)
         type_ = (self._type(decision.type_ref, None, decision.name)
                  if decision.type_ref else None)
         annotation = f": {type_}" if type_ else ""
@@ -457,6 +491,77 @@ class _Importer:
         self.declarations.append(_Declaration(record, text, entry, set()))
         return record, record
 
+    # -- business knowledge models
+
+    def _knowledge(self) -> None:
+        """Business knowledge models whose body is a literal expression are inlined where a
+        FEEL expression calls them; those whose body is a decision table, where a boxed
+        invocation calls them. Any other is refused, and so is what invokes it."""
+        for knowledge in self.model.knowledge.values():
+            if knowledge.other is not None:
+                self.names.refused[knowledge.name] = (
+                    f"a business knowledge model whose logic is a {knowledge.other}, which "
+                    "Tenet has no form for")
+            elif knowledge.body is None:
+                self.names.refused[knowledge.name] = "a business knowledge model without logic"
+            elif isinstance(knowledge.body, LiteralExpression):
+                self.names.functions[knowledge.name] = partial(self._inline, knowledge)
+            else:
+                self.names.refused[knowledge.name] = (
+                    "a business knowledge model whose logic is a decision table, which a FEEL "
+                    "expression cannot inline (a boxed invocation can)")
+
+    def _inline(self, knowledge: Knowledge, arguments: list[ast.Expr]) -> ast.Expr:
+        """A call of a business knowledge model: its literal body with its parameters bound."""
+        if len(arguments) != len(knowledge.parameters):
+            raise FeelError(f"`{knowledge.name}` invoked with {len(arguments)} arguments for "
+                            f"its {len(knowledge.parameters)} parameters")
+        if self.inlining > 20:
+            raise FeelError(f"`{knowledge.name}` invokes itself")
+        self.inlining += 1
+        try:
+            body = knowledge.body.text if isinstance(knowledge.body, LiteralExpression) else ""
+            value = feel.expression(body, self.names.bound(
+                dict(zip(knowledge.parameters, arguments, strict=True))))
+        finally:
+            self.inlining -= 1
+        self.inlined[knowledge.name] = self.inlined.get(knowledge.name, 0) + 1
+        return value
+
+    def _invoked(self, decision: Decision, invocation: Invocation,
+                 name: str) -> tuple[str, str | None, str]:
+        """A decision whose logic is a boxed invocation of a business knowledge model: a let of
+        its literal body, or a table of its decision table, the parameters bound."""
+        knowledge = next((k for k in self.model.knowledge.values()
+                          if k.name == invocation.function.strip()), None)
+        if knowledge is None:
+            raise _Refused(f"it invokes `{invocation.function}`, which is not a business "
+                           "knowledge model of this model")
+        if knowledge.other is not None or knowledge.body is None:
+            raise _Refused(f"it invokes `{knowledge.name}`, {self.names.refused[knowledge.name]}")
+        given = dict(invocation.bindings)
+        arguments = {}
+        for parameter in knowledge.parameters:
+            text = given.get(parameter)
+            if text is None:
+                raise _Refused(f"invocation `{invocation.id}` binds no expression to "
+                               f"`{parameter}` of `{knowledge.name}`")
+            arguments[parameter] = feel.expression(text, self.names)
+        if isinstance(knowledge.body, LiteralExpression):
+            text, type_ = self._let(decision, LiteralExpression(knowledge.body.id, ""), name,
+                                    feel.expression(knowledge.body.text,
+                                                    self.names.bound(arguments)))
+            what = f"let `{name}`"
+        else:
+            outer, self.names = self.names, self.names.bound(arguments)
+            try:
+                text, type_ = self._table(decision, knowledge.body, name)
+            finally:
+                self.names = outer
+            what = f"table `{name}`"
+        self.inlined[knowledge.name] = self.inlined.get(knowledge.name, 0) + 1
+        return text, type_, f"{what} (the logic of `{knowledge.name}`, inlined)"
+
     # -- everything else
 
     def _other(self, element) -> None:
@@ -466,10 +571,6 @@ class _Importer:
                 "", "".join(f"# {line}\n" for line in _lines(text)).rstrip("\n"),
                 Entry(element.kind, element.id, element.name, True, "a comment"), set()))
             self.report.append(self.declarations[0].entry)
-        elif element.kind == "businessKnowledgeModel":
-            self._refuse(element.kind, element.id, element.name,
-                         "a business knowledge model (a function with parameters) has no Tenet "
-                         "form; decisions that invoke it are refused with it")
         elif element.kind in ("association", "knowledgeSource", "decisionService",
                               "group", "import"):
             self._refuse(element.kind, element.id, element.name,

@@ -79,6 +79,28 @@ class LiteralExpression:
 
 
 @dataclass
+class Invocation:
+    """A boxed invocation: the function it calls (a business knowledge model, by name) and
+    each parameter's binding (its FEEL text, None when the binding has no expression)."""
+
+    id: str
+    function: str
+    bindings: list[tuple[str, str | None]]
+
+
+@dataclass
+class Knowledge:
+    """A business knowledge model: a function of ``parameters`` whose body is a literal
+    expression or a decision table (``other`` names any other body)."""
+
+    id: str
+    name: str
+    parameters: list[str]
+    body: DecisionTable | LiteralExpression | None
+    other: str | None
+
+
+@dataclass
 class Decision:
     id: str
     name: str
@@ -86,7 +108,7 @@ class Decision:
     type_ref: str | None
     required_decisions: list[str]  # ids
     required_inputs: list[str]  # ids
-    expression: DecisionTable | LiteralExpression | None
+    expression: DecisionTable | LiteralExpression | Invocation | None
     other: str | None  # the element name of an expression the importer does not map
     other_id: str | None
     description: str | None
@@ -112,6 +134,7 @@ class Model:
     inputs: dict[str, InputData]  # by id
     decisions: dict[str, Decision]  # by id
     others: list[Element]
+    knowledge: dict[str, Knowledge] = field(default_factory=dict)  # by id
 
 
 def read_model(path: Path) -> Model:
@@ -140,7 +163,10 @@ def read_model(path: Path) -> Model:
         decision = _decision(element, ns)
         decision.language = _foreign_language(element, default_language)
         model.decisions[decision.id] = decision
-    known = {"itemDefinition", "inputData", "decision"}
+    for element in root.findall("d:businessKnowledgeModel", ns):
+        knowledge = _knowledge(element, ns)
+        model.knowledge[knowledge.id] = knowledge
+    known = {"itemDefinition", "inputData", "decision", "businessKnowledgeModel"}
     for element in root:
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions
@@ -203,6 +229,8 @@ def _decision(element: etree._Element, ns: dict[str, str]) -> Decision:
             expression = _table(child, ns)
         elif local == "literalExpression":
             expression = LiteralExpression(child.get("id", ""), _text(child, ns) or "")
+        elif local == "invocation" and (invocation := _invocation(child, ns)) is not None:
+            expression = invocation
         elif local in ("context", "invocation", "relation", "list", "functionDefinition",
                        "conditional", "filter", "for", "every", "some", "iterator"):
             other, other_id = local, child.get("id") or element.get("id", "")
@@ -210,6 +238,40 @@ def _decision(element: etree._Element, ns: dict[str, str]) -> Decision:
                     variable.get("typeRef") if variable is not None else None,
                     required_decisions, required_inputs, expression, other, other_id,
                     (element.findtext("d:description", None, ns) or "").strip() or None)
+
+
+def _knowledge(element: etree._Element, ns: dict[str, str]) -> Knowledge:
+    logic = element.find("d:encapsulatedLogic", ns)
+    parameters, body, other = [], None, None
+    if logic is not None:
+        parameters = [p.get("name", "") for p in logic.findall("d:formalParameter", ns)]
+        if logic.get("kind") not in (None, "FEEL"):
+            other = f"function of kind {logic.get('kind')}"
+        for child in logic:
+            if not isinstance(child.tag, str):
+                continue
+            local = etree.QName(child).localname
+            if local == "decisionTable":
+                body = _table(child, ns)
+            elif local == "literalExpression":
+                body = LiteralExpression(child.get("id", ""), _text(child, ns) or "")
+            elif local not in ("formalParameter", "description", "extensionElements"):
+                other = other or f"boxed {local}"
+    return Knowledge(element.get("id", ""), element.get("name", ""), parameters, body, other)
+
+
+def _invocation(element: etree._Element, ns: dict[str, str]) -> Invocation | None:
+    """An invocation whose function is named by a literal expression, or None."""
+    function = element.find("d:literalExpression", ns)
+    if function is None:
+        return None
+    bindings = []
+    for binding in element.findall("d:binding", ns):
+        parameter = binding.find("d:parameter", ns)
+        expression = binding.find("d:literalExpression", ns)
+        bindings.append((parameter.get("name", "") if parameter is not None else "",
+                         _text(expression, ns) if expression is not None else None))
+    return Invocation(element.get("id", ""), _text(function, ns) or "", bindings)
 
 
 def _table(element: etree._Element, ns: dict[str, str]) -> DecisionTable:

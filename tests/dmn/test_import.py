@@ -146,6 +146,20 @@ def test_dmn_1_1_in_camundas_style_takes_types_from_input_expressions() -> None:
         "eligible"] is False
 
 
+def test_business_knowledge_models_are_inlined_where_they_are_invoked() -> None:
+    result = imported(DMN / "knowledge.dmn")
+    assert {entry.id: entry.detail for entry in result.report if entry.kind ==
+            "businessKnowledgeModel"} == {
+        "affordability": "inlined where it is invoked (2 times)",
+        "age_band": "inlined where it is invoked (1 time)",
+        "java": "a business knowledge model whose logic is a function of kind Java, which "
+                "Tenet has no form for"}
+    assert {entry.id for entry in result.refused} == {"java", "uses_java", "band_in_feel"}
+    values = decide("knowledge.dmn", {"input": {"applicant_age": 30, "monthly_income": 4000}})
+    assert (values["max_payment"], values["band"], values["double_payment"]) == (
+        Decimal(1400), "adult", Decimal(4000))
+
+
 def test_each_refused_construct_is_named_with_its_element() -> None:
     result = imported(DMN / "refused.dmn")
     assert {entry.id for entry in result.refused} == {
