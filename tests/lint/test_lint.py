@@ -115,3 +115,27 @@ def test_a_names_skeleton_for_ascii_agrees_with_the_confusables_table() -> None:
     table = names._lookalikes()
     for character in string.ascii_letters + string.digits + "_":  # what names are made of
         assert names.skeleton(character) == table.get(character, character), character
+
+
+def test_a_table_with_several_results_is_analysed_on_its_input_cells() -> None:
+    body = '''
+    table t
+      | c.segment | c.score    || rate | months |
+      | "retail"  | >= 700     || 3%   | 36     |
+      | "retail"  | [600..750) || 5%   | 24     |
+      | "micro"   | -          || 7%   | 12     |
+    end
+    rule USE when t.months > 12 then set out = 1 reason R1 end
+    '''
+    assert findings(body) == [
+        ("W203", 'table `t` has no row for some inputs: a customer with c.segment "sme" and '
+                 "c.score 0 matches no row, so the table is missing"),
+        ("E601", 'rows 1 and 2 of table `t` overlap: a customer with c.segment "retail" and '
+                 "c.score 700 matches both")]
+    first = body.replace("table t\n", "table t hit first\n").replace(
+        '"retail"  | [600..750)', '"retail"  | [700..750)')
+    assert findings(first) == [
+        ("W203", 'table `t` has no row for some inputs: a customer with c.segment "sme" and '
+                 "c.score 0 matches no row, so the table is missing"),
+        ("W202", "row 2 of table `t` can never match: the rows above it take every customer it "
+                 "would match")]
