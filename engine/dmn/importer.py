@@ -410,8 +410,8 @@ class _Importer:
             policy = _AGGREGATIONS[table.aggregation.upper()]
         if not table.outputs:
             raise _Refused(f"decision table `{table.id}` has no output")
-        inputs = [unparse_closed(feel.expression(clause.text, self.names))
-                  for clause in table.inputs]
+        inputs = [unparse_closed(_read(feel.expression, clause.text, self.names,
+                                       f"input `{clause.id}`")) for clause in table.inputs]
         several = len(table.outputs) > 1
         columns = [tenet_name(clause.name or f"output {i + 1}")
                    for i, clause in enumerate(table.outputs)]
@@ -422,9 +422,12 @@ class _Importer:
                 raise _Refused(f"rule `{rule.id}` of decision table `{table.id}` has "
                                f"{len(rule.inputs)} input and {len(rule.outputs)} output "
                                f"entries, for {len(inputs)} inputs and {len(columns)} outputs")
-            cells = [cell_text(feel.unary_tests(entry, self.names)) for entry in rule.inputs]
-            results = [unparse_closed(feel.expression(entry, self.names))
-                       for entry in rule.outputs]
+            cells = [cell_text(_read(feel.unary_tests, entry, self.names,
+                                     f"rule `{rule.id}`, input entry {number}"))
+                     for number, entry in enumerate(rule.inputs, start=1)]
+            results = [unparse_closed(_read(feel.expression, entry, self.names,
+                                            f"rule `{rule.id}`, output entry {number}"))
+                       for number, entry in enumerate(rule.outputs, start=1)]
             note = "  # " + " — ".join(" ".join(_lines(n)) for n in rule.notes) if rule.notes \
                 else ""
             bar = " || " if several else " | "
@@ -445,7 +448,8 @@ class _Importer:
         lines = [header, "  | " + " | ".join(inputs) + (" || " if several else " | ")
                  + " | ".join(columns if several else [name]) + " |", *rows]
         if defaults and policy not in ("collect", "output order", "count"):
-            values = [(column, unparse(feel.expression(text, self.names)))
+            values = [(column, unparse(_read(feel.expression, text, self.names,
+                                             f"the default output entry of `{column}`")))
                       for column, text in defaults]
             lines.append("  otherwise " + ("{ " + ", ".join(f"{c}: {v}" for c, v in values)
                                            + " }" if several else values[0][1]))
@@ -571,10 +575,17 @@ class _Importer:
                 "", "".join(f"# {line}\n" for line in _lines(text)).rstrip("\n"),
                 Entry(element.kind, element.id, element.name, True, "a comment"), set()))
             self.report.append(self.declarations[0].entry)
-        elif element.kind in ("association", "knowledgeSource", "decisionService",
-                              "group", "import"):
+        elif element.kind in ("association", "knowledgeSource", "group"):
+            self.report.append(Entry(element.kind, element.id, element.name, True,
+                                     f"left out: a {element.kind} documents the model and "
+                                     "decides nothing"))
+        elif element.kind == "decisionService":
+            self.report.append(Entry(element.kind, element.id, element.name, True,
+                                     "left out: the ruleset decides every decision; a service's "
+                                     "outputs are among them"))
+        elif element.kind == "import":
             self._refuse(element.kind, element.id, element.name,
-                         f"a {element.kind} has no meaning for Tenet's decisions: left out")
+                         "an import of another model: import that model's file as well")
 
     # -- the checked ruleset
 
@@ -641,6 +652,14 @@ class _Importer:
                     declaration.entry is culprit.entry else
                     f"it needs `{culprit.entry.name}`, which was refused")
         self.declarations = [d for d in self.declarations if d.name not in gone]
+
+
+def _read(reader, text: str, names: Names, where: str):
+    """``reader`` (an expression's or a cell's) of ``text``; what it refuses says where."""
+    try:
+        return reader(text, names)
+    except FeelError as why:
+        raise FeelError(f"{where}: {why}") from None
 
 
 def _value_type(program: CheckedProgram, name: str) -> str | None:
