@@ -280,6 +280,10 @@ class _Importer:
                     self.names.variables[data.name] = ast.Name(block)
                 else:
                     field_name = tenet_name(data.name)
+                    taken = {line.split(":")[0].strip() for line in fields}
+                    base, number = field_name, 2
+                    while field_name in taken:  # `Age` and `age` are two input data
+                        field_name, number = f"{base}_{number}", number + 1
                     type_ = self._type(type_ref, None, data.name)
                     fields.append(f"  {field_name}: {type_} optional"
                                   f"{_label(data.label or data.name)}")

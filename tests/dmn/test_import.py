@@ -360,3 +360,21 @@ def test_a_top_decision_without_a_type_gets_the_type_the_checker_infers(tmp_path
     ruleset = engine.load_text(result.text, "untyped.rules")
     assert ruleset.decide({"input": {"rate": 3}}, as_of=AS_OF).decision == {
         "doubled": 6, "label": "b"}
+
+
+def test_input_data_whose_names_meet_in_tenet_get_fields_of_their_own(tmp_path: Path) -> None:
+    model = tmp_path / "alike.dmn"
+    model.write_text(
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" name="Alike">'
+        '<inputData id="a" name="Credit Score"><variable name="Credit Score" typeRef="number"/>'
+        '</inputData><inputData id="b" name="creditScore"><variable name="creditScore" '
+        'typeRef="number"/></inputData><decision id="d" name="Sum"><variable name="Sum" '
+        'typeRef="number"/><literalExpression><text>Credit Score - creditScore</text>'
+        '</literalExpression></decision></definitions>')
+    result = import_model(read_model(model))
+    assert result.refused == []
+    assert result.inputs == {"Credit Score": ("input", "credit_score"),
+                             "creditScore": ("input", "credit_score_2")}
+    ruleset = engine.load_text(result.text, "alike.rules")
+    assert ruleset.decide(result.facts({"Credit Score": 700, "creditScore": 650}),
+                          as_of=AS_OF).decision == {"sum_value": 50}  # `sum` is a keyword
