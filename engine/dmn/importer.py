@@ -580,9 +580,11 @@ class _Importer:
                 Entry(element.kind, element.id, element.name, True, "a comment"), set()))
             self.report.append(self.declarations[0].entry)
         elif element.kind in ("association", "knowledgeSource", "group"):
+            what = {"association": "an association", "knowledgeSource": "a knowledge source",
+                    "group": "a group"}[element.kind]
             self.report.append(Entry(element.kind, element.id, element.name, True,
-                                     f"left out: a {element.kind} documents the model and "
-                                     "decides nothing"))
+                                     f"left out: {what} documents the model and decides "
+                                     "nothing"))
         elif element.kind == "decisionService":
             self.report.append(Entry(element.kind, element.id, element.name, True,
                                      "left out: the ruleset decides every decision; a service's "
