@@ -592,6 +592,9 @@ class _Importer:
         elif element.kind == "import":
             self._refuse(element.kind, element.id, element.name,
                          "an import of another model: import that model's file as well")
+        else:  # performance indicators, organisation units, …
+            self.report.append(Entry(element.kind, element.id, element.name, True,
+                                     f"left out: a {element.kind} decides nothing"))
 
     # -- the checked ruleset
 

@@ -171,7 +171,9 @@ def read_model(path: Path) -> Model:
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions
         local = etree.QName(element).localname
-        if local not in known and element.get("id"):
+        # Diagrams (DMNDI) and vendors' extensions are in other namespaces: not elements of
+        # the model's logic.
+        if local not in known and element.get("id") and etree.QName(element).namespace == namespace:
             model.others.append(Element(local, element.get("id", ""), element.get("name", ""),
                                         _text(element, ns)))
     return model
