@@ -128,6 +128,7 @@ class _Importer:
         self.report: list[Entry] = []
         self.declarations: list[_Declaration] = []
         self.records: dict[str, str] = {}  # item definition name -> Tenet type name
+        self.building: set[str] = set()  # the item definitions being declared
         self.names = Names({}, {})
         self.value_names: dict[str, str] = {}  # decision id -> its table's or let's name
         self.item_uses: set[str] = set()  # item definitions read for another element's type
@@ -180,12 +181,19 @@ class _Importer:
         """Declare the type of a structured item definition; its name."""
         if item.name in self.records:
             return self.records[item.name]
-        name = self._unique(tenet_name(item.name))
-        fields = []
-        for component in item.components:
-            self.names.fields[component.name] = tenet_name(component.name)
-            type_ = self._component_type(component, f"{path}.{component.name}")
-            fields.append(f"  {tenet_name(component.name)}: {type_} optional")
+        if item.name in self.building:
+            raise _Refused(f"`{path}` is of the type `{item.name}` it is part of: Tenet's "
+                           "records do not nest themselves")
+        self.building.add(item.name)
+        try:
+            name = self._unique(tenet_name(item.name))
+            fields = []
+            for component in item.components:
+                self.names.fields[component.name] = tenet_name(component.name)
+                type_ = self._component_type(component, f"{path}.{component.name}")
+                fields.append(f"  {tenet_name(component.name)}: {type_} optional")
+        finally:
+            self.building.discard(item.name)
         self.records[item.name] = name
         text = f"type {name}\n" + "\n".join(fields) + "\nend"
         entry = Entry("itemDefinition", item.id, item.name, True, f"type `{name}`")
@@ -213,7 +221,7 @@ class _Importer:
         if item is not None:
             self.item_uses.add(item.name)
             if item.components:
-                type_ = self._record(item, item.name)
+                type_ = self._record(item, path)
             else:
                 type_ = self._type(item.type_ref, allowed or item.allowed, path, item.name)
             return f"list of {type_}" if item.is_collection else type_

@@ -378,3 +378,18 @@ def test_input_data_whose_names_meet_in_tenet_get_fields_of_their_own(tmp_path: 
     ruleset = engine.load_text(result.text, "alike.rules")
     assert ruleset.decide(result.facts({"Credit Score": 700, "creditScore": 650}),
                           as_of=AS_OF).decision == {"sum_value": 50}  # `sum` is a keyword
+
+
+def test_an_item_definition_that_contains_itself_is_refused(tmp_path: Path) -> None:
+    model = tmp_path / "nested.dmn"
+    model.write_text(
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" name="Nested">'
+        '<itemDefinition name="tPerson"><itemComponent name="Age"><typeRef>number</typeRef>'
+        '</itemComponent><itemComponent name="Guarantor"><typeRef>tPerson</typeRef>'
+        '</itemComponent></itemDefinition>'
+        '<inputData id="p" name="Person"><variable name="Person" typeRef="tPerson"/></inputData>'
+        '</definitions>')
+    result = import_model(read_model(model))
+    assert [(e.id, e.detail) for e in result.refused] == [
+        ("p", "`Person.Guarantor.Guarantor` is of the type `tPerson` it is part of: Tenet's "
+              "records do not nest themselves")]
