@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -315,7 +316,18 @@ def test_any_feel_in_any_entry_is_imported_or_refused_never_a_crash(model: Path,
         text = "".join(data.draw(st.lists(FEEL_TOKENS, max_size=6)))
         rest = pieces[index].split("</text>", 1)[1]
         pieces[index] = xml_escape(text) + "</text>" + rest
-    result = import_model(_read_text("<text>".join(pieces)))
+    xml = "<text>".join(pieces)
+    # And attributes: types dropped or made up, hit policies and aggregations of any spelling.
+    for attribute in data.draw(st.lists(st.sampled_from(["typeRef", "hitPolicy", "aggregation",
+                                                         "isCollection", "href"]), max_size=3)):
+        found = [m.start() for m in re.finditer(f' {attribute}="', xml)]
+        if found:
+            start = data.draw(st.sampled_from(found))
+            end = xml.index('"', start + len(attribute) + 3) + 1
+            value = data.draw(st.sampled_from(["", "number", "string", "tNothing", "COLLECT",
+                                               "C+", "SUM", "true", "#nowhere", "feel:date"]))
+            xml = xml[:start] + (f' {attribute}="{value}"' if value else "") + xml[end:]
+    result = import_model(_read_text(xml))
     checked = check_text(result.text, "mutated.rules")
     assert [d.message for d in checked.diagnostics if d.severity is Severity.ERROR] == []
 
