@@ -144,12 +144,15 @@ def read_model(path: Path) -> Model:
     except (OSError, etree.XMLSyntaxError) as error:
         raise DmnError(f"{path} is not readable XML: {error}") from None
     namespace = etree.QName(root).namespace
-    if etree.QName(root).localname != "definitions" or namespace not in NAMESPACES:
+    # Some tools write the model's elements in a namespace of their own and only declare
+    # DMN's beside it: such a file is read by its elements' names, as the version declared.
+    version = NAMESPACES.get(namespace) or next(
+        (NAMESPACES[uri] for uri in root.nsmap.values() if uri in NAMESPACES), None)
+    if etree.QName(root).localname != "definitions" or version is None:
         raise DmnError(f"{path} is not a DMN model: its root is `{root.tag}`; a DMN 1.1 to 1.5 "
                        "model starts with `<definitions>` in the DMN namespace")
-    ns = {"d": namespace}
-    model = Model(NAMESPACES[namespace], root.get("name") or path.stem, root.get("label"), {}, {},
-                  {}, [])
+    ns = {"d": namespace or ""}  # "": elements in no namespace at all
+    model = Model(version, root.get("name") or path.stem, root.get("label"), {}, {}, {}, [])
     for element in root.findall("d:itemDefinition", ns):
         item = _item(element, ns)
         model.items[item.name] = item

@@ -405,3 +405,23 @@ def test_an_item_definition_that_contains_itself_is_refused(tmp_path: Path) -> N
     assert [(e.id, e.detail) for e in result.refused] == [
         ("p", "`Person.Guarantor.Guarantor` is of the type `tPerson` it is part of: Tenet's "
               "records do not nest themselves")]
+
+
+@pytest.mark.parametrize("root", [
+    '<definitions xmlns="http://vendor.example/defs" '
+    'xmlns:semantic="http://www.omg.org/spec/DMN/20180521/MODEL/" name="Vendor">',
+    '<definitions xmlns:semantic="https://www.omg.org/spec/DMN/20211108/MODEL/" name="Vendor">'])
+def test_elements_outside_dmns_namespace_are_read_as_the_version_declared(
+        root: str, tmp_path: Path) -> None:
+    """Some tools write the elements in a namespace of their own, or none, and declare DMN's
+    beside it (cases of the DMN TCK do)."""
+    model = tmp_path / "vendor.dmn"
+    model.write_text(root + '<inputData id="a" name="Age"><variable name="Age" typeRef="number"/>'
+                     '</inputData><decision id="d" name="Adult"><variable name="Adult" '
+                     'typeRef="boolean"/><literalExpression><text>Age &gt;= 18</text>'
+                     '</literalExpression></decision></definitions>')
+    read = read_model(model)
+    assert read.version == ("1.2" if "20180521" in root else "1.4")
+    result = import_model(read)
+    assert result.refused == []
+    assert "let adult_value: boolean = input.age >= 18" in result.text
