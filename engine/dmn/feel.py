@@ -180,9 +180,16 @@ class _Reader:
             return ast.Between(value, low, self.additive())
         if self.at("in"):
             self.take()
-            if not self.at("["):
-                raise FeelError("`in` followed by unary tests (Tenet's `in` takes a list)")
-            return ast.In(value, self.primary())
+            if self.at("[", "(", "]") and self._is_interval():
+                return _holds(value, self.positive_test())
+            if self.at("("):  # `x in ("a", "b")`, `x in (< 5, > 10)`
+                self.take()
+                tests = self.positive_tests(condition=True)
+                self.take(")")
+                return _holds(value, tests)
+            if self.at("["):
+                return ast.In(value, self.primary())
+            return _holds(value, self.positive_test())
         if self.at("instance"):
             raise FeelError("`instance of`")
         return value
@@ -302,11 +309,15 @@ class _Reader:
         self.done()
         return tests
 
-    def positive_tests(self) -> ast.Cell:
+    def positive_tests(self, condition: bool = False) -> ast.Cell:
+        """Tests separated by commas; in a cell `null` must stand alone, in a condition
+        (``condition``: after `in`) it is one test among the others."""
         tests = [self.positive_test()]
         while self.at(","):
             self.take()
             tests.append(self.positive_test())
+        if condition and len(tests) > 1:
+            return ast.Alternatives(tuple(tests))
         if any(isinstance(test, ast.MissingCell) for test in tests):
             if len(tests) > 1:
                 raise FeelError("`null` beside other tests in one cell")
@@ -347,6 +358,26 @@ class _Reader:
             elif token.text in (",", ")", "]") and depth <= 1:
                 return False
         return False
+
+
+def _holds(value: ast.Expr, test: ast.Cell) -> ast.Expr:
+    """`value in TESTS` as a condition: the unary tests of a cell, said of ``value``."""
+    match test:
+        case ast.MissingCell():
+            return ast.IsMissing(value)
+        case ast.EqualsTest(value=other):
+            return ast.Binary("=", value, other)
+        case ast.CompareTest(op=op, value=other):
+            return ast.Binary(op, value, other)
+        case ast.IntervalTest(low=low, high=high, low_closed=low_closed, high_closed=high_closed):
+            return ast.Binary("and", ast.Binary(">=" if low_closed else ">", value, low),
+                              ast.Binary("<=" if high_closed else "<", value, high))
+        case ast.Alternatives(tests=tests):
+            condition = _holds(value, tests[0])
+            for other in tests[1:]:
+                condition = ast.Binary("or", condition, _holds(value, other))
+            return condition
+    raise FeelError("`in` followed by tests Tenet cannot say as a condition")
 
 
 def _to_step(product: ast.Binary) -> ast.Expr:
@@ -401,6 +432,30 @@ def _spread(name: str) -> Callable[[list[ast.Expr]], ast.Expr]:
     return make
 
 
+def _items(name: str, arguments: list[ast.Expr]) -> list[ast.Expr]:
+    """The values a `sum` or `mean` is of: a written list, or the arguments themselves."""
+    if len(arguments) == 1 and isinstance(arguments[0], ast.ListLiteral):
+        arguments = list(arguments[0].items)
+    elif len(arguments) == 1:
+        raise FeelError(f"`{name}` of a list that is not written out")
+    if not arguments:
+        raise FeelError(f"`{name}` of nothing (null in FEEL)")
+    return arguments
+
+
+def _sum(arguments: list[ast.Expr]) -> ast.Expr:
+    items = _items("sum", arguments)
+    total = items[0]
+    for item in items[1:]:
+        total = ast.Binary("+", total, item)
+    return total
+
+
+def _mean(arguments: list[ast.Expr]) -> ast.Expr:
+    items = _items("mean", arguments)
+    return ast.Binary("/", _sum(items), ast.Literal(Decimal(len(items)), "number"))
+
+
 def _fixed(tenet: str, count: int, extra: tuple[ast.Expr, ...] = ()) -> Callable:
     def make(arguments: list[ast.Expr]) -> ast.Expr:
         if len(arguments) != count:
@@ -426,6 +481,8 @@ _FUNCTIONS: dict[str, Callable[[list[ast.Expr]], ast.Expr]] = {
     "ceiling": _fixed("round_up", 1, (_ONE,)),
     "decimal": _fixed("round", 2),  # both round half to even
     "count": _fixed("length", 1),
+    "sum": _sum,  # of a written list: its items added
+    "mean": _mean,
 }
 
 

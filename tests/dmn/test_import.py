@@ -195,6 +195,12 @@ NAMES = Names({"Credit Score": ast.FieldAccess(ast.Name("input"), ast.Ident("cre
     ("ceiling(Credit Score / 100) * 100", "round_up(input.credit_score, 100)"),
     ("decimal(Credit Score, 2)", "round(input.credit_score, 2)"),
     ("count([1, 2])", "length([1, 2])"),
+    ("Credit Score in [600..700)", "input.credit_score >= 600 and input.credit_score < 700"),
+    ("Credit Score in (< 5, 10, null)",
+     "input.credit_score < 5 or input.credit_score = 10 or input.credit_score is missing"),
+    ("Credit Score in > 5", "input.credit_score > 5"),
+    ("sum([1, Credit Score, 3])", "1 + input.credit_score + 3"),
+    ("mean(Credit Score, 10)", "(input.credit_score + 10) / 2"),
     ('date("2024-02-29")', "2024-02-29"),
     ('@"2024-02-29"', "2024-02-29"),
     ('"say \\"hi\\""', '"say \\"hi\\""'),
@@ -213,6 +219,8 @@ def test_feel_expressions_become_tenet_expressions(feel: str, tenet: str) -> Non
     ('date("2024-01-01T10:00:00")', "the date or time `2024-01-01T10:00:00` (Tenet has dates "
                                     "only)"),
     ("[1, 2][1]", "a filter or an index (`[…]` after a value)"),
+    ("sum(Credit Score)", "`sum` of a list that is not written out"),
+    ("mean([])", "`mean` of nothing (null in FEEL)"),
     ("Credit Score instance of number", "`instance of`"),
     ('"a\\nb"', "the escape `\\n` in a FEEL string"),
 ])
