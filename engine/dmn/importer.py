@@ -582,9 +582,21 @@ class _Importer:
 
     def _other(self, element) -> None:
         if element.kind == "textAnnotation":
-            text = element.text or ""
+            comment = "".join(f"# {line}\n" for line in _lines(element.text or ""))
+            # Above the decision an association links it to, else at the top.
+            linked = {other.target for other in self.model.others
+                      if other.kind == "association" and other.source == element.id} | {
+                other.source for other in self.model.others
+                if other.kind == "association" and other.target == element.id}
+            target = next((d for d in self.declarations if not d.is_output and d.name in {
+                self.value_names.get(id_) for id_ in linked}), None)
+            if target is not None:
+                target.text = comment + target.text
+                self.report.append(Entry(element.kind, element.id, element.name, True,
+                                         f"a comment above `{target.name}`"))
+                return
             self.declarations.insert(0, _Declaration(
-                "", "".join(f"# {line}\n" for line in _lines(text)).rstrip("\n"),
+                "", comment.rstrip("\n"),
                 Entry(element.kind, element.id, element.name, True, "a comment"), set()))
             self.report.append(self.declarations[0].entry)
         elif element.kind in ("association", "knowledgeSource", "group"):

@@ -123,6 +123,8 @@ class Element:
     id: str
     name: str
     text: str | None = None  # a text annotation's text
+    source: str | None = None  # an association's ends (element ids)
+    target: str | None = None
 
 
 @dataclass
@@ -177,8 +179,11 @@ def read_model(path: Path) -> Model:
         # Diagrams (DMNDI) and vendors' extensions are in other namespaces: not elements of
         # the model's logic.
         if local not in known and element.get("id") and etree.QName(element).namespace == namespace:
-            model.others.append(Element(local, element.get("id", ""), element.get("name", ""),
-                                        _text(element, ns)))
+            source, target = (element.find(f"d:{end}", ns) for end in ("sourceRef", "targetRef"))
+            model.others.append(Element(
+                local, element.get("id", ""), element.get("name", ""), _text(element, ns),
+                _reference(source) if source is not None else None,
+                _reference(target) if target is not None else None))
     return model
 
 
