@@ -65,6 +65,8 @@ class CheckedProgram:
     policies: dict[str, str]
     order: list[Node]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The type of each let's and table's value, as declared or inferred: ("let"|"table", name).
+    value_types: dict[tuple[str, str], t.Type] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -174,7 +176,8 @@ class Checker:
         self._report_cycles(graph)
         self._report_unused()
         return CheckedProgram(self.symbols, self.expressions.types, self.output_types,
-                              self.policies, graph.order(), self.diagnostics)
+                              self.policies, graph.order(), self.diagnostics,
+                              dict(self._value_types))
 
     def _error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, message, span, help))

@@ -11,6 +11,7 @@ schema before it is returned.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -22,6 +23,7 @@ from engine.check import types as t
 from engine.check.checker import OFFER_RECORD, CheckedProgram
 from engine.dmn.importer import INPUT_BLOCK
 from engine.syntax import ast
+from engine.syntax.unparse import unparse
 
 NAMESPACE = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 _POLICIES = {"unique": ("UNIQUE", None), "first": ("FIRST", None),
@@ -46,10 +48,10 @@ class Exported:
 
 def schema_path() -> Path:
     """The DMN 1.3 XML schema, as SpiffWorkflow ships it (with the diagram schemas it
-    imports)."""
-    import SpiffWorkflow
-
-    return Path(SpiffWorkflow.__file__).parent / "dmn" / "parser" / "schema" / "DMN13.xsd"
+    imports); found without importing the package, which is used for nothing else."""
+    spec = importlib.util.find_spec("SpiffWorkflow")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder / "dmn" / "parser" / "schema" / "DMN13.xsd"
 
 
 def validate(xml: bytes) -> list[str]:
@@ -326,7 +328,7 @@ class _Exporter:
             columns = [(column.name, fields.get(column.name, t.UNKNOWN))
                        for column in table.results]
         else:
-            columns = [(name, declared if declared is not None else self._inferred(table))]
+            columns = [(name, declared if declared is not None else self._inferred(name, policy))]
         # Rendered first: a construct without FEEL leaves no half-made decision behind.
         inputs = [(self._feel(column), self.program.types.get(id(column), t.UNKNOWN))
                   for column in table.inputs]
@@ -377,12 +379,13 @@ class _Exporter:
                                     f"table, hit policy {hit}"
                                     + (f" {aggregation}" if aggregation else "") + ")")
 
-    def _inferred(self, table: ast.TableDecl) -> t.Type:
-        inferred: t.Type = t.UNKNOWN
-        for row in table.rows:
-            inferred = t.unify(inferred, self.program.types.get(id(row.result), t.UNKNOWN)) \
-                or inferred
-        return inferred
+    def _inferred(self, name: str, policy: str) -> t.Type:
+        """The type of a table's result column, as the checker inferred it (a `count` table's
+        value is the number of rows, whatever their results: no type is written)."""
+        value = self.program.value_types.get(("table", name), t.UNKNOWN)
+        if policy == "count":
+            return t.UNKNOWN
+        return value.element if isinstance(value, t.ListOf) else value
 
     def _defaults(self, table: ast.TableDecl) -> list[str | None]:
         count = max(len(table.results), 1)
@@ -512,8 +515,6 @@ class _Feel:
 
 
 def _described(node: ast.Expr) -> str:
-    from engine.syntax.unparse import unparse
-
     return f"`{unparse(node)}`"
 
 

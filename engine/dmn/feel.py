@@ -149,19 +149,20 @@ class _Reader:
             raise FeelError(f"the FEEL `{self.peek().text}` expression")
         return self.disjunction()
 
-    def disjunction(self) -> ast.Expr:
-        value = self.conjunction()
-        while self.at("or"):
-            self.take()
-            value = ast.Binary("or", value, self.conjunction())
+    def _chained(self, ops: tuple[str, ...], operand: Callable[[], ast.Expr],
+                 make: Callable[[str, ast.Expr, ast.Expr], ast.Expr] = ast.Binary) -> ast.Expr:
+        """Operands joined by left-associative ``ops`` of one precedence level."""
+        value = operand()
+        while self.at(*ops):
+            op = self.take().text
+            value = make(op, value, operand())
         return value
 
+    def disjunction(self) -> ast.Expr:
+        return self._chained(("or",), self.conjunction)
+
     def conjunction(self) -> ast.Expr:
-        value = self.comparison()
-        while self.at("and"):
-            self.take()
-            value = ast.Binary("and", value, self.comparison())
-        return value
+        return self._chained(("and",), self.comparison)
 
     def comparison(self) -> ast.Expr:
         value = self.additive()
@@ -195,20 +196,10 @@ class _Reader:
         return value
 
     def additive(self) -> ast.Expr:
-        value = self.multiplicative()
-        while self.at("+", "-"):
-            op = self.take().text
-            value = ast.Binary(op, value, self.multiplicative())
-        return value
+        return self._chained(("+", "-"), self.multiplicative)
 
     def multiplicative(self) -> ast.Expr:
-        value = self.unary()
-        while self.at("*", "/", "**"):
-            op = self.take().text
-            if op == "**":
-                raise FeelError("exponentiation (`**`)")
-            value = _to_step(ast.Binary(op, value, self.unary()))
-        return value
+        return self._chained(("*", "/", "**"), self.unary, _product)
 
     def unary(self) -> ast.Expr:
         if self.at("-"):
@@ -378,6 +369,12 @@ def _holds(value: ast.Expr, test: ast.Cell) -> ast.Expr:
                 condition = ast.Binary("or", condition, _holds(value, other))
             return condition
     raise FeelError("`in` followed by tests Tenet cannot say as a condition")
+
+
+def _product(op: str, left: ast.Expr, right: ast.Expr) -> ast.Expr:
+    if op == "**":
+        raise FeelError("exponentiation (`**`)")
+    return _to_step(ast.Binary(op, left, right))
 
 
 def _to_step(product: ast.Binary) -> ast.Expr:

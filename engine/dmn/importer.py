@@ -693,22 +693,8 @@ def _read(reader, text: str, names: Names, where: str):
 
 def _value_type(program: CheckedProgram, name: str) -> str | None:
     """The type of a let or table as the checker inferred it, written as Tenet writes types."""
-    symbols = program.symbols
-    if name in symbols.lets:
-        inferred = program.types.get(id(symbols.lets[name].value))
-    elif name in symbols.tables:
-        table = symbols.tables[name]
-        inferred = t.UNKNOWN
-        for row in table.rows:
-            inferred = t.unify(inferred, program.types.get(id(row.result), t.UNKNOWN)) or inferred
-        policy = table.policy.name if table.policy is not None else "unique"
-        if policy in ("collect", "output order"):
-            inferred = t.ListOf(inferred)
-        elif policy == "count":
-            inferred = t.INTEGER
-    else:
-        return None
-    return _type_words(inferred)
+    found = program.value_types.get(("let", name)) or program.value_types.get(("table", name))
+    return _type_words(found)
 
 
 def _type_words(type_: t.Type | None) -> str | None:

@@ -229,16 +229,12 @@ def _decision(element: etree._Element, ns: dict[str, str]) -> Decision:
             if found is not None:
                 (required_decisions if kind == "decision" else required_inputs).append(
                     _reference(found))
-    expression: DecisionTable | LiteralExpression | None = None
+    expression: DecisionTable | LiteralExpression | Invocation | None = None
     other = other_id = None
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
+    for child in _elements(element):
         local = etree.QName(child).localname
-        if local == "decisionTable":
-            expression = _table(child, ns)
-        elif local == "literalExpression":
-            expression = LiteralExpression(child.get("id", ""), _text(child, ns) or "")
+        if (logic := _logic(child, ns)) is not None:
+            expression = logic
         elif local == "invocation" and (invocation := _invocation(child, ns)) is not None:
             expression = invocation
         elif local in ("context", "invocation", "relation", "list", "functionDefinition",
@@ -250,6 +246,22 @@ def _decision(element: etree._Element, ns: dict[str, str]) -> Decision:
                     (element.findtext("d:description", None, ns) or "").strip() or None)
 
 
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    """The child elements, without comments and processing instructions."""
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def _logic(element: etree._Element,
+           ns: dict[str, str]) -> DecisionTable | LiteralExpression | None:
+    """The logic the importer maps, a decision table or a literal expression; else None."""
+    local = etree.QName(element).localname
+    if local == "decisionTable":
+        return _table(element, ns)
+    if local == "literalExpression":
+        return LiteralExpression(element.get("id", ""), _text(element, ns) or "")
+    return None
+
+
 def _knowledge(element: etree._Element, ns: dict[str, str]) -> Knowledge:
     logic = element.find("d:encapsulatedLogic", ns)
     parameters, body, other = [], None, None
@@ -257,14 +269,10 @@ def _knowledge(element: etree._Element, ns: dict[str, str]) -> Knowledge:
         parameters = [p.get("name", "") for p in logic.findall("d:formalParameter", ns)]
         if logic.get("kind") not in (None, "FEEL"):
             other = f"function of kind {logic.get('kind')}"
-        for child in logic:
-            if not isinstance(child.tag, str):
-                continue
+        for child in _elements(logic):
             local = etree.QName(child).localname
-            if local == "decisionTable":
-                body = _table(child, ns)
-            elif local == "literalExpression":
-                body = LiteralExpression(child.get("id", ""), _text(child, ns) or "")
+            if (found := _logic(child, ns)) is not None:
+                body = found
             elif local not in ("formalParameter", "description", "extensionElements"):
                 other = other or f"boxed {local}"
     return Knowledge(element.get("id", ""), element.get("name", ""), parameters, body, other)
