@@ -1034,11 +1034,21 @@ def dmn_import(model_path: Path, out_dir: Path | None, types_path: Path | None) 
         print_import_report(_console(stderr=True), str(model_path), model.version, imported,
                             "standard output")
     else:
-        out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"{imported.name}.rules"
-        target.write_text(imported.text, encoding="utf-8")
+        _write_or_exit(target, imported.text.encode("utf-8"))
         print_import_report(_console(), str(model_path), model.version, imported, str(target))
     sys.exit(EXIT_FINDINGS if imported.refused else EXIT_OK)
+
+
+def _write_or_exit(path: Path, data: bytes) -> None:
+    """Write a file (making its folder); one that cannot be written is a usage error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as error:
+        _console(stderr=True).print(f"[bold red]error:[/] cannot write {escape(str(path))}: "
+                                    f"{escape(error.strerror or str(error))}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
 
 
 @dmn.command("export")
@@ -1088,7 +1098,7 @@ def dmn_export(ruleset_path: Path, out_path: Path | None, tables_only: bool,
         sys.stdout.buffer.write(exported.xml)
         sys.stdout.flush()
     else:
-        out_path.write_bytes(exported.xml)
+        _write_or_exit(out_path, exported.xml)
     print_export_report(report, exported, str(out_path) if out_path else None, tables_only)
     sys.exit(EXIT_OK)
 

@@ -166,3 +166,15 @@ def test_names_that_would_clash_in_dmn_get_ids_and_item_names_of_their_own(
                   {"input": {"customer": None, "kind": None}, "customer": {"x": None}}]:
         assert again.decide(facts, as_of=AS_OF).decision == first.decide(
             facts, as_of=AS_OF).decision
+
+
+def test_a_destination_that_cannot_be_written_is_a_usage_error_without_a_traceback(
+        tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for args in (["import", str(DMN / "hit_policies.dmn"), "--out", str(blocker / "dir")],
+                 ["export", str(DMN / "hit_policies.rules"), "--out",
+                  str(blocker / "dir" / "x.dmn")]):
+        status, output = invoke("dmn", *args)
+        assert status == 2 and "Traceback" not in output, output
+        assert f"error: cannot write {blocker / 'dir'}" in output
